@@ -1,0 +1,89 @@
+import { evaluate, type Evaluation, type EvaluateOptions, type Finding } from '../engine/engine.js';
+import type { InputError, ParsedFile, SourceObject } from '../manifests/read.js';
+import { severityAtLeast, type Policy } from '../policy/types.js';
+import { addRelated, emptyRelated, type RelatedObjects } from '../workloads/related.js';
+import { objectRef } from '../workloads/workload.js';
+
+export type FailOn = 'error' | 'warning' | 'never';
+
+export interface ObjectResult {
+  source: SourceObject;
+  evaluation: Evaluation;
+}
+
+export interface SkippedObject {
+  file: string;
+  document: number;
+  apiVersion: string;
+  kind: string;
+  name: string;
+}
+
+export interface AuditResult {
+  results: ObjectResult[];
+  skipped: SkippedObject[];
+  inputErrors: InputError[];
+}
+
+export interface Summary {
+  objects: number;
+  skipped: number;
+  errors: number;
+  warnings: number;
+  infos: number;
+  exempt: number;
+}
+
+/**
+ * Evaluates every workload of a set of files. The files together are the context: a Service, HPA, PDB or
+ * PVC in one file informs the rules for a workload in another. A lone object has no context.
+ */
+export function auditFiles(files: ParsedFile[], policy: Policy, options: Pick<EvaluateOptions, 'fixModes'> = {}): AuditResult {
+  const sources = files.flatMap((file) => file.objects);
+  const related: RelatedObjects | undefined = sources.length > 1 ? emptyRelated() : undefined;
+  if (related) for (const source of sources) addRelated(related, source.object);
+  const result: AuditResult = { results: [], skipped: [], inputErrors: files.flatMap((file) => file.errors) };
+  for (const source of sources) {
+    const evaluation = evaluate(source.object, policy, { ...options, ...(related ? { related } : {}) });
+    if (!evaluation) {
+      const ref = objectRef(source.object);
+      result.skipped.push({ file: source.file, document: source.document, apiVersion: ref.apiVersion, kind: ref.kind || '(no kind)', name: ref.name });
+      continue;
+    }
+    for (const error of evaluation.errors) {
+      result.inputErrors.push({
+        file: source.file,
+        document: source.document,
+        line: source.line,
+        message: `rule ${error.rule} failed on ${evaluation.ref.kind} ${evaluation.ref.name}: ${error.message}`,
+      });
+    }
+    result.results.push({ source, evaluation });
+  }
+  return result;
+}
+
+/** A finding fails the audit when enforced, not exempt, and at or above --fail-on. warn/audit modes only report. */
+export function findingFails(finding: Finding, failOn: FailOn): boolean {
+  return failOn !== 'never' && finding.mode === 'enforce' && !finding.exempt && severityAtLeast(finding.severity, failOn);
+}
+
+export function summarize(audit: AuditResult): Summary {
+  const summary: Summary = { objects: audit.results.length, skipped: audit.skipped.length, errors: 0, warnings: 0, infos: 0, exempt: 0 };
+  for (const { evaluation } of audit.results) {
+    for (const finding of evaluation.findings) {
+      if (finding.exempt) summary.exempt++;
+      else if (finding.severity === 'error') summary.errors++;
+      else if (finding.severity === 'warning') summary.warnings++;
+      else summary.infos++;
+    }
+  }
+  return summary;
+}
+
+/** 0 clean, 1 a finding at or above --fail-on, 2 unreadable input (other inputs were still audited). */
+export function exitCode(audit: AuditResult, failOn: FailOn): number {
+  if (audit.inputErrors.length > 0) return 2;
+  const fails = audit.results.some(({ evaluation }) => evaluation.findings.some((finding) => findingFails(finding, failOn)));
+  return fails ? 1 : 0;
+}

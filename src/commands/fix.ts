@@ -1,0 +1,64 @@
+import { parseArgs } from 'node:util';
+import { auditFiles } from '../audit/audit.js';
+import { ALL_ACTIVE_MODES } from '../engine/engine.js';
+import { collectInputs } from '../manifests/collect.js';
+import type { ParsedFile } from '../manifests/read.js';
+import { writeFixed, type ObjectEdit } from '../manifests/write.js';
+import { writeFileAtomic } from '../util/atomic-write.js';
+import { UsageError, type Io } from './io.js';
+import { policyFromFlag } from './load-policy.js';
+
+function describeError(error: { file: string; line?: number; column?: number; document?: number; message: string }): string {
+  const where = [error.file, error.line, error.column].filter((part) => part !== undefined).join(':');
+  return `rollsafe: ${where}${error.document !== undefined ? ` (document ${error.document})` : ''}: ${error.message}\n`;
+}
+
+/**
+ * `rollsafe fix`: applies every fix of every active rule. Standard output gets nothing when any input is
+ * unreadable (a pipe into kubectl must not apply half a set); --in-place writes each good file atomically.
+ */
+export function fixCommand(args: string[], io: Io): number {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { policy: { type: 'string' }, 'in-place': { type: 'boolean', short: 'i' } },
+  });
+  if (positionals.length === 0) throw new UsageError('fix needs at least one file, directory, or - for standard input');
+  const inPlace = values['in-place'] === true;
+  if (inPlace && positionals.includes('-')) throw new UsageError('--in-place cannot write back to standard input');
+  const policy = policyFromFlag(values.policy);
+  const inputs = collectInputs(positionals, io.readStdin);
+  const audit = auditFiles(inputs.files, policy, { fixModes: ALL_ACTIVE_MODES });
+  const errors = [...inputs.errors, ...audit.inputErrors];
+  for (const error of errors) io.stderr.write(describeError(error));
+
+  const edits = new Map<ParsedFile, ObjectEdit[]>();
+  let applied = 0;
+  let manual = 0;
+  for (const { source, evaluation } of audit.results) {
+    applied += evaluation.applied.length;
+    manual += evaluation.findings.filter((f) => !f.fix && !f.exempt && f.severity !== 'info').length;
+    if (!evaluation.changed || !evaluation.fixed) continue;
+    const file = inputs.files.find((candidate) => candidate.file === source.file && candidate.objects.includes(source));
+    if (!file) continue;
+    const list = edits.get(file) ?? [];
+    list.push({ document: source.document, ...(source.item !== undefined ? { item: source.item } : {}), original: source.object, fixed: evaluation.fixed });
+    edits.set(file, list);
+  }
+
+  const broken = new Set(errors.map((error) => error.file));
+  if (inPlace) {
+    for (const [file, fileEdits] of edits) {
+      if (broken.has(file.file)) continue;
+      writeFileAtomic(file.file, writeFixed(file, fileEdits));
+      io.stderr.write(`rollsafe: fixed ${fileEdits.length} object(s) in ${file.file}\n`);
+    }
+  } else if (errors.length === 0) {
+    const texts = inputs.files.map((file) => writeFixed(file, edits.get(file) ?? []));
+    io.stdout.write(texts.map((text, index) => (index > 0 && inputs.files[index]?.format === 'yaml' ? `---\n${text}` : text)).join(''));
+  }
+  io.stderr.write(
+    `rollsafe: applied ${applied} fix(es)${manual > 0 ? `; ${manual} finding(s) need a human, see \`rollsafe audit\`` : ''}\n`,
+  );
+  return errors.length > 0 ? 2 : 0;
+}

@@ -1,0 +1,116 @@
+import { effectivePolicy, withNamespaceMode } from '../policy/effective.js';
+import { milderSeverity, type Mode, type Policy, type RuleId, type Severity } from '../policy/types.js';
+import { RULES } from '../rules/index.js';
+import type { RuleFinding } from '../rules/types.js';
+import { deepClone, setPath, type JsonObject } from '../util/object.js';
+import type { RelatedObjects } from '../workloads/related.js';
+import { toWorkload, type ObjectRef } from '../workloads/workload.js';
+import { readExemptions } from './exemptions.js';
+
+/** `exemption` reports problems with the exemption annotation itself; the others are the public rule ids. */
+export type FindingRule = RuleId | 'exemption';
+
+export interface Finding {
+  rule: FindingRule;
+  severity: Severity;
+  mode: Mode;
+  container?: string;
+  message: string;
+  /** What the fix sets, for fixable findings. */
+  fix?: string;
+  /** Present when the workload exempted itself from this rule. */
+  exempt?: { reason: string | undefined };
+}
+
+export interface RuleOutcome {
+  rule: RuleId;
+  mode: Mode;
+  exempt: boolean;
+}
+
+export interface Evaluation {
+  ref: ObjectRef;
+  namespace: string;
+  findings: Finding[];
+  /** Every rule that ran (mode not off), for reports with one entry per object and rule. */
+  rules: RuleOutcome[];
+  /** A fixed deep copy, when fixes were asked for; `changed` says whether any fix applied. */
+  fixed?: JsonObject;
+  changed: boolean;
+  /** Fix descriptions that were applied, by rule. */
+  applied: Array<{ rule: RuleId; description: string }>;
+  /** Rules that threw on this object: an engine bug or an object shape we did not foresee. */
+  errors: Array<{ rule: RuleId; message: string }>;
+}
+
+export interface EvaluateOptions {
+  /** Context objects (file and cluster audits); undefined for a lone object. */
+  related?: RelatedObjects;
+  /** Namespace used to pick policy overrides; defaults to the object's, else "default". */
+  namespace?: string;
+  /** A namespace-wide mode (e.g. from the rollsafe.dev/mode label) applied on top of the policy. */
+  namespaceMode?: Mode;
+  /** Modes whose fixes apply: `rollsafe fix` uses every active mode, the mutating webhook only enforce. */
+  fixModes?: ReadonlySet<Mode>;
+}
+
+export const ALL_ACTIVE_MODES: ReadonlySet<Mode> = new Set(['enforce', 'warn', 'audit']);
+
+/**
+ * Runs every rule on one object. Returns undefined for objects that are not apps/v1 Deployments,
+ * StatefulSets or DaemonSets. Pure: the input object is never modified.
+ */
+export function evaluate(object: JsonObject, policy: Policy, options: EvaluateOptions = {}): Evaluation | undefined {
+  const workload = toWorkload(object);
+  if (!workload) return undefined;
+  const namespace = options.namespace ?? workload.ref.namespace ?? 'default';
+  let effective = effectivePolicy(policy, namespace);
+  if (options.namespaceMode) effective = withNamespaceMode(effective, options.namespaceMode);
+  const exemptions = readExemptions(workload.annotations, effective);
+  const evaluation: Evaluation = { ref: workload.ref, namespace, findings: [], rules: [], changed: false, applied: [], errors: [] };
+  for (const problem of exemptions.problems) {
+    evaluation.findings.push({ rule: 'exemption', severity: 'warning', mode: 'enforce', message: problem });
+  }
+
+  const prestop = effective.rules['prestop-delay'];
+  const preStopFixActive = prestop.mode !== 'off' && !exemptions.rules.has('prestop-delay');
+  const input = { workload, policy: effective, related: options.related, preStopFixActive };
+  const fixes: Array<{ rule: RuleId; finding: RuleFinding }> = [];
+
+  for (const rule of RULES) {
+    const settings = effective.rules[rule.id];
+    if (settings.mode === 'off') continue;
+    const exempt = exemptions.rules.has(rule.id);
+    evaluation.rules.push({ rule: rule.id, mode: settings.mode, exempt });
+    let found: RuleFinding[];
+    try {
+      found = rule.check(input);
+    } catch (error) {
+      evaluation.errors.push({ rule: rule.id, message: error instanceof Error ? error.message : String(error) });
+      continue;
+    }
+    for (const finding of found) {
+      evaluation.findings.push({
+        rule: rule.id,
+        severity: finding.cap ? milderSeverity(settings.severity, finding.cap) : settings.severity,
+        mode: settings.mode,
+        ...(finding.container !== undefined ? { container: finding.container } : {}),
+        message: finding.message,
+        ...(finding.fix ? { fix: finding.fix.description } : {}),
+        ...(exempt ? { exempt: { reason: exemptions.reason } } : {}),
+      });
+      if (finding.fix && !exempt && options.fixModes?.has(settings.mode)) fixes.push({ rule: rule.id, finding });
+    }
+  }
+
+  if (options.fixModes) {
+    const fixed = deepClone(object);
+    for (const { rule, finding } of fixes) {
+      for (const { path, value } of finding.fix?.set ?? []) setPath(fixed, path, deepClone(value));
+      evaluation.applied.push({ rule, description: finding.fix?.description ?? '' });
+    }
+    evaluation.fixed = fixed;
+    evaluation.changed = fixes.length > 0;
+  }
+  return evaluation;
+}

@@ -1,0 +1,31 @@
+import { RULE_IDS, type EffectivePolicy, type RuleId } from '../policy/types.js';
+
+export const EXEMPT_ANNOTATION = 'rollsafe.dev/exempt';
+export const EXEMPT_REASON_ANNOTATION = 'rollsafe.dev/exempt-reason';
+
+export interface Exemptions {
+  rules: Set<RuleId>;
+  reason: string | undefined;
+  /** Problems with the annotation itself, reported as warnings of the `exemption` pseudo-rule. */
+  problems: string[];
+}
+
+/** Reads `rollsafe.dev/exempt: "rule-a,rule-b"` and its reason from the workload's own annotations. */
+export function readExemptions(annotations: Record<string, string>, policy: EffectivePolicy): Exemptions {
+  const raw = annotations[EXEMPT_ANNOTATION];
+  const reason = annotations[EXEMPT_REASON_ANNOTATION]?.trim() || undefined;
+  const result: Exemptions = { rules: new Set(), reason, problems: [] };
+  if (raw === undefined) return result;
+  if (!policy.exemptions.allowed) {
+    result.problems.push(`the policy does not allow exemptions: annotation ${EXEMPT_ANNOTATION} is ignored and every rule applies.`);
+    return result;
+  }
+  for (const id of raw.split(',').map((part) => part.trim()).filter(Boolean)) {
+    if ((RULE_IDS as readonly string[]).includes(id)) result.rules.add(id as RuleId);
+    else result.problems.push(`annotation ${EXEMPT_ANNOTATION} names unknown rule "${id}" (known: ${RULE_IDS.join(', ')}).`);
+  }
+  if (result.rules.size > 0 && !reason) {
+    result.problems.push(`exemption from ${[...result.rules].join(', ')} has no reason: add annotation ${EXEMPT_REASON_ANNOTATION} saying why.`);
+  }
+  return result;
+}

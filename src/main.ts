@@ -1,0 +1,60 @@
+import { auditCommand } from './commands/audit.js';
+import { fixCommand } from './commands/fix.js';
+import { UsageError, type Io } from './commands/io.js';
+import { policyCommand } from './commands/policy.js';
+import { rulesCommand } from './commands/rules.js';
+import { PolicyError } from './policy/load.js';
+import { VERSION } from './version.js';
+
+export const USAGE = `rollsafe ${VERSION}: zero-downtime rollouts by policy
+
+Usage:
+  rollsafe audit [PATH|-]... [--policy FILE] [--output text|json|sarif|junit] [--fail-on error|warning|never]
+  rollsafe fix [PATH|-]... [--policy FILE] [--in-place]
+  rollsafe rules [--output text|json]
+  rollsafe policy --print-default | --check FILE
+  rollsafe --version | --help
+
+Exit codes: 0 clean, 1 findings at or above --fail-on, 2 bad usage or unreadable input.
+`;
+
+type Command = (args: string[], io: Io) => number | Promise<number>;
+
+const COMMANDS: Record<string, Command> = {
+  audit: auditCommand,
+  fix: fixCommand,
+  rules: rulesCommand,
+  policy: policyCommand,
+};
+
+/** Runs one command line and returns the exit code; never throws. */
+export async function main(argv: string[], io: Io): Promise<number> {
+  const [name, ...args] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    io.stdout.write(USAGE);
+    return name === undefined ? 2 : 0;
+  }
+  if (name === '--version' || name === '-v') {
+    io.stdout.write(`${VERSION}\n`);
+    return 0;
+  }
+  const command = Object.prototype.hasOwnProperty.call(COMMANDS, name) ? COMMANDS[name] : undefined;
+  if (!command) {
+    io.stderr.write(`rollsafe: unknown command "${name}"\n\n${USAGE}`);
+    return 2;
+  }
+  try {
+    return await command(args, io);
+  } catch (error) {
+    if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      io.stderr.write(`rollsafe ${name}: ${(error as Error).message}\nSee rollsafe --help.\n`);
+      return 2;
+    }
+    if (error instanceof PolicyError) {
+      io.stderr.write(`rollsafe: ${error.message}\n`);
+      return 2;
+    }
+    io.stderr.write(`rollsafe ${name}: ${(error as Error).message ?? String(error)}\n`);
+    return 2;
+  }
+}

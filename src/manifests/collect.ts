@@ -1,0 +1,64 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { MAX_INPUT_BYTES, parseManifest, type InputError, type ParsedFile } from './read.js';
+
+const MANIFEST_FILE = /\.(ya?ml|json)$/i;
+const SKIPPED_DIRS = new Set(['node_modules', '.git']);
+
+export interface CollectedInputs {
+  files: ParsedFile[];
+  errors: InputError[];
+}
+
+/** Manifest files under a directory, recursively and sorted; symlinked directories are not followed. */
+function walk(directory: string, found: string[]): void {
+  const entries = readdirSync(directory, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name));
+  for (const entry of entries) {
+    const path = join(directory, entry.name);
+    if (entry.isDirectory()) {
+      if (!SKIPPED_DIRS.has(entry.name) && !entry.name.startsWith('.')) walk(path, found);
+    } else if (MANIFEST_FILE.test(entry.name) && (entry.isFile() || entry.isSymbolicLink())) {
+      found.push(path);
+    }
+  }
+}
+
+function reason(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT') return 'no such file or directory';
+  if (code === 'EACCES') return 'permission denied';
+  return code ?? (error as Error).message;
+}
+
+/**
+ * Reads every path (a file, a directory, or "-" for the given stdin text) into parsed files. Unreadable
+ * inputs become errors naming the path; the others are still read.
+ */
+export function collectInputs(paths: string[], stdinText: () => string): CollectedInputs {
+  const result: CollectedInputs = { files: [], errors: [] };
+  for (const path of paths) {
+    if (path === '-') {
+      result.files.push(parseManifest(stdinText(), '-'));
+      continue;
+    }
+    let files: string[];
+    try {
+      files = statSync(path).isDirectory() ? (() => { const found: string[] = []; walk(path, found); return found; })() : [path];
+    } catch (error) {
+      result.errors.push({ file: path, message: `cannot read: ${reason(error)}` });
+      continue;
+    }
+    for (const file of files) {
+      try {
+        if (statSync(file).size > MAX_INPUT_BYTES) {
+          result.errors.push({ file, message: `larger than ${MAX_INPUT_BYTES / 1024 / 1024} MiB; refused` });
+          continue;
+        }
+        result.files.push(parseManifest(readFileSync(file, 'utf8'), file));
+      } catch (error) {
+        result.errors.push({ file, message: `cannot read: ${reason(error)}` });
+      }
+    }
+  }
+  return result;
+}

@@ -1,0 +1,124 @@
+import { LineCounter, parseAllDocuments, type Document } from 'yaml';
+import { asArray, asString, isRecord, type JsonObject } from '../util/object.js';
+
+/** Inputs larger than this are refused rather than parsed: a manifest set is never this big. */
+export const MAX_INPUT_BYTES = 64 * 1024 * 1024;
+/** yaml's guard against alias bombs ("billion laughs"): more alias expansions than this are refused. */
+const MAX_ALIAS_COUNT = 1000;
+
+export interface InputError {
+  file: string;
+  document?: number;
+  line?: number;
+  column?: number;
+  message: string;
+}
+
+/** One Kubernetes object found in a file: a document, or an item of a List document. */
+export interface SourceObject {
+  file: string;
+  /** 1-based document number in the file. */
+  document: number;
+  /** 1-based line where the object starts. */
+  line: number;
+  /** Index in the List's items when the document is a List. */
+  item?: number;
+  object: JsonObject;
+}
+
+export interface ParsedFile {
+  file: string;
+  text: string;
+  format: 'yaml' | 'json';
+  /** Parsed YAML documents, kept so `fix` can edit them with comments intact. */
+  documents: Document.Parsed[];
+  objects: SourceObject[];
+  errors: InputError[];
+}
+
+const HELM_SYNTAX = /\{\{[-\s]/;
+
+function looksLikeJson(file: string, text: string): boolean {
+  return file.endsWith('.json') || /^\s*[{[]/.test(text) && /[}\]]\s*$/.test(text) && isJson(text);
+}
+
+function isJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Splits a file into Kubernetes objects, unpacking List documents; never throws on bad input. */
+export function parseManifest(text: string, file: string): ParsedFile {
+  const parsed: ParsedFile = { file, text, format: looksLikeJson(file, text) ? 'json' : 'yaml', documents: [], objects: [], errors: [] };
+  if (Buffer.byteLength(text) > MAX_INPUT_BYTES) {
+    parsed.errors.push({ file, message: `input is larger than ${MAX_INPUT_BYTES / 1024 / 1024} MiB; refused` });
+    return parsed;
+  }
+  const lines = new LineCounter();
+  try {
+    parsed.documents = parseAllDocuments(text, { lineCounter: lines, prettyErrors: false }) as Document.Parsed[];
+  } catch (error) {
+    parsed.errors.push({ file, message: `cannot parse: ${(error as Error).message}` });
+    return parsed;
+  }
+  if (!Array.isArray(parsed.documents)) parsed.documents = [];
+  parsed.documents.forEach((doc, index) => {
+    const document = index + 1;
+    const start = doc.range[0];
+    const position = lines.linePos(doc.contents?.range?.[0] ?? start);
+    const source = text.slice(start, doc.range[2]);
+    if (HELM_SYNTAX.test(source)) {
+      parsed.errors.push({
+        file,
+        document,
+        line: position.line,
+        message: 'contains Helm template syntax ({{ ... }}): render it first, e.g. `helm template RELEASE CHART | rollsafe audit -`',
+      });
+      return;
+    }
+    const syntax = doc.errors[0];
+    if (syntax) {
+      const at = syntax.linePos?.[0];
+      parsed.errors.push({
+        file,
+        document,
+        ...(at ? { line: at.line, column: at.col } : {}),
+        message: `YAML syntax error: ${syntax.message.split('\n')[0]}`,
+      });
+      return;
+    }
+    let value: unknown;
+    try {
+      value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+    } catch (error) {
+      const message = error instanceof RangeError
+        ? 'document is nested too deeply; refused'
+        : /alias/i.test((error as Error).message)
+          ? 'too many YAML alias expansions (a possible alias bomb); refused'
+          : `cannot read document: ${(error as Error).message}`;
+      parsed.errors.push({ file, document, line: position.line, message });
+      return;
+    }
+    if (value === null || value === undefined) return; // empty document, e.g. a trailing `---`
+    if (!isRecord(value)) {
+      parsed.errors.push({ file, document, line: position.line, message: 'document is not a mapping (a Kubernetes object has apiVersion and kind)' });
+      return;
+    }
+    const kind = asString(value['kind']) ?? '';
+    if (kind.endsWith('List') && Array.isArray(value['items'])) {
+      asArray(value['items']).forEach((item, itemIndex) => {
+        const node = doc.getIn(['items', itemIndex], true) as { range?: [number, number, number] } | undefined;
+        const line = node?.range ? lines.linePos(node.range[0]).line : position.line;
+        if (isRecord(item)) parsed.objects.push({ file, document, line, item: itemIndex, object: item });
+        else parsed.errors.push({ file, document, line, message: `items[${itemIndex}] is not a Kubernetes object` });
+      });
+      return;
+    }
+    parsed.objects.push({ file, document, line: position.line, object: value });
+  });
+  return parsed;
+}

@@ -1,0 +1,63 @@
+import { RULE_IDS, type EffectivePolicy, type Mode, type NamespaceOverride, type Policy } from './types.js';
+
+function globToRegExp(glob: string): RegExp {
+  const body = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  return new RegExp(`^${body}$`);
+}
+
+function matches(override: NamespaceOverride, namespace: string): boolean {
+  return override.names.some((name) => (/[*?]/.test(name) ? globToRegExp(name).test(namespace) : name === namespace));
+}
+
+/** Replaces the mode of every rule that is not off (how a namespace-wide mode, from the policy or a label, applies). */
+export function withNamespaceMode(policy: EffectivePolicy, mode: Mode): EffectivePolicy {
+  const rules = { ...policy.rules };
+  for (const id of RULE_IDS) {
+    if (rules[id].mode !== 'off') rules[id] = { ...rules[id], mode };
+  }
+  return { ...policy, rules };
+}
+
+function resolve(policy: Policy, namespace: string): EffectivePolicy {
+  const base: EffectivePolicy = {
+    kubernetesVersion: policy.kubernetesVersion,
+    preStop: policy.preStop,
+    drainSeconds: policy.drainSeconds,
+    minReplicas: policy.minReplicas,
+    exemptions: policy.exemptions,
+    rules: policy.rules,
+  };
+  const override = policy.namespaces.find((candidate) => matches(candidate, namespace));
+  if (!override) return base;
+  let effective: EffectivePolicy = {
+    ...base,
+    kubernetesVersion: override.kubernetesVersion ?? base.kubernetesVersion,
+    preStop: { ...base.preStop, ...override.preStop },
+    drainSeconds: override.drainSeconds ?? base.drainSeconds,
+    minReplicas: override.minReplicas ?? base.minReplicas,
+  };
+  if (override.mode) effective = withNamespaceMode(effective, override.mode);
+  const rules = { ...effective.rules };
+  for (const id of RULE_IDS) {
+    const ruleOverride = override.rules?.[id];
+    if (ruleOverride) rules[id] = { ...rules[id], ...ruleOverride };
+  }
+  return { ...effective, rules };
+}
+
+const cache = new WeakMap<Policy, Map<string, EffectivePolicy>>();
+
+/** The policy in force for a namespace; cached per policy object, so a reload (a new object) invalidates it. */
+export function effectivePolicy(policy: Policy, namespace: string): EffectivePolicy {
+  let perNamespace = cache.get(policy);
+  if (!perNamespace) {
+    perNamespace = new Map();
+    cache.set(policy, perNamespace);
+  }
+  let effective = perNamespace.get(namespace);
+  if (!effective) {
+    effective = resolve(policy, namespace);
+    if (perNamespace.size < 10_000) perNamespace.set(namespace, effective);
+  }
+  return effective;
+}

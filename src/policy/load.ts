@@ -1,0 +1,69 @@
+import { readFileSync } from 'node:fs';
+import { Ajv, type ErrorObject } from 'ajv';
+import { parseDocument } from 'yaml';
+import { policySchema } from './schema.js';
+import type { Policy } from './types.js';
+
+export class PolicyError extends Error {
+  constructor(
+    readonly source: string,
+    readonly problems: string[],
+  ) {
+    super(`invalid policy ${source}:\n  ${problems.join('\n  ')}`);
+    this.name = 'PolicyError';
+  }
+}
+
+let validator: ReturnType<Ajv['compile']> | undefined;
+
+function validatePolicy(data: unknown): ErrorObject[] {
+  validator ??= new Ajv({ allErrors: true, useDefaults: true, strict: true }).compile(policySchema);
+  return validator(data) ? [] : (validator.errors ?? []);
+}
+
+function describe(error: ErrorObject): string {
+  const path = error.instancePath === '' ? '(top level)' : error.instancePath.slice(1).split('/').join('.');
+  const params = error.params as Record<string, unknown>;
+  switch (error.keyword) {
+    case 'additionalProperties':
+      return `${path}: unknown key "${String(params['additionalProperty'])}"`;
+    case 'enum':
+      return `${path}: must be one of ${(params['allowedValues'] as unknown[]).join(', ')}`;
+    case 'const':
+      return `${path}: must be ${JSON.stringify(params['allowedValue'])}`;
+    case 'type':
+      return `${path}: must be ${String(params['type'])}`;
+    case 'required':
+      return `${path}: missing required key "${String(params['missingProperty'])}"`;
+    default:
+      return `${path}: ${error.message ?? 'is invalid'}`;
+  }
+}
+
+/** Parses and validates a policy document (YAML or JSON text), filling defaults. */
+export function parsePolicy(text: string, source: string): Policy {
+  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
+  const syntax = doc.errors[0];
+  if (syntax) {
+    const at = syntax.linePos?.[0];
+    throw new PolicyError(source, [`${at ? `line ${at.line}, column ${at.col}: ` : ''}${syntax.message.split('\n')[0]}`]);
+  }
+  const data: unknown = doc.toJS({ maxAliasCount: 50 }) ?? {};
+  const problems = validatePolicy(data).map(describe);
+  if (problems.length > 0) throw new PolicyError(source, [...new Set(problems)]);
+  return data as Policy;
+}
+
+export function loadPolicyFile(path: string): Policy {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new PolicyError(path, [`cannot read: ${(error as NodeJS.ErrnoException).code ?? String(error)}`]);
+  }
+  return parsePolicy(text, path);
+}
+
+export function defaultPolicy(): Policy {
+  return parsePolicy('apiVersion: rollsafe.dev/v1alpha1\nkind: Policy\n', 'default policy');
+}

@@ -1,0 +1,76 @@
+import type { AuditResult } from '../audit/audit.js';
+import { VERSION } from '../version.js';
+import { RULE_DOCS } from './rule-docs.js';
+
+const LEVEL = { error: 'error', warning: 'warning', info: 'note' } as const;
+const INFORMATION_URI = 'https://github.com/rollsafe/rollsafe#rules';
+
+function artifactUri(file: string): string {
+  return file === '-' ? 'stdin' : encodeURI(file.split('\\').join('/'));
+}
+
+/** SARIF 2.1.0: one run, rule metadata in the driver, one result per finding with file/line and object. */
+export function sarifReport(audit: AuditResult): string {
+  const ruleIndex = new Map(RULE_DOCS.map((doc, index) => [doc.id, index]));
+  const results = audit.results.flatMap(({ source, evaluation }) =>
+    evaluation.findings.map((finding) => {
+      const { kind, namespace, name } = evaluation.ref;
+      return {
+        ruleId: finding.rule,
+        ruleIndex: ruleIndex.get(finding.rule) ?? 0,
+        level: LEVEL[finding.severity],
+        message: { text: finding.fix ? `${finding.message} Fix: ${finding.fix}.` : finding.message },
+        locations: [
+          {
+            physicalLocation: { artifactLocation: { uri: artifactUri(source.file) }, region: { startLine: source.line } },
+            logicalLocations: [
+              { name, fullyQualifiedName: `${kind}/${namespace ? `${namespace}/` : ''}${name}${finding.container ? `/${finding.container}` : ''}`, kind: 'resource' },
+            ],
+          },
+        ],
+        ...(finding.exempt
+          ? { suppressions: [{ kind: 'inSource', justification: finding.exempt.reason ?? 'no reason given' }] }
+          : {}),
+        properties: { mode: finding.mode, ...(finding.container ? { container: finding.container } : {}), ...(finding.fix ? { fix: finding.fix } : {}) },
+      };
+    }),
+  );
+  const notifications = audit.inputErrors.map((error) => ({
+    level: 'error',
+    message: { text: error.message },
+    locations: [
+      {
+        physicalLocation: {
+          artifactLocation: { uri: artifactUri(error.file) },
+          ...(error.line !== undefined ? { region: { startLine: error.line, ...(error.column !== undefined ? { startColumn: error.column } : {}) } } : {}),
+        },
+      },
+    ],
+  }));
+  const log = {
+    $schema: 'https://json.schemastore.org/sarif-2.1.0.json',
+    version: '2.1.0',
+    runs: [
+      {
+        tool: {
+          driver: {
+            name: 'rollsafe',
+            version: VERSION,
+            informationUri: INFORMATION_URI,
+            rules: RULE_DOCS.map((doc) => ({
+              id: doc.id,
+              name: doc.id.replace(/(^|-)([a-z])/g, (_m, _dash, letter: string) => letter.toUpperCase()),
+              shortDescription: { text: doc.summary },
+              helpUri: `${INFORMATION_URI}`,
+              defaultConfiguration: { level: LEVEL[doc.defaultSeverity] },
+              properties: { fixable: doc.fixable },
+            })),
+          },
+        },
+        invocations: [{ executionSuccessful: audit.inputErrors.length === 0, toolExecutionNotifications: notifications }],
+        results,
+      },
+    ],
+  };
+  return `${JSON.stringify(log, null, 2)}\n`;
+}

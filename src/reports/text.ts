@@ -1,0 +1,69 @@
+import { findingFails, summarize, type AuditResult, type FailOn } from '../audit/audit.js';
+import type { Finding } from '../engine/engine.js';
+
+export interface TextOptions {
+  color: boolean;
+  failOn: FailOn;
+}
+
+type Paint = (code: string, text: string) => string;
+
+function painter(color: boolean): Paint {
+  return color ? (code, text) => `\u001b[${code}m${text}\u001b[0m` : (_code, text) => text;
+}
+
+const SEVERITY_COLOR = { error: '31', warning: '33', info: '36' } as const;
+
+function findingLines(finding: Finding, paint: Paint): string[] {
+  const label = finding.exempt ? paint('2', 'exempt'.padEnd(7)) : paint(SEVERITY_COLOR[finding.severity], finding.severity.padEnd(7));
+  const mode = finding.mode === 'enforce' ? '' : ` [${finding.mode}]`;
+  const lines = [`    ${label} ${finding.rule}${mode}: ${finding.message}`];
+  if (finding.fix) lines.push(`            fix: ${finding.fix}`);
+  if (finding.exempt) lines.push(`            exempt: ${finding.exempt.reason ?? '(no reason given)'}`);
+  return lines;
+}
+
+/** Human report: grouped by file and object; colour only when asked (a TTY without NO_COLOR). */
+export function textReport(audit: AuditResult, options: TextOptions): string {
+  const paint = painter(options.color);
+  const out: string[] = [];
+  const byFile = new Map<string, AuditResult['results']>();
+  for (const result of audit.results) {
+    if (result.evaluation.findings.length === 0) continue;
+    const list = byFile.get(result.source.file) ?? [];
+    list.push(result);
+    byFile.set(result.source.file, list);
+  }
+  for (const [file, results] of byFile) {
+    out.push(paint('1', file));
+    for (const { source, evaluation } of results) {
+      const { kind, namespace, name } = evaluation.ref;
+      out.push(`  ${kind} ${namespace ? `${namespace}/` : ''}${name} (document ${source.document}, line ${source.line})`);
+      for (const finding of evaluation.findings) out.push(...findingLines(finding, paint));
+    }
+    out.push('');
+  }
+  if (audit.skipped.length > 0) {
+    const counts = new Map<string, number>();
+    for (const skipped of audit.skipped) counts.set(skipped.kind, (counts.get(skipped.kind) ?? 0) + 1);
+    const kinds = [...counts].map(([kind, count]) => `${kind} ×${count}`).join(', ');
+    out.push(`Skipped ${audit.skipped.length} object(s) that are not apps/v1 Deployments, StatefulSets or DaemonSets: ${kinds}`);
+  }
+  for (const error of audit.inputErrors) {
+    const where = [error.file, error.line, error.column].filter((part) => part !== undefined).join(':');
+    const document = error.document !== undefined ? ` (document ${error.document})` : '';
+    out.push(`${paint('31', 'input error')} ${where}${document}: ${error.message}`);
+  }
+  const summary = summarize(audit);
+  const failing = audit.results.reduce(
+    (count, { evaluation }) => count + evaluation.findings.filter((finding) => findingFails(finding, options.failOn)).length,
+    0,
+  );
+  const clean = audit.results.filter(({ evaluation }) => evaluation.findings.length === 0).length;
+  out.push(
+    `${summary.objects} workload(s), ${clean} without findings: ${summary.errors} error(s), ${summary.warnings} warning(s), ` +
+      `${summary.infos} info, ${summary.exempt} exempt; ${failing} failing at --fail-on ${options.failOn}` +
+      (audit.inputErrors.length > 0 ? `; ${audit.inputErrors.length} input error(s)` : ''),
+  );
+  return `${out.join('\n')}\n`;
+}

@@ -1,0 +1,26 @@
+import type { RuleId } from '../policy/types.js';
+import { disruptionBudget } from './disruption-budget.js';
+import { gracePeriod } from './grace-period.js';
+import { minReplicas } from './min-replicas.js';
+import { prestopDelay } from './prestop-delay.js';
+import { probesIdentical } from './probes-identical.js';
+import { readinessProbe } from './readiness-probe.js';
+import { rolloutStrategy } from './rollout-strategy.js';
+import type { Rule } from './types.js';
+
+/** Every rule, in the order fixes apply: prestop-delay before grace-period, which counts the sleep it adds. */
+export const RULES: readonly Rule[] = [
+  readinessProbe,
+  probesIdentical,
+  prestopDelay,
+  gracePeriod,
+  rolloutStrategy,
+  minReplicas,
+  disruptionBudget,
+];
+
+export function ruleById(id: RuleId): Rule {
+  const rule = RULES.find((candidate) => candidate.id === id);
+  if (!rule) throw new Error(`unknown rule ${id}`);
+  return rule;
+}

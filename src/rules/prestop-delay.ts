@@ -1,0 +1,59 @@
+import type { EffectivePolicy } from '../policy/types.js';
+import { readPreStop, supportsNativeSleep } from '../workloads/pre-stop.js';
+import { servingContainers } from '../workloads/serving.js';
+import type { Rule, RuleFinding } from './types.js';
+
+/** The hook the fix adds: the native sleep action where the target version has it, else exec sleep. */
+export function preStopToAdd(policy: EffectivePolicy): { hook: object; text: string } {
+  const seconds = policy.preStop.seconds;
+  const native =
+    policy.preStop.action === 'sleep' || (policy.preStop.action === 'auto' && supportsNativeSleep(policy.kubernetesVersion));
+  return native
+    ? { hook: { sleep: { seconds } }, text: `lifecycle.preStop.sleep.seconds: ${seconds}` }
+    : { hook: { exec: { command: ['sleep', String(seconds)] } }, text: `lifecycle.preStop.exec.command: [sleep, "${seconds}"]` };
+}
+
+export const prestopDelay: Rule = {
+  id: 'prestop-delay',
+  summary: 'Every serving container keeps serving for preStop.seconds after its endpoint is removed, before SIGTERM.',
+  fixable: true,
+  check({ workload, related, policy }) {
+    const minimum = policy.preStop.seconds;
+    return servingContainers(workload, related).flatMap((container): RuleFinding[] => {
+      const hook = readPreStop(container.spec);
+      const who = `${container.sidecar ? 'sidecar' : 'container'} "${container.name}"`;
+      if (hook.kind === 'custom') {
+        return [
+          {
+            container: container.name,
+            cap: 'info',
+            message: `${who} has a custom preStop hook (${hook.description}); rollsafe cannot tell how long it delays SIGTERM. Make sure it keeps the app serving for at least ${minimum}s.`,
+          },
+        ];
+      }
+      if (hook.kind === 'sleep') {
+        if (hook.seconds >= minimum) return [];
+        return [
+          {
+            container: container.name,
+            message: `${who} sleeps only ${hook.seconds}s in preStop; at least ${minimum}s is needed for kube-proxy, ingress controllers and DNS to stop sending it traffic. rollsafe never edits an existing hook: raise the sleep by hand.`,
+          },
+        ];
+      }
+      const add = preStopToAdd(policy);
+      return [
+        {
+          container: container.name,
+          message:
+            `${who} has no preStop delay: when a pod is deleted, SIGTERM arrives at the same time as its endpoint removal, ` +
+            'and load balancers keep sending requests for seconds to a process that already stopped. ' +
+            `Sleep at least ${minimum}s in preStop.`,
+          fix: {
+            description: `sets ${add.text} on container "${container.name}"`,
+            set: [{ path: [...container.path, 'lifecycle', 'preStop'], value: add.hook }],
+          },
+        },
+      ];
+    });
+  },
+};

@@ -1,0 +1,63 @@
+import { asArray, asInteger, asRecord, asString, type JsonObject } from '../util/object.js';
+
+export type PreStopHook =
+  | { kind: 'none' }
+  | { kind: 'sleep'; seconds: number; form: 'native' | 'exec' }
+  | { kind: 'custom'; description: string };
+
+const SHELLS = new Set(['sh', 'bash', 'ash', 'dash', 'zsh']);
+const SLEEP_AT_START = /^\s*(?:exec\s+)?(?:\/(?:usr\/)?bin\/)?sleep\s+([0-9.]+[smh]?)\s*(?:$|&&|;|\|\||\n)/;
+
+function basename(path: string): string {
+  return path.slice(path.lastIndexOf('/') + 1);
+}
+
+/** Seconds of a GNU/busybox `sleep` argument ("10", "10s", "1.5", "2m"); undefined if not a plain duration. */
+export function sleepSeconds(argument: string): number | undefined {
+  const match = /^(\d+(?:\.\d+)?)([smh]?)$/.exec(argument);
+  if (!match) return undefined;
+  const unit = { '': 1, s: 1, m: 60, h: 3600 }[match[2] as '' | 's' | 'm' | 'h'];
+  return Number(match[1]) * unit;
+}
+
+/** Recognises `sleep N`, `busybox sleep N`, and `sh -c "sleep N && ..."` (the sleep must come first). */
+function execSleepSeconds(command: string[]): number | undefined {
+  const [program, ...args] = command;
+  if (program === undefined) return undefined;
+  const name = basename(program);
+  if (name === 'sleep' && args.length === 1) return sleepSeconds(args[0] as string);
+  if (name === 'busybox' && args[0] === 'sleep' && args.length === 2) return sleepSeconds(args[1] as string);
+  if (SHELLS.has(name) && args.length === 2 && /^-[a-z]*c$/.test(args[0] as string)) {
+    const match = SLEEP_AT_START.exec(args[1] as string);
+    return match ? sleepSeconds(match[1] as string) : undefined;
+  }
+  return undefined;
+}
+
+function describeHandler(preStop: JsonObject): string {
+  const exec = asRecord(preStop['exec']);
+  if (exec) return `exec ${asArray(exec['command']).map(String).join(' ')}`.slice(0, 80);
+  if (asRecord(preStop['httpGet'])) return `httpGet ${asString(asRecord(preStop['httpGet'])?.['path']) ?? '/'}`;
+  return Object.keys(preStop).join(', ');
+}
+
+/** What a container's preStop hook does before SIGTERM. */
+export function readPreStop(container: JsonObject): PreStopHook {
+  const preStop = asRecord(asRecord(container['lifecycle'])?.['preStop']);
+  if (!preStop || Object.keys(preStop).length === 0) return { kind: 'none' };
+  const sleep = asRecord(preStop['sleep']);
+  const nativeSeconds = asInteger(sleep?.['seconds']);
+  if (nativeSeconds !== undefined) return { kind: 'sleep', seconds: nativeSeconds, form: 'native' };
+  const command = asArray(asRecord(preStop['exec'])?.['command']);
+  if (command.length > 0 && command.every((part): part is string => typeof part === 'string')) {
+    const seconds = execSleepSeconds(command);
+    if (seconds !== undefined) return { kind: 'sleep', seconds, form: 'exec' };
+  }
+  return { kind: 'custom', description: describeHandler(preStop) };
+}
+
+/** True when the target Kubernetes version has the native sleep action on by default (1.30+). */
+export function supportsNativeSleep(kubernetesVersion: string): boolean {
+  const minor = Number(/^v?1\.(\d+)/.exec(kubernetesVersion)?.[1] ?? 0);
+  return minor >= 30;
+}

@@ -1,0 +1,88 @@
+import { asRecord, asString, type JsonObject } from '../util/object.js';
+import { selectorMatches, serviceSelects } from './label-selector.js';
+import { objectRef, type Workload } from './workload.js';
+
+/**
+ * Objects that give rules their context: Services (who serves), HPAs (who owns replicas), PDBs, PVCs.
+ * Present for file and cluster audits; absent at admission, where rules must not guess.
+ */
+export interface RelatedObjects {
+  services: JsonObject[];
+  autoscalers: JsonObject[];
+  disruptionBudgets: JsonObject[];
+  volumeClaims: JsonObject[];
+}
+
+export function emptyRelated(): RelatedObjects {
+  return { services: [], autoscalers: [], disruptionBudgets: [], volumeClaims: [] };
+}
+
+/** Sorts one object into the context it belongs to; returns false when it is no context object. */
+export function addRelated(related: RelatedObjects, object: JsonObject): boolean {
+  const apiVersion = asString(object['apiVersion']) ?? '';
+  switch (object['kind']) {
+    case 'Service':
+      if (apiVersion === 'v1') related.services.push(object);
+      return apiVersion === 'v1';
+    case 'HorizontalPodAutoscaler':
+      if (apiVersion.startsWith('autoscaling/')) related.autoscalers.push(object);
+      return apiVersion.startsWith('autoscaling/');
+    case 'PodDisruptionBudget':
+      if (apiVersion.startsWith('policy/')) related.disruptionBudgets.push(object);
+      return apiVersion.startsWith('policy/');
+    case 'PersistentVolumeClaim':
+      if (apiVersion === 'v1') related.volumeClaims.push(object);
+      return apiVersion === 'v1';
+    default:
+      return false;
+  }
+}
+
+function inNamespaceOf(object: JsonObject, workload: Workload): boolean {
+  return objectRef(object).namespace === workload.ref.namespace;
+}
+
+export function servicesSelecting(workload: Workload, related: RelatedObjects): JsonObject[] {
+  return related.services.filter(
+    (service) =>
+      inNamespaceOf(service, workload) &&
+      serviceSelects(asRecord(service['spec'])?.['selector'], workload.podLabels),
+  );
+}
+
+export function autoscalerFor(workload: Workload, related: RelatedObjects): JsonObject | undefined {
+  return related.autoscalers.find((hpa) => {
+    const target = asRecord(asRecord(hpa['spec'])?.['scaleTargetRef']);
+    const apiVersion = asString(target?.['apiVersion']);
+    return (
+      inNamespaceOf(hpa, workload) &&
+      target?.['kind'] === workload.ref.kind &&
+      target['name'] === workload.ref.name &&
+      (apiVersion === undefined || apiVersion === 'apps/v1')
+    );
+  });
+}
+
+/**
+ * PDBs whose selector picks this workload's pods. policy/v1: an empty selector selects every pod in the
+ * namespace; policy/v1beta1: it selects none. An absent selector selects none in both.
+ */
+export function disruptionBudgetsSelecting(workload: Workload, related: RelatedObjects): JsonObject[] {
+  return related.disruptionBudgets.filter((pdb) => {
+    if (!inNamespaceOf(pdb, workload)) return false;
+    const selector = asRecord(asRecord(pdb['spec'])?.['selector']);
+    if (!selector) return false;
+    const empty = Object.keys(selector).every((key) => {
+      const value = selector[key];
+      return value === undefined || value === null || (Array.isArray(value) ? value.length === 0 : Object.keys(asRecord(value) ?? {}).length === 0);
+    });
+    if (empty) return pdb['apiVersion'] === 'policy/v1';
+    return selectorMatches(selector, workload.podLabels);
+  });
+}
+
+export function volumeClaim(workload: Workload, related: RelatedObjects, claimName: string): JsonObject | undefined {
+  return related.volumeClaims.find(
+    (claim) => inNamespaceOf(claim, workload) && objectRef(claim).name === claimName,
+  );
+}

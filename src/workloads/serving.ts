@@ -1,0 +1,29 @@
+import { asString } from '../util/object.js';
+import { servicesSelecting, type RelatedObjects } from './related.js';
+import { containerPorts, objectRef, type ContainerView, type Workload } from './workload.js';
+
+export interface ServingContainer extends ContainerView {
+  /** Why we think it serves, quoted in messages. */
+  reason: string;
+}
+
+function describePort(container: ContainerView): string {
+  const port = containerPorts(container.spec)[0];
+  const number = port?.['containerPort'];
+  const name = asString(port?.['name']);
+  return `declares port ${String(number ?? '?')}${name ? ` (${name})` : ''}`;
+}
+
+/**
+ * Containers that receive traffic: those declaring a port, native sidecars included. When a Service in the
+ * input selects the pod and no container declares a port, the Service can only reach undeclared ports, so
+ * every regular container is treated as serving. Plain initContainers never serve.
+ */
+export function servingContainers(workload: Workload, related: RelatedObjects | undefined): ServingContainer[] {
+  const declaring = workload.containers.filter((container) => containerPorts(container.spec).length > 0);
+  if (declaring.length > 0) return declaring.map((container) => ({ ...container, reason: describePort(container) }));
+  const service = related ? servicesSelecting(workload, related)[0] : undefined;
+  if (!service) return [];
+  const reason = `is selected by Service ${objectRef(service).name}`;
+  return workload.containers.filter((container) => !container.sidecar).map((container) => ({ ...container, reason }));
+}
