@@ -2,8 +2,7 @@ import { parseArgs } from 'node:util';
 import { auditFiles } from '../audit/audit.js';
 import { ALL_ACTIVE_MODES } from '../engine/engine.js';
 import { collectInputs } from '../manifests/collect.js';
-import type { ParsedFile } from '../manifests/read.js';
-import { writeFixed, type ObjectEdit } from '../manifests/write.js';
+import { fixedTexts } from '../manifests/fix-files.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { UsageError, type Io } from './io.js';
 import { policyFromFlag } from './load-policy.js';
@@ -32,30 +31,24 @@ export function fixCommand(args: string[], io: Io): number {
   const errors = [...inputs.errors, ...audit.inputErrors];
   for (const error of errors) io.stderr.write(describeError(error));
 
-  const edits = new Map<ParsedFile, ObjectEdit[]>();
   let applied = 0;
   let manual = 0;
-  for (const { source, evaluation } of audit.results) {
+  for (const { evaluation } of audit.results) {
     applied += evaluation.applied.length;
     manual += evaluation.findings.filter((f) => !f.fix && !f.exempt && f.severity !== 'info').length;
-    if (!evaluation.changed || !evaluation.fixed) continue;
-    const file = inputs.files.find((candidate) => candidate.file === source.file && candidate.objects.includes(source));
-    if (!file) continue;
-    const list = edits.get(file) ?? [];
-    list.push({ document: source.document, ...(source.item !== undefined ? { item: source.item } : {}), original: source.object, fixed: evaluation.fixed });
-    edits.set(file, list);
   }
-
+  const results = fixedTexts(inputs.files, audit);
   const broken = new Set(errors.map((error) => error.file));
   if (inPlace) {
-    for (const [file, fileEdits] of edits) {
-      if (broken.has(file.file)) continue;
-      writeFileAtomic(file.file, writeFixed(file, fileEdits));
-      io.stderr.write(`rollsafe: fixed ${fileEdits.length} object(s) in ${file.file}\n`);
+    for (const { file, text, edits } of results) {
+      if (edits === 0 || broken.has(file.file)) continue;
+      writeFileAtomic(file.file, text);
+      io.stderr.write(`rollsafe: fixed ${edits} object(s) in ${file.file}\n`);
     }
   } else if (errors.length === 0) {
-    const texts = inputs.files.map((file) => writeFixed(file, edits.get(file) ?? []));
-    io.stdout.write(texts.map((text, index) => (index > 0 && inputs.files[index]?.format === 'yaml' ? `---\n${text}` : text)).join(''));
+    // Several inputs become one YAML stream (JSON documents are YAML too), as kubectl apply -f - reads it.
+    const texts = results.map(({ text }) => (text.endsWith('\n') || text === '' ? text : `${text}\n`));
+    io.stdout.write(texts.join('---\n'));
   }
   io.stderr.write(
     `rollsafe: applied ${applied} fix(es)${manual > 0 ? `; ${manual} finding(s) need a human, see \`rollsafe audit\`` : ''}\n`,

@@ -82,11 +82,12 @@ export function parseManifest(text: string, file: string): ParsedFile {
     }
     const syntax = doc.errors[0];
     if (syntax) {
-      const at = syntax.linePos?.[0];
+      const at = lines.linePos(syntax.pos[0]);
       parsed.errors.push({
         file,
         document,
-        ...(at ? { line: at.line, column: at.col } : {}),
+        line: at.line,
+        column: at.col,
         message: `YAML syntax error: ${syntax.message.split('\n')[0]}`,
       });
       return;

@@ -1,5 +1,5 @@
 import fastJsonPatch from 'fast-json-patch';
-import { isSeq, type Document } from 'yaml';
+import { isScalar, isSeq, type Document } from 'yaml';
 import type { JsonObject } from '../util/object.js';
 import type { ParsedFile } from './read.js';
 
@@ -24,7 +24,12 @@ function applyToDocument(doc: Document.Parsed, prefix: Array<string | number>, e
       // Sequence indexes must be numbers for yaml's setIn; map keys stay strings even when numeric.
       path.push(isSeq(doc.getIn(path, true)) && /^\d+$/.test(part) ? Number(part) : part);
     }
-    if (op.op === 'add' || op.op === 'replace') doc.setIn(path, doc.createNode(op.value));
+    const existing = op.op === 'replace' ? doc.getIn(path, true) : undefined;
+    if (isScalar(existing) && (op.value === null || typeof op.value !== 'object')) {
+      // Edit the scalar in place so its comment stays; drop the quoting style only if the type changes.
+      if (typeof existing.value !== typeof op.value) delete existing.type;
+      existing.value = op.value;
+    } else if (op.op === 'add' || op.op === 'replace') doc.setIn(path, doc.createNode(op.value));
     else if (op.op === 'remove') doc.deleteIn(path);
   }
 }

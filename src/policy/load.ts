@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Ajv, type ErrorObject } from 'ajv';
-import { parseDocument } from 'yaml';
+import { LineCounter, parseDocument } from 'yaml';
 import { policySchema } from './schema.js';
 import type { Policy } from './types.js';
 
@@ -42,10 +42,11 @@ function describe(error: ErrorObject): string {
 
 /** Parses and validates a policy document (YAML or JSON text), filling defaults. */
 export function parsePolicy(text: string, source: string): Policy {
-  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true, lineCounter: lines });
   const syntax = doc.errors[0];
   if (syntax) {
-    const at = syntax.linePos?.[0];
+    const at = lines.linePos(syntax.pos[0]);
     throw new PolicyError(source, [`${at ? `line ${at.line}, column ${at.col}: ` : ''}${syntax.message.split('\n')[0]}`]);
   }
   const data: unknown = doc.toJS({ maxAliasCount: 50 }) ?? {};

@@ -49,13 +49,14 @@ function deploymentRollingUpdate({ workload }: RuleInput, strategy: Record<strin
   const surge = resolveIntOrPercent(surgeValue ?? '25%', replicas, 'up');
   const unavailable = resolveIntOrPercent(unavailableValue ?? '25%', replicas, 'down');
   if (surge === undefined || unavailable === undefined) return []; // malformed: the apiserver rejects it first
-  // Like the Deployment controller: when both resolve to 0, it proceeds with maxUnavailable 1.
-  const effectiveUnavailable = surge === 0 && unavailable === 0 ? 1 : unavailable;
-  if (effectiveUnavailable < replicas) return [];
+  // Both 0 is refused by the apiserver when written so, and when percentages resolve to 0 the controller
+  // falls back to maxUnavailable 1: either way a rollout stops pods before new ones are ready.
+  const bothZero = surge === 0 && unavailable === 0;
+  if (!bothZero && unavailable < replicas) return [];
   const replicasText = workload.replicas === undefined ? 'replicas unset, defaults to 1' : `replicas ${replicas}`;
   const why =
-    surge === 0 && unavailable === 0
-      ? `maxSurge ${describeValue(surgeValue, '25%')} and maxUnavailable ${describeValue(unavailableValue, '25%')} both resolve to 0, so the controller falls back to taking 1 pod down`
+    bothZero
+      ? `maxSurge ${describeValue(surgeValue, '25%')} and maxUnavailable ${describeValue(unavailableValue, '25%')} both resolve to 0: the apiserver refuses that, and for percentages the controller falls back to taking a pod down before a new one is ready`
       : `maxUnavailable ${describeValue(unavailableValue, '25%')} resolves to ${unavailable} pod(s)`;
   const set: Array<{ path: string[]; value: unknown }> = [
     { path: ['spec', 'strategy', 'rollingUpdate', 'maxUnavailable'], value: 0 },
@@ -63,7 +64,9 @@ function deploymentRollingUpdate({ workload }: RuleInput, strategy: Record<strin
   if (surge < 1) set.push({ path: ['spec', 'strategy', 'rollingUpdate', 'maxSurge'], value: 1 });
   return [
     {
-      message: `with ${replicasText}, ${why}: a rollout may take every replica down at once.`,
+      message: bothZero
+        ? `with ${replicasText}, ${why}.`
+        : `with ${replicasText}, ${why}: a rollout may take every replica down at once.`,
       fix: {
         description: `sets strategy.rollingUpdate.maxUnavailable: 0${surge < 1 ? ' and maxSurge: 1' : ''}, so new pods start before old ones stop`,
         set,

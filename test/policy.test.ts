@@ -1,0 +1,71 @@
+import t from 'tap';
+import { parse } from 'yaml';
+import { defaultPolicy, parsePolicy, PolicyError } from '../src/policy/load.js';
+import { DEFAULT_POLICY_YAML } from '../src/policy/default-document.js';
+import { effectivePolicy } from '../src/policy/effective.js';
+
+function problems(text: string): string[] {
+  try {
+    parsePolicy(text, 'p.yaml');
+  } catch (error) {
+    if (error instanceof PolicyError) return error.problems;
+    throw error;
+  }
+  return [];
+}
+
+const HEADER = 'apiVersion: rollsafe.dev/v1alpha1\nkind: Policy\n';
+
+t.test('an empty policy gets every default', async (t) => {
+  const policy = defaultPolicy();
+  t.equal(policy.kubernetesVersion, '1.30');
+  t.same(policy.preStop, { seconds: 10, action: 'auto' });
+  t.equal(policy.drainSeconds, 20);
+  t.equal(policy.minReplicas, 2);
+  t.same(policy.exemptions, { allowed: true });
+  t.same(policy.rules['readiness-probe'], { mode: 'enforce', severity: 'error' });
+  t.same(policy.rules['probes-identical'], { mode: 'enforce', severity: 'warning' });
+  t.same(policy.rules['disruption-budget'], { mode: 'enforce', severity: 'warning' });
+  t.same(policy.namespaces, []);
+});
+
+t.test('the printed default policy is exactly the schema defaults', async (t) => {
+  t.same(parsePolicy(DEFAULT_POLICY_YAML, 'default'), defaultPolicy());
+  t.same(parse(DEFAULT_POLICY_YAML).rules, defaultPolicy().rules);
+});
+
+t.test('partial rule settings keep the other defaults', async (t) => {
+  const policy = parsePolicy(`${HEADER}rules:\n  prestop-delay: {mode: warn}\npreStop: {seconds: 15}\n`, 'p');
+  t.same(policy.rules['prestop-delay'], { mode: 'warn', severity: 'error' });
+  t.same(policy.preStop, { seconds: 15, action: 'auto' });
+});
+
+t.test('bad documents are explained with the path named', async (t) => {
+  t.match(problems(`${HEADER}rules:\n  prestop-delay: {mod: warn}\n`), ['rules.prestop-delay: unknown key "mod"']);
+  t.match(problems(`${HEADER}rules:\n  no-such-rule: {}\n`), ['rules: unknown key "no-such-rule"']);
+  t.match(problems(`${HEADER}drainSeconds: "20"\n`), ['drainSeconds: must be integer']);
+  t.match(problems(`${HEADER}rules:\n  grace-period: {mode: block}\n`), [/grace-period.mode: must be one of enforce, warn, audit, off/]);
+  t.match(problems('apiVersion: v1\nkind: Policy\n'), ['apiVersion: must be "rollsafe.dev/v1alpha1"']);
+  t.match(problems('kind: Policy\n'), ['(top level): missing required key "apiVersion"']);
+  t.match(problems(`${HEADER}kubernetesVersion: "2.0"\n`), [/kubernetesVersion/]);
+  t.match(problems(`${HEADER}namespaces:\n  - mode: warn\n`), ['namespaces.0: missing required key "names"']);
+  t.match(problems(`${HEADER}rules: [\n`), [/line \d+, column \d+/]);
+  t.match(problems(`${HEADER}minReplicas: 0\n`), [/minReplicas: must be >= 1/]);
+});
+
+t.test('namespace overrides: first match wins, globs, namespace mode keeps off rules off', async (t) => {
+  const policy = parsePolicy(
+    `${HEADER}rules:\n  min-replicas: {mode: off}\nnamespaces:\n` +
+      '  - names: ["legacy-*"]\n    mode: warn\n    drainSeconds: 40\n    rules:\n      prestop-delay: {mode: audit}\n' +
+      '  - names: ["legacy-payments", "shop"]\n    mode: audit\n',
+    'p',
+  );
+  const legacy = effectivePolicy(policy, 'legacy-payments');
+  t.equal(legacy.rules['readiness-probe'].mode, 'warn');
+  t.equal(legacy.rules['prestop-delay'].mode, 'audit');
+  t.equal(legacy.rules['min-replicas'].mode, 'off');
+  t.equal(legacy.drainSeconds, 40);
+  t.equal(effectivePolicy(policy, 'shop').rules['grace-period'].mode, 'audit');
+  t.equal(effectivePolicy(policy, 'other').rules['grace-period'].mode, 'enforce');
+  t.equal(effectivePolicy(policy, 'legacyx').rules['grace-period'].mode, 'enforce');
+});
