@@ -1,5 +1,5 @@
 import fastJsonPatch from 'fast-json-patch';
-import { isScalar, isSeq, type Document } from 'yaml';
+import { Document, isMap, isScalar, isSeq, type Node } from 'yaml';
 import type { JsonObject } from '../util/object.js';
 import type { ParsedFile } from './read.js';
 
@@ -12,64 +12,144 @@ export interface ObjectEdit {
   fixed: JsonObject;
 }
 
+/** A text replacement in the original file; `order` keeps insertions at one offset in patch order. */
+interface TextEdit {
+  start: number;
+  end: number;
+  text: string;
+  order: number;
+}
+
+type Path = Array<string | number>;
+
 function pointerToPath(pointer: string): string[] {
   return pointer.split('/').slice(1).map((part) => part.replace(/~1/g, '/').replace(/~0/g, '~'));
 }
 
-/** Applies a JSON patch to a YAML document node by node, so comments and untouched styling stay. */
-function applyToDocument(doc: Document.Parsed, prefix: Array<string | number>, edit: ObjectEdit): void {
+function toNodePath(doc: Document.Parsed, prefix: Path, pointer: string): Path {
+  const path: Path = [...prefix];
+  for (const part of pointerToPath(pointer)) {
+    // Sequence indexes must be numbers for yaml; map keys stay strings even when numeric.
+    path.push(isSeq(doc.getIn(path, true)) && /^\d+$/.test(part) ? Number(part) : part);
+  }
+  return path;
+}
+
+function renderScalar(value: unknown): string {
+  return new Document(value).toString().trimEnd();
+}
+
+function renderFlowPair(key: string, value: unknown): string {
+  const doc = new Document();
+  doc.contents = doc.createNode({ [key]: value }, { flow: true });
+  return doc.toString({ flowCollectionPadding: false }).trim().slice(1, -1);
+}
+
+function lineStart(text: string, offset: number): number {
+  return text.lastIndexOf('\n', offset - 1) + 1;
+}
+
+/** Style of the file, so inserted lines look like their neighbours. */
+function blockStyle(text: string): { indent: number; indentSeq: boolean } {
+  const indent = /\n( +)\S/.exec(text)?.[1]?.length ?? 2;
+  const unindentedSeq = /\n( *)[^\s#-][^\n]*:\n\1- /.test(text);
+  return { indent: Math.min(Math.max(indent, 2), 8), indentSeq: !unindentedSeq };
+}
+
+/**
+ * Turns one JSON-patch operation into a text edit of the original: a scalar replaced where it stands, a key
+ * added at the end of its block map (at the map's indentation) or inside its flow map. Undefined when the
+ * operation is of another shape; the caller then re-emits the document.
+ */
+function textEditFor(text: string, doc: Document.Parsed, path: Path, op: { op: string; value?: unknown }, order: number): TextEdit | undefined {
+  const style = blockStyle(text);
+  if (op.op === 'replace') {
+    const node = doc.getIn(path, true) as Node | undefined;
+    if (!isScalar(node) || !node.range || (op.value !== null && typeof op.value === 'object')) return undefined;
+    return { start: node.range[0], end: node.range[1], text: renderScalar(op.value), order };
+  }
+  if (op.op !== 'add') return undefined;
+  const key = path[path.length - 1];
+  const parent = doc.getIn(path.slice(0, -1), true) as Node | undefined;
+  if (typeof key !== 'string' || !isMap(parent) || !parent.range) return undefined;
+  if (parent.flow) {
+    const close = text.lastIndexOf('}', parent.range[1] - 1);
+    if (close < parent.range[0]) return undefined;
+    const empty = parent.items.length === 0;
+    return { start: close, end: close, text: `${empty ? '' : ', '}${renderFlowPair(key, op.value)}`, order };
+  }
+  const firstKey = parent.items[0]?.key as Node | undefined;
+  if (!firstKey?.range) return undefined;
+  const indent = ' '.repeat(firstKey.range[0] - lineStart(text, firstKey.range[0]));
+  const lines = new Document({ [key]: op.value })
+    .toString({ indent: style.indent, indentSeq: style.indentSeq, lineWidth: 0 })
+    .trimEnd()
+    .split('\n')
+    .map((line) => `${indent}${line}\n`)
+    .join('');
+  const end = parent.range[1];
+  if (text[end - 1] === '\n') return { start: end, end, text: lines, order };
+  const newline = text.indexOf('\n', end);
+  if (newline === -1) return { start: text.length, end: text.length, text: `\n${lines}`, order };
+  return { start: newline + 1, end: newline + 1, text: lines, order };
+}
+
+function applyTextEdits(text: string, edits: TextEdit[]): string {
+  const sorted = [...edits].sort((a, b) => b.start - a.start || b.order - a.order);
+  let out = text;
+  for (const edit of sorted) out = out.slice(0, edit.start) + edit.text + out.slice(edit.end);
+  return out;
+}
+
+/** Fallback: edit the syntax tree and re-emit the whole document (comments and key order still kept). */
+function applyToTree(doc: Document.Parsed, prefix: Path, edit: ObjectEdit): void {
   for (const op of compare(edit.original, edit.fixed)) {
-    const path: Array<string | number> = [...prefix];
-    for (const part of pointerToPath(op.path)) {
-      // Sequence indexes must be numbers for yaml's setIn; map keys stay strings even when numeric.
-      path.push(isSeq(doc.getIn(path, true)) && /^\d+$/.test(part) ? Number(part) : part);
-    }
-    const existing = op.op === 'replace' ? doc.getIn(path, true) : undefined;
-    if (isScalar(existing) && (op.value === null || typeof op.value !== 'object')) {
-      // Edit the scalar in place so its comment stays; drop the quoting style only if the type changes.
-      if (typeof existing.value !== typeof op.value) delete existing.type;
-      existing.value = op.value;
-    } else if (op.op === 'add' || op.op === 'replace') doc.setIn(path, doc.createNode(op.value));
+    const path = toNodePath(doc, prefix, op.path);
+    if (op.op === 'add' || op.op === 'replace') doc.setIn(path, doc.createNode(op.value));
     else if (op.op === 'remove') doc.deleteIn(path);
   }
 }
 
-/** Guesses the sequence indentation the file uses, so unchanged parts of a changed document keep their look. */
-function styleOf(text: string): { indentSeq: boolean; flowCollectionPadding: boolean } {
-  const unindented = /\n( *)[^\s#-][^\n]*:\n\1- /.test(text);
-  const tightFlow = /[{[][^\s}\]]/.test(text) && !/[{[] [^\s]/.test(text);
-  return { indentSeq: !unindented, flowCollectionPadding: !tightFlow };
-}
-
-function detectIndent(text: string): number {
-  return /\n( +)"/.exec(text)?.[1]?.length ?? 2;
-}
-
 /**
- * Rewrites a file with the fixed objects. Unchanged YAML documents are copied byte for byte; changed ones
- * are re-emitted from their edited syntax tree, keeping comments, key order and quoting.
+ * Rewrites a file with the fixed objects. Fixes become small text edits of the original, so comments, key
+ * order, quoting, indentation and every untouched document stay byte for byte. A document whose patch has
+ * another shape is re-emitted from its edited syntax tree instead. JSON files are re-serialised.
  */
 export function writeFixed(parsed: ParsedFile, edits: ObjectEdit[]): string {
   if (edits.length === 0) return parsed.text;
-  const changed = new Set<number>();
+  if (parsed.format === 'json') {
+    const doc = parsed.documents[0];
+    if (!doc) return parsed.text;
+    for (const edit of edits) applyToTree(doc, edit.item === undefined ? [] : ['items', edit.item], edit);
+    const indent = /\n( +)"/.exec(parsed.text)?.[1]?.length ?? 2;
+    return JSON.stringify(doc.toJS(), null, indent) + (parsed.text.endsWith('\n') ? '\n' : '');
+  }
+  const textEdits: TextEdit[] = [];
+  const reemit = new Set<number>();
   for (const edit of edits) {
     const doc = parsed.documents[edit.document - 1];
     if (!doc) continue;
-    applyToDocument(doc, edit.item === undefined ? [] : ['items', edit.item], edit);
-    changed.add(edit.document - 1);
+    const prefix: Path = edit.item === undefined ? [] : ['items', edit.item];
+    const ops = compare(edit.original, edit.fixed);
+    const planned = ops.map((op, index) => textEditFor(parsed.text, doc, toNodePath(doc, prefix, op.path), op, textEdits.length + index));
+    if (planned.every((candidate): candidate is TextEdit => candidate !== undefined)) textEdits.push(...planned);
+    else {
+      applyToTree(doc, prefix, edit);
+      reemit.add(edit.document - 1);
+    }
   }
-  if (parsed.format === 'json') {
-    const doc = parsed.documents[0];
-    const newline = parsed.text.endsWith('\n') ? '\n' : '';
-    return doc ? JSON.stringify(doc.toJS(), null, detectIndent(parsed.text)) + newline : parsed.text;
-  }
-  const style = { ...styleOf(parsed.text), lineWidth: 0 };
+  if (reemit.size === 0) return applyTextEdits(parsed.text, textEdits);
+  // Mixed: re-emit the documents that need it, text-edit the rest, splice by document boundaries.
   let out = '';
   parsed.documents.forEach((doc, index) => {
     const start = index === 0 ? 0 : doc.range[0];
     const next = parsed.documents[index + 1];
     const end = next ? next.range[0] : parsed.text.length;
-    out += changed.has(index) ? doc.toString(style) : parsed.text.slice(start, end);
+    if (reemit.has(index)) out += doc.toString({ ...blockStyle(parsed.text), lineWidth: 0 });
+    else {
+      const inside = textEdits.filter((edit) => edit.start >= start && edit.start < end || (edit.start === end && !next));
+      out += applyTextEdits(parsed.text.slice(start, end), inside.map((edit) => ({ ...edit, start: edit.start - start, end: edit.end - start })));
+    }
   });
   return out;
 }
