@@ -1,0 +1,141 @@
+import { spawnSync } from 'node:child_process';
+import { chmodSync, copyFileSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import t from 'tap';
+import { fixture, FIXTURES, TEST_DIR } from './helpers/fixtures.js';
+import { runCli } from './helpers/run-cli.js';
+
+const GOOD = join(FIXTURES, 'rules', 'readiness-probe', 'pass-probe.yaml');
+const BAD = join(FIXTURES, 'admission', 'web-no-probes.yaml');
+const WARN_ONLY = join(FIXTURES, 'rules', 'min-replicas', 'fail-one-replica.yaml');
+const CLI = join(TEST_DIR, '..', 'dist', 'cli.js');
+
+t.test('exit codes: 0 clean, 1 findings at --fail-on, 2 usage or unreadable input', async (t) => {
+  t.equal((await runCli(['audit', GOOD])).code, 0);
+  t.equal((await runCli(['audit', BAD])).code, 1);
+  t.equal((await runCli(['audit', WARN_ONLY])).code, 0, 'warnings pass at the default --fail-on error');
+  t.equal((await runCli(['audit', WARN_ONLY, '--fail-on', 'warning'])).code, 1);
+  t.equal((await runCli(['audit', BAD, '--fail-on', 'never'])).code, 0);
+  t.equal((await runCli(['audit'])).code, 2);
+  t.equal((await runCli(['audit', GOOD, '--output', 'yaml'])).code, 2);
+  t.equal((await runCli(['audit', GOOD, '--bogus'])).code, 2);
+  t.equal((await runCli(['frobnicate'])).code, 2);
+  const missing = await runCli(['audit', GOOD, '/no/such/file.yaml']);
+  t.equal(missing.code, 2);
+  t.match(missing.stdout, /\/no\/such\/file.yaml: cannot read: no such file or directory/);
+  t.match(missing.stdout, /1 workload\(s\)/, 'the readable input is still audited');
+});
+
+t.test('warn and audit modes report but do not fail', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'rollsafe-'));
+  const policy = join(dir, 'policy.yaml');
+  writeFileSync(policy, 'apiVersion: rollsafe.dev/v1alpha1\nkind: Policy\nnamespaces:\n  - names: ["*"]\n    mode: warn\n');
+  const run = await runCli(['audit', BAD, '--policy', policy]);
+  t.equal(run.code, 0);
+  t.match(run.stdout, /readiness-probe \[warn\]/);
+});
+
+t.test('a bad policy file is explained and exits 2', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'rollsafe-'));
+  const policy = join(dir, 'policy.yaml');
+  writeFileSync(policy, 'apiVersion: rollsafe.dev/v1alpha1\nkind: Policy\nrules:\n  prestop-delay: {secs: 3}\n');
+  const run = await runCli(['audit', GOOD, '--policy', policy]);
+  t.equal(run.code, 2);
+  t.match(run.stderr, /policy\.yaml[\s\S]*rules\.prestop-delay: unknown key "secs"/);
+});
+
+t.test('text output: grouped by file and object, colour only on a TTY without NO_COLOR', async (t) => {
+  const plain = await runCli(['audit', BAD]);
+  t.match(plain.stdout, /web-no-probes\.yaml\n {2}Deployment web \(document 1, line 1\)\n {4}error {3}readiness-probe: container "web"/);
+  t.match(plain.stdout, /fix: sets lifecycle\.preStop\.sleep\.seconds: 10 on container "web"/);
+  t.notMatch(plain.stdout, /\u001b\[/);
+  t.match((await runCli(['audit', BAD], { tty: true })).stdout, /\u001b\[31merror/);
+  t.notMatch((await runCli(['audit', BAD], { tty: true, env: { NO_COLOR: '1' } })).stdout, /\u001b\[/);
+});
+
+t.test('other kinds are counted and reported as skipped', async (t) => {
+  const run = await runCli(['audit', join(FIXTURES, 'corpus', 'istio')]);
+  t.match(run.stdout, /Skipped 8 object\(s\) that are not apps\/v1 Deployments, StatefulSets or DaemonSets: Service ×4, ServiceAccount ×4/);
+});
+
+t.test('stdin, directories, and files together', async (t) => {
+  const run = await runCli(['audit', '-', join(FIXTURES, 'rules', 'grace-period'), '--output', 'json'], { stdin: fixture('admission', 'web-no-probes.yaml') });
+  const report = JSON.parse(run.stdout);
+  t.equal(report.results[0].file, '-');
+  t.ok(report.results.length >= 7);
+});
+
+t.test('fix to stdout: several inputs become one YAML stream; broken input prints nothing', async (t) => {
+  const run = await runCli(['fix', BAD, GOOD]);
+  t.equal(run.code, 0);
+  t.match(run.stdout, /seconds: 10\n---\napiVersion: apps\/v1/);
+  // 3 unfixable on the bad Deployment, plus disruption-budget on the good one: two files are a context.
+  t.match(run.stderr, /applied 1 fix\(es\); 4 finding\(s\) need a human/);
+  const broken = await runCli(['fix', BAD, '-'], { stdin: 'kind: [' });
+  t.equal(broken.code, 2);
+  t.equal(broken.stdout, '');
+  t.match(broken.stderr, /-:1:\d+ \(document 1\): YAML syntax error/);
+  t.equal((await runCli(['fix', '-', '--in-place'])).code, 2);
+});
+
+t.test('fix --in-place rewrites only changed files, atomically, keeping the mode', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'rollsafe-'));
+  copyFileSync(BAD, join(dir, 'bad.yaml'));
+  copyFileSync(GOOD, join(dir, 'good.yaml'));
+  chmodSync(join(dir, 'bad.yaml'), 0o640);
+  const goodBefore = statSync(join(dir, 'good.yaml')).mtimeMs;
+  const run = await runCli(['fix', '--in-place', dir]);
+  t.equal(run.code, 0);
+  t.match(readFileSync(join(dir, 'bad.yaml'), 'utf8'), /preStop:\n\s+sleep:\n\s+seconds: 10/);
+  t.equal(statSync(join(dir, 'bad.yaml')).mode & 0o777, 0o640);
+  t.equal(statSync(join(dir, 'good.yaml')).mtimeMs, goodBefore, 'unchanged file not rewritten');
+  t.same(readdirSync(dir).sort(), ['bad.yaml', 'good.yaml'], 'no temporary files left');
+  const second = await runCli(['fix', '--in-place', dir]);
+  t.match(second.stderr, /applied 0 fix/);
+});
+
+t.test('fix --in-place never writes a file it could not fully read', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'rollsafe-'));
+  const text = `${fixture('admission', 'web-no-probes.yaml')}---\nkind: [\n`;
+  writeFileSync(join(dir, 'mixed.yaml'), text);
+  const run = await runCli(['fix', '--in-place', join(dir, 'mixed.yaml')]);
+  t.equal(run.code, 2);
+  t.equal(readFileSync(join(dir, 'mixed.yaml'), 'utf8'), text);
+});
+
+t.test('rules and policy commands', async (t) => {
+  const rules = await runCli(['rules']);
+  for (const id of ['readiness-probe', 'probes-identical', 'prestop-delay', 'grace-period', 'rollout-strategy', 'min-replicas', 'disruption-budget']) {
+    t.match(rules.stdout, new RegExp(`^${id} `, 'm'));
+  }
+  const json = JSON.parse((await runCli(['rules', '--output', 'json'])).stdout);
+  t.match(json.find((rule: { id: string }) => rule.id === 'grace-period'), { defaultSeverity: 'error', fixable: true, defaultMode: 'enforce' });
+  const printed = await runCli(['policy', '--print-default']);
+  t.match(printed.stdout, /^apiVersion: rollsafe.dev\/v1alpha1\nkind: Policy/);
+  const dir = mkdtempSync(join(tmpdir(), 'rollsafe-'));
+  writeFileSync(join(dir, 'p.yaml'), printed.stdout);
+  t.equal((await runCli(['policy', '--check', join(dir, 'p.yaml')])).code, 0);
+  t.equal((await runCli(['policy'])).code, 2);
+  t.match((await runCli(['--version'])).stdout, /^\d+\.\d+\.\d+\n$/);
+});
+
+t.test('the built binary: stdin pipe, exit code, and no fastify or client-node on the audit path', async (t) => {
+  const run = spawnSync(process.execPath, [CLI, 'audit', '-', '--output', 'json'], { input: readFileSync(BAD), encoding: 'utf8' });
+  t.equal(run.status, 1, run.stderr);
+  t.equal(JSON.parse(run.stdout).summary.errors, 3);
+  // Cold start: walk the static import graph of the CLI; `serve` may only be reached by dynamic import.
+  const seen = new Set<string>();
+  const packages = new Set<string>();
+  const visit = (file: string): void => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    for (const [, specifier] of readFileSync(file, 'utf8').matchAll(/^import[^'"]*['"]([^'"]+)['"]/gm)) {
+      if (specifier?.startsWith('.')) visit(join(file, '..', specifier));
+      else if (specifier) packages.add(specifier);
+    }
+  };
+  visit(CLI);
+  t.ok(seen.size > 10, 'walked the graph');
+  t.notOk([...packages].some((name) => /fastify|client-node|pino|prom-client/.test(name)), [...packages].join(', '));
+});

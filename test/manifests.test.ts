@@ -1,0 +1,80 @@
+import t from 'tap';
+import { parseManifest } from '../src/manifests/read.js';
+import { auditText, findingsOf, fixture } from './helpers/fixtures.js';
+
+const DEPLOYMENT = fixture('rules', 'prestop-delay', 'fail-missing.yaml');
+
+t.test('YAML syntax errors name the line and column', async (t) => {
+  const parsed = parseManifest('apiVersion: v1\nkind: Service\n---\napiVersion: apps/v1\nkind: [Deployment\n', 'bad.yaml');
+  t.equal(parsed.objects.length, 1, 'the good document is still read');
+  t.match(parsed.errors, [{ file: 'bad.yaml', document: 2, line: Number, column: Number, message: /YAML syntax error/ }]);
+  t.ok((parsed.errors[0]?.line ?? 0) >= 5);
+});
+
+t.test('Helm templates are refused with the command to render them', async (t) => {
+  const parsed = parseManifest('apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {{ .Release.Name }}\n', 'chart/templates/d.yaml');
+  t.match(parsed.errors, [{ document: 1, message: /helm template/ }]);
+  t.same(parsed.objects, []);
+});
+
+t.test('alias bombs are refused, not expanded', async (t) => {
+  const levels = ['a: &a ["x","x","x","x","x","x","x","x","x","x"]'];
+  for (let i = 1; i < 9; i++) {
+    const prev = String.fromCharCode(96 + i);
+    const name = String.fromCharCode(97 + i);
+    levels.push(`${name}: &${name} [${Array(10).fill(`*${prev}`).join(',')}]`);
+  }
+  const started = process.memoryUsage().heapUsed;
+  const parsed = parseManifest(`${levels.join('\n')}\nkind: Deployment\napiVersion: apps/v1\n`, 'bomb.yaml');
+  t.match(parsed.errors, [{ message: /alias/ }]);
+  t.ok(process.memoryUsage().heapUsed - started < 200 * 1024 * 1024, 'memory stayed bounded');
+});
+
+t.test('huge inputs are refused before parsing', async (t) => {
+  const parsed = parseManifest(`# ${'x'.repeat(65 * 1024 * 1024)}\n`, 'huge.yaml');
+  t.match(parsed.errors, [{ message: /larger than 64 MiB/ }]);
+});
+
+t.test('non-objects and objects without a kind', async (t) => {
+  const parsed = parseManifest('- just\n- a list\n---\n42\n---\n---\nfoo: bar\n', 'odd.yaml');
+  t.match(parsed.errors, [{ document: 1, message: /not a mapping/ }, { document: 2, message: /not a mapping/ }]);
+  t.equal(parsed.objects.length, 1, 'an object without kind is kept (and counted as skipped later)');
+});
+
+t.test('List documents are unpacked with the line of each item', async (t) => {
+  const list = `apiVersion: v1\nkind: List\nitems:\n${DEPLOYMENT.split('\n').map((line, i) => (i === 0 ? `- ${line}` : line ? `  ${line}` : line)).join('\n')}`;
+  const parsed = parseManifest(list, 'list.yaml');
+  t.same(parsed.errors, []);
+  t.match(parsed.objects, [{ document: 1, item: 0, line: 4, object: { kind: 'Deployment' } }]);
+  const { audit, fixed } = auditText(list);
+  t.ok(findingsOf(audit, 'prestop-delay').length > 0);
+  t.match(fixed, /items:\n- apiVersion: apps\/v1[\s\S]*preStop:\n\s+sleep:\n\s+seconds: 10/);
+  t.equal(auditText(fixed).fixed, fixed, 'idempotent inside a List');
+});
+
+t.test('JSON files are read and written as JSON', async (t) => {
+  const object = parseManifest(DEPLOYMENT, 'd.yaml').objects[0]?.object;
+  const json = `${JSON.stringify(object, null, 4)}\n`;
+  const parsed = parseManifest(json, 'd.json');
+  t.equal(parsed.format, 'json');
+  const { fixed } = auditText(json, undefined, 'd.json');
+  const fixedObject = JSON.parse(fixed);
+  t.same(fixedObject.spec.template.spec.containers[0].lifecycle, { preStop: { sleep: { seconds: 10 } } });
+  t.match(fixed, /^\{\n {4}"apiVersion"/, 'indentation kept');
+  t.same(Object.keys(fixedObject), Object.keys(object ?? {}), 'key order kept');
+});
+
+t.test('fix leaves untouched documents byte for byte and adds into empty flow maps', async (t) => {
+  const other = '# a config map, untouched\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata:\n  key:   "value"   # spaced\n';
+  const text = `${other}---\n${DEPLOYMENT.replace("ports: [{containerPort: 8080, name: http}]", "ports: [{containerPort: 8080, name: http}]\n          lifecycle: {}")}`;
+  const { fixed } = auditText(text);
+  t.ok(fixed.startsWith(`${other}---\n`), 'first document unchanged');
+  t.match(fixed, /lifecycle: \{preStop: \{sleep: \{seconds: 10\}\}\}/);
+});
+
+t.test('a file without a trailing newline gets valid YAML', async (t) => {
+  const text = DEPLOYMENT.trimEnd();
+  const { fixed } = auditText(text);
+  t.same(parseManifest(fixed, 'x.yaml').errors, []);
+  t.match(fixed, /seconds: 10\n$/);
+});

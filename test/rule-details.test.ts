@@ -1,0 +1,63 @@
+import t from 'tap';
+import { allowedDisruptions } from '../src/rules/disruption-budget.js';
+import { resolveIntOrPercent } from '../src/workloads/int-or-percent.js';
+import { selectorMatches } from '../src/workloads/label-selector.js';
+import { readPreStop, sleepSeconds, supportsNativeSleep } from '../src/workloads/pre-stop.js';
+
+const exec = (...command: unknown[]) => ({ lifecycle: { preStop: { exec: { command } } } });
+
+t.test('preStop forms', async (t) => {
+  t.same(readPreStop({}), { kind: 'none' });
+  t.same(readPreStop({ lifecycle: { preStop: {} } }), { kind: 'none' });
+  t.same(readPreStop({ lifecycle: { preStop: { sleep: { seconds: 12 } } } }), { kind: 'sleep', seconds: 12, form: 'native' });
+  t.same(readPreStop(exec('sleep', '10')), { kind: 'sleep', seconds: 10, form: 'exec' });
+  t.same(readPreStop(exec('/bin/sleep', '15s')), { kind: 'sleep', seconds: 15, form: 'exec' });
+  t.same(readPreStop(exec('busybox', 'sleep', '5')), { kind: 'sleep', seconds: 5, form: 'exec' });
+  t.same(readPreStop(exec('sh', '-c', 'sleep 20')), { kind: 'sleep', seconds: 20, form: 'exec' });
+  t.same(readPreStop(exec('/bin/bash', '-ec', 'sleep 10 && nginx -s quit')), { kind: 'sleep', seconds: 10, form: 'exec' });
+  t.same(readPreStop(exec('/bin/sh', '-c', 'sleep 2m; kill 1')), { kind: 'sleep', seconds: 120, form: 'exec' });
+  t.match(readPreStop(exec('sh', '-c', 'nginx -s quit && sleep 10')), { kind: 'custom' }, 'the sleep must come first');
+  t.match(readPreStop(exec('/wait-shutdown')), { kind: 'custom', description: 'exec /wait-shutdown' });
+  t.match(readPreStop(exec('sleep', 'infinity')), { kind: 'custom' });
+  t.match(readPreStop({ lifecycle: { preStop: { httpGet: { path: '/drain', port: 8080 } } } }), { kind: 'custom', description: 'httpGet /drain' });
+  t.equal(sleepSeconds('1.5'), 1.5);
+  t.equal(sleepSeconds('1h'), 3600);
+  t.equal(sleepSeconds('-1'), undefined);
+  t.ok(supportsNativeSleep('1.30'));
+  t.ok(supportsNativeSleep('v1.32.1'));
+  t.notOk(supportsNativeSleep('1.29'));
+});
+
+t.test('IntOrString resolution rounds like the controllers', async (t) => {
+  t.equal(resolveIntOrPercent('25%', 1, 'up'), 1);
+  t.equal(resolveIntOrPercent('25%', 1, 'down'), 0);
+  t.equal(resolveIntOrPercent('25%', 10, 'down'), 2);
+  t.equal(resolveIntOrPercent('100%', 3, 'down'), 3);
+  t.equal(resolveIntOrPercent(2, 10, 'down'), 2);
+  t.equal(resolveIntOrPercent('x', 10, 'down'), undefined);
+  t.equal(resolveIntOrPercent(-1, 10, 'down'), undefined);
+});
+
+t.test('label selectors', async (t) => {
+  const labels = { app: 'api', tier: 'web' };
+  t.ok(selectorMatches({ matchLabels: { app: 'api' } }, labels));
+  t.notOk(selectorMatches({ matchLabels: { app: 'db' } }, labels));
+  t.ok(selectorMatches({ matchExpressions: [{ key: 'tier', operator: 'In', values: ['web', 'edge'] }] }, labels));
+  t.notOk(selectorMatches({ matchExpressions: [{ key: 'tier', operator: 'NotIn', values: ['web'] }] }, labels));
+  t.ok(selectorMatches({ matchExpressions: [{ key: 'track', operator: 'NotIn', values: ['canary'] }] }, labels));
+  t.ok(selectorMatches({ matchExpressions: [{ key: 'app', operator: 'Exists' }] }, labels));
+  t.notOk(selectorMatches({ matchExpressions: [{ key: 'app', operator: 'DoesNotExist' }] }, labels));
+  t.notOk(selectorMatches({ matchExpressions: [{ key: 'app', operator: 'Bogus' }] }, labels));
+  t.ok(selectorMatches({}, labels), 'no requirements: matches all');
+});
+
+t.test('PDB allowed disruptions', async (t) => {
+  const pdb = (spec: object, apiVersion = 'policy/v1') => ({ apiVersion, kind: 'PodDisruptionBudget', spec });
+  t.equal(allowedDisruptions(pdb({ maxUnavailable: 1 }), 3), 1);
+  t.equal(allowedDisruptions(pdb({ maxUnavailable: '10%' }), 3), 1, 'rounds up');
+  t.equal(allowedDisruptions(pdb({ minAvailable: 3 }), 3), 0);
+  t.equal(allowedDisruptions(pdb({ minAvailable: '50%' }), 3), 1, '50% of 3 rounds up to 2 available');
+  t.equal(allowedDisruptions(pdb({ minAvailable: '100%' }), 5), 0);
+  t.equal(allowedDisruptions(pdb({ maxUnavailable: 0 }), 5), 0);
+  t.equal(allowedDisruptions(pdb({}, 'policy/v1beta1'), 3), 2, 'v1beta1 defaults minAvailable to 1');
+});
