@@ -3,7 +3,6 @@ import { VERSION } from '../version.js';
 import { RULE_DOCS } from './rule-docs.js';
 
 const LEVEL = { error: 'error', warning: 'warning', info: 'note' } as const;
-const INFORMATION_URI = 'https://github.com/rollsafe/rollsafe#rules';
 
 function artifactUri(file: string): string {
   return file === '-' ? 'stdin' : encodeURI(file.split('\\').join('/'));
@@ -56,12 +55,11 @@ export function sarifReport(audit: AuditResult): string {
           driver: {
             name: 'rollsafe',
             version: VERSION,
-            informationUri: INFORMATION_URI,
             rules: RULE_DOCS.map((doc) => ({
               id: doc.id,
               name: doc.id.replace(/(^|-)([a-z])/g, (_m, _dash, letter: string) => letter.toUpperCase()),
               shortDescription: { text: doc.summary },
-              helpUri: `${INFORMATION_URI}`,
+              help: { text: `${doc.summary} Run \`rollsafe rules\` or see the README rules table.` },
               defaultConfiguration: { level: LEVEL[doc.defaultSeverity] },
               properties: { fixable: doc.fixable },
             })),

@@ -1,0 +1,101 @@
+// Audit throughput against a plain `yaml` parse of the same input, and CLI cold start against bare node.
+// Run: npm run bench:audit. Targets (issue 2): ratio >= 0.5; cold start < 400 ms. Not asserted in tests.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import { auditFiles } from '../dist/audit/audit.js';
+import { parseManifest } from '../dist/manifests/read.js';
+import { defaultPolicy } from '../dist/policy/load.js';
+
+const COUNT = Number(process.env.BENCH_DEPLOYMENTS ?? 5000);
+
+function deployment(i) {
+  const name = `svc-${i}`;
+  return `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: ${name}
+  namespace: team-${i % 40}
+  labels: {app: ${name}, tier: backend}
+  annotations:
+    owner: "team-${i % 40}@example.com"
+spec:
+  replicas: ${1 + (i % 4)}
+  strategy:
+    rollingUpdate: {maxSurge: 1, maxUnavailable: ${i % 3}}
+  selector:
+    matchLabels: {app: ${name}}
+  template:
+    metadata:
+      labels: {app: ${name}, tier: backend}
+    spec:
+      terminationGracePeriodSeconds: ${i % 2 ? 30 : 5}
+      containers:
+        - name: app
+          image: registry.example.com/${name}:1.${i}
+          ports:
+            - {containerPort: 8080, name: http}
+            - {containerPort: 9090, name: metrics}
+          env:
+            - {name: LOG_LEVEL, value: info}
+            - {name: DB_HOST, value: db.team-${i % 40}.svc}
+          resources:
+            requests: {cpu: 100m, memory: 128Mi}
+            limits: {memory: 256Mi}
+${i % 5 ? `          readinessProbe: {httpGet: {path: /ready, port: http}, periodSeconds: 5}
+          livenessProbe: {httpGet: {path: /healthz, port: http}, failureThreshold: 6}
+` : ''}${i % 3 ? '          lifecycle: {preStop: {sleep: {seconds: 10}}}\n' : ''}        - name: sidecar
+          image: registry.example.com/log-shipper:2.0
+`;
+}
+
+function time(fn, rounds = 5) {
+  fn(); // warm up
+  const samples = [];
+  for (let i = 0; i < rounds; i++) {
+    const start = process.hrtime.bigint();
+    fn();
+    samples.push(Number(process.hrtime.bigint() - start) / 1e6);
+  }
+  samples.sort((a, b) => a - b);
+  return samples[Math.floor(samples.length / 2)];
+}
+
+const text = Array.from({ length: COUNT }, (_, i) => deployment(i)).join('---\n');
+const policy = defaultPolicy();
+let findings = 0;
+
+const baselineMs = time(() => {
+  for (const doc of parseAllDocuments(text)) doc.toJS();
+});
+const auditMs = time(() => {
+  const audit = auditFiles([parseManifest(text, 'bench.yaml')], policy);
+  findings = audit.results.reduce((n, r) => n + r.evaluation.findings.length, 0);
+});
+
+const dir = mkdtempSync(join(tmpdir(), 'rollsafe-bench-'));
+const one = join(dir, 'one.yaml');
+writeFileSync(one, deployment(1));
+const cli = new URL('../dist/cli.js', import.meta.url).pathname;
+function coldStart(args) {
+  const samples = [];
+  for (let i = 0; i < 9; i++) {
+    const start = process.hrtime.bigint();
+    spawnSync(process.execPath, args, { stdio: 'ignore' });
+    samples.push(Number(process.hrtime.bigint() - start) / 1e6);
+  }
+  samples.sort((a, b) => a - b);
+  return samples[4];
+}
+const nodeMs = coldStart(['-e', '']);
+const cliMs = coldStart([cli, 'audit', one]);
+
+const mb = (Buffer.byteLength(text) / 1024 / 1024).toFixed(1);
+console.log(`machine: ${cpus().length} x ${cpus()[0]?.model ?? '?'}, node ${process.version}`);
+console.log(`input: ${COUNT} Deployments, ${mb} MiB, ${findings} findings`);
+console.log(`yaml parse (baseline): ${baselineMs.toFixed(0)} ms, ${(COUNT / baselineMs * 1000).toFixed(0)} docs/s`);
+console.log(`rollsafe audit:        ${auditMs.toFixed(0)} ms, ${(COUNT / auditMs * 1000).toFixed(0)} docs/s`);
+console.log(`ratio audit/baseline throughput: ${(baselineMs / auditMs).toFixed(2)} (target >= 0.5)`);
+console.log(`cold start, one file: ${cliMs.toFixed(0)} ms (bare node ${nodeMs.toFixed(0)} ms, rollsafe adds ${(cliMs - nodeMs).toFixed(0)} ms; target < 400 ms)`);
