@@ -13,6 +13,8 @@ Usage:
   rollsafe fix [PATH|-]... [--policy FILE] [--in-place]
   rollsafe rules [--output text|json]
   rollsafe policy --print-default | --check FILE
+  rollsafe serve [--policy FILE] [--port 8443] [--host 0.0.0.0] [--tls-cert F --tls-key F | --dev-certs]
+                 [--metrics-port 9090] [--shutdown-delay 5] [--watch-interval 2000] [--log-level info]
   rollsafe --version | --help
 
 Exit codes: 0 clean, 1 findings at or above --fail-on, 2 bad usage or unreadable input.
@@ -25,6 +27,8 @@ const COMMANDS: Record<string, Command> = {
   fix: fixCommand,
   rules: rulesCommand,
   policy: policyCommand,
+  // Loaded on demand: fastify and pino stay off the audit path (cold start).
+  serve: async (args, io) => (await import('./commands/serve.js')).serveCommand(args, io),
 };
 
 /** Runs one command line and returns the exit code; never throws. */

@@ -38,7 +38,7 @@ export interface Evaluation {
   fixed?: JsonObject;
   changed: boolean;
   /** Fix descriptions that were applied, by rule. */
-  applied: Array<{ rule: RuleId; description: string }>;
+  applied: Array<{ rule: RuleId; description: string; paths: string[] }>;
   /** Rules that threw on this object: an engine bug or an object shape we did not foresee. */
   errors: Array<{ rule: RuleId; message: string }>;
 }
@@ -107,7 +107,11 @@ export function evaluate(object: JsonObject, policy: Policy, options: EvaluateOp
     const fixed = deepClone(object);
     for (const { rule, finding } of fixes) {
       for (const { path, value } of finding.fix?.set ?? []) setPath(fixed, path, deepClone(value));
-      evaluation.applied.push({ rule, description: finding.fix?.description ?? '' });
+      evaluation.applied.push({
+        rule,
+        description: finding.fix?.description ?? '',
+        paths: (finding.fix?.set ?? []).map(({ path }) => `/${path.join('/')}`),
+      });
     }
     evaluation.fixed = fixed;
     evaluation.changed = fixes.length > 0;

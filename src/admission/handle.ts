@@ -1,0 +1,119 @@
+import fastJsonPatch from 'fast-json-patch';
+import { evaluate, type Evaluation, type Finding } from '../engine/engine.js';
+import type { Mode, Policy, RuleId } from '../policy/types.js';
+import { asRecord, jsonEqual, type JsonObject } from '../util/object.js';
+import { WORKLOAD_KINDS } from '../workloads/workload.js';
+import { allowed, denied, errored, patched, type AdmissionResponse } from './responses.js';
+import type { AdmissionRequest } from './review.js';
+
+const { compare } = fastJsonPatch;
+
+export type Endpoint = 'validate' | 'mutate';
+export type Decision = 'allowed' | 'warned' | 'denied' | 'patched' | 'skipped' | 'error';
+
+export interface AdmissionOutcome {
+  response: AdmissionResponse;
+  decision: Decision;
+  evaluation?: Evaluation;
+  /** Rules whose fix went into the patch. */
+  patchedRules: RuleId[];
+}
+
+const ENFORCE_ONLY: ReadonlySet<Mode> = new Set(['enforce']);
+const MAX_WARNING = 240;
+
+/** Only apps/v1 workloads on CREATE/UPDATE of the main resource are judged; scale, status, DELETE pass. */
+export function isJudged(request: AdmissionRequest): boolean {
+  const { kind, operation, subResource } = request;
+  return (
+    kind.group === 'apps' &&
+    kind.version === 'v1' &&
+    (WORKLOAD_KINDS as readonly string[]).includes(kind.kind) &&
+    !subResource &&
+    (operation === 'CREATE' || operation === 'UPDATE')
+  );
+}
+
+/** Warnings are shown by kubectl one per line: keep the first sentence, prefixed by the rule. */
+function warningFor(finding: Finding, prefix = ''): string {
+  const firstSentence = /^.*?\.(?=\s|$)/.exec(finding.message)?.[0] ?? finding.message;
+  const text = `${prefix}${finding.rule}: ${firstSentence}`;
+  return text.length > MAX_WARNING ? `${text.slice(0, MAX_WARNING - 1)}…` : text;
+}
+
+function isActive(finding: Finding): boolean {
+  return !finding.exempt && finding.severity !== 'info';
+}
+
+function validate(uid: string, evaluation: Evaluation): Pick<AdmissionOutcome, 'response' | 'decision'> {
+  const active = evaluation.findings.filter(isActive);
+  const violations = active.filter((finding) => finding.mode === 'enforce' && finding.severity === 'error');
+  const warnings = active
+    .filter((finding) => !violations.includes(finding) && finding.mode !== 'audit')
+    .map((finding) => warningFor(finding));
+  if (violations.length === 0) return { response: allowed(uid, warnings), decision: warnings.length > 0 ? 'warned' : 'allowed' };
+  const { kind, name } = evaluation.ref;
+  const lines = violations.map(
+    (finding, index) => `${index + 1}. [${finding.rule}] ${finding.message}${finding.fix ? ` Fix: ${finding.fix}.` : ''}`,
+  );
+  const message = `rollsafe denied ${kind} ${name}: ${violations.length} zero-downtime violation(s):\n${lines.join('\n')}`;
+  return { response: denied(uid, message, warnings), decision: 'denied' };
+}
+
+function templateOf(object: JsonObject | null | undefined): unknown {
+  return asRecord(object?.['spec'])?.['template'];
+}
+
+function mutate(request: AdmissionRequest, object: JsonObject, evaluation: Evaluation): Omit<AdmissionOutcome, 'evaluation'> {
+  const { uid } = request;
+  // On UPDATE, patching an unchanged pod template would itself start a rollout: leave it for the next change.
+  const templateFrozen = request.operation === 'UPDATE' && jsonEqual(templateOf(object), templateOf(request.oldObject));
+  const frozen = (path: string) => templateFrozen && (path === '/spec/template' || path.startsWith('/spec/template/'));
+  const patch = evaluation.fixed ? compare(object, evaluation.fixed).filter((op) => !frozen(op.path)) : [];
+  const applied = evaluation.applied.filter((fix) => fix.paths.some((path) => !frozen(path)));
+  const warnings: string[] = [];
+  if (patch.length > 0) {
+    warnings.push(`rollsafe changed ${evaluation.ref.kind} ${evaluation.ref.name}: ${applied.map((fix) => fix.description).join('; ')}`);
+  }
+  const postponed = evaluation.applied.filter((fix) => !applied.includes(fix));
+  if (postponed.length > 0) {
+    warnings.push(
+      `rollsafe left the pod template of ${evaluation.ref.name} alone (patching it would start a rollout); on its next change it will ${postponed.map((fix) => fix.description.replace(/^sets/, 'set')).join('; ')}`,
+    );
+  }
+  for (const finding of evaluation.findings) {
+    if (isActive(finding) && finding.fix && finding.mode === 'warn') warnings.push(warningFor(finding, 'would fix '));
+  }
+  const patchedRules = [...new Set(applied.map((fix) => fix.rule))];
+  if (patch.length > 0) return { response: patched(uid, patch, warnings), decision: 'patched', patchedRules };
+  return { response: allowed(uid, warnings), decision: warnings.length > 0 ? 'warned' : 'allowed', patchedRules: [] };
+}
+
+/**
+ * Answers one admission request: validate denies or warns, mutate patches (enforce) or says what it would
+ * patch (warn). `namespaceMode` comes from the webhook URL, i.e. the namespace's rollsafe.dev/mode label.
+ */
+export function handleAdmission(request: AdmissionRequest, endpoint: Endpoint, policy: Policy, namespaceMode?: Mode): AdmissionOutcome {
+  const object = request.object;
+  if (!isJudged(request) || !object || namespaceMode === 'off') {
+    return { response: allowed(request.uid), decision: 'skipped', patchedRules: [] };
+  }
+  const namespace = request.namespace || asRecord(object['metadata'])?.['namespace'];
+  const evaluation = evaluate(object, policy, {
+    namespace: typeof namespace === 'string' && namespace !== '' ? namespace : 'default',
+    ...(namespaceMode ? { namespaceMode } : {}),
+    ...(endpoint === 'mutate' ? { fixModes: ENFORCE_ONLY } : {}),
+  });
+  if (!evaluation) return { response: allowed(request.uid), decision: 'skipped', patchedRules: [] };
+  if (evaluation.errors.length > 0) {
+    const failed = evaluation.errors.map((error) => error.rule).join(', ');
+    return {
+      response: errored(request.uid, 500, `rollsafe could not evaluate ${evaluation.ref.kind} ${evaluation.ref.name}: rule(s) ${failed} failed on this object`),
+      decision: 'error',
+      evaluation,
+      patchedRules: [],
+    };
+  }
+  const outcome = endpoint === 'validate' ? { ...validate(request.uid, evaluation), patchedRules: [] } : mutate(request, object, evaluation);
+  return { ...outcome, evaluation };
+}

@@ -1,0 +1,115 @@
+import { Ajv } from 'ajv';
+import secureJson from 'secure-json-parse';
+import { asRecord, asString, type JsonObject } from '../util/object.js';
+
+export const REVIEW_API_VERSIONS = ['admission.k8s.io/v1', 'admission.k8s.io/v1beta1'] as const;
+export type ReviewApiVersion = (typeof REVIEW_API_VERSIONS)[number];
+
+export interface AdmissionRequest {
+  uid: string;
+  kind: { group: string; version: string; kind: string };
+  name?: string;
+  namespace?: string;
+  operation: 'CREATE' | 'UPDATE' | 'DELETE' | 'CONNECT';
+  subResource?: string;
+  object?: JsonObject | null;
+  oldObject?: JsonObject | null;
+  dryRun?: boolean;
+}
+
+export interface AdmissionReview {
+  apiVersion: ReviewApiVersion;
+  kind: 'AdmissionReview';
+  request: AdmissionRequest;
+}
+
+/** Why a body is no AdmissionReview we can answer; still answered as one (controller-runtime does the same). */
+export class ReviewError extends Error {
+  constructor(
+    readonly statusCode: 400 | 413,
+    message: string,
+    readonly uid: string | undefined,
+    readonly apiVersion: ReviewApiVersion = 'admission.k8s.io/v1',
+  ) {
+    super(message);
+  }
+}
+
+const reviewSchema = {
+  type: 'object',
+  required: ['apiVersion', 'kind', 'request'],
+  properties: {
+    apiVersion: { enum: [...REVIEW_API_VERSIONS] },
+    kind: { const: 'AdmissionReview' },
+    request: {
+      type: 'object',
+      required: ['uid', 'kind', 'operation'],
+      properties: {
+        uid: { type: 'string', minLength: 1, maxLength: 256 },
+        kind: {
+          type: 'object',
+          required: ['group', 'version', 'kind'],
+          properties: { group: { type: 'string' }, version: { type: 'string' }, kind: { type: 'string' } },
+        },
+        name: { type: 'string' },
+        namespace: { type: 'string' },
+        operation: { enum: ['CREATE', 'UPDATE', 'DELETE', 'CONNECT'] },
+        subResource: { type: 'string' },
+        object: { type: ['object', 'null'] },
+        oldObject: { type: ['object', 'null'] },
+        dryRun: { type: 'boolean' },
+      },
+    },
+  },
+} as const;
+
+const validateReview = new Ajv({ allErrors: false, strict: true }).compile(reviewSchema);
+
+/** JSON.parse messages quote the input; only the position may reach a response or a log. */
+function parseJson(body: string, uidHint: string | undefined): unknown {
+  try {
+    return secureJson.parse(body, undefined, { protoAction: 'error', constructorAction: 'error' });
+  } catch (error) {
+    const message = (error as Error).message;
+    if (/prototype|constructor/i.test(message) && !/JSON/.test(message)) {
+      throw new ReviewError(400, 'request body contains a forbidden "__proto__" or "constructor.prototype" key', uidHint);
+    }
+    const position = /position (\d+)/.exec(message)?.[1];
+    throw new ReviewError(400, `request body is not valid JSON${position ? ` (at byte ${position})` : ''}`, uidHint);
+  }
+}
+
+/** Best effort for error replies: the uid of a body too broken to parse fully. */
+function sniffUid(body: string): string | undefined {
+  const match = /"uid"\s*:\s*"([0-9A-Za-z-]{1,64})"/.exec(body.slice(0, 4096));
+  return match?.[1];
+}
+
+/** Parses and checks a request body; throws ReviewError with what is wrong (never quoting the body). */
+export function parseReview(body: string | Buffer | undefined, contentType: string | undefined): AdmissionReview {
+  const text = body === undefined ? '' : body.toString();
+  const uidHint = sniffUid(text);
+  if (!/^application\/json\s*(;|$)/i.test(contentType ?? '')) {
+    throw new ReviewError(400, `content-type must be application/json (got ${contentType ? JSON.stringify(contentType.slice(0, 60)) : 'none'})`, uidHint);
+  }
+  if (text.trim() === '') throw new ReviewError(400, 'request body is empty; expected an AdmissionReview', undefined);
+  const data = parseJson(text, uidHint);
+  const record = asRecord(data);
+  const request = asRecord(record?.['request']);
+  const uid = asString(request?.['uid']) || undefined;
+  const apiVersion = (REVIEW_API_VERSIONS as readonly unknown[]).includes(record?.['apiVersion'])
+    ? (record?.['apiVersion'] as ReviewApiVersion)
+    : 'admission.k8s.io/v1';
+  if (!validateReview(data)) {
+    const [error] = validateReview.errors ?? [];
+    const where = error?.instancePath ? error.instancePath.slice(1).split('/').join('.') : 'body';
+    const detail = error?.keyword === 'required' ? `missing "${String((error.params as { missingProperty?: string }).missingProperty)}"` : error?.message ?? 'invalid';
+    throw new ReviewError(400, `not an AdmissionReview: ${where}: ${detail}`, uid, apiVersion);
+  }
+  const review = data as unknown as AdmissionReview;
+  const { operation, object } = review.request;
+  if ((operation === 'CREATE' || operation === 'UPDATE') && (object === undefined || object === null)) {
+    throw new ReviewError(400, `not an AdmissionReview: request.object is required for ${operation}`, uid, apiVersion);
+  }
+  return review;
+}

@@ -1,0 +1,150 @@
+import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+import { handleAdmission, type AdmissionOutcome, type Endpoint } from '../admission/handle.js';
+import { errored, reply, type ReviewReply } from '../admission/responses.js';
+import { parseReview, ReviewError, type AdmissionReview } from '../admission/review.js';
+import { MODES, type Mode, type Policy } from '../policy/types.js';
+import { asRecord, asString } from '../util/object.js';
+import type { Metrics } from './metrics.js';
+import { TLS_OPTIONS, type KeyPair } from './tls-reloader.js';
+
+/** The apiserver may send up to ~3 MiB objects plus oldObject; stay well above 7 MiB. */
+export const BODY_LIMIT = 8 * 1024 * 1024;
+
+export interface AppOptions {
+  policy: { readonly current: Policy };
+  logger: Logger;
+  metrics: Metrics;
+  /** Certificate and key: the app serves HTTPS (HTTP/2 with HTTP/1.1 fallback). Without them, plain HTTP (inject-only tests). */
+  tls?: KeyPair;
+  /** Ready when the certificate and policy are loaded and we are not shutting down. */
+  isReady: () => boolean;
+  bodyLimit?: number;
+  /** The apiserver drops idle connections after 90 s: keep ours open longer so it is always the one closing. */
+  keepAliveTimeoutMs?: number;
+  headersTimeoutMs?: number;
+  requestTimeoutMs?: number;
+}
+
+const ADMISSION_PATH = /^\/(validate|mutate)(\/|$)/;
+
+function objectName(review: AdmissionReview): string {
+  const metadata = asRecord(review.request.object?.['metadata'] ?? review.request.oldObject?.['metadata']);
+  return review.request.name || asString(metadata?.['name']) || asString(metadata?.['generateName']) || '';
+}
+
+/**
+ * Builds the admission server; never listens (the caller does, tests use inject() or a real socket).
+ * Every answer on /validate and /mutate is an AdmissionReview, including errors.
+ */
+export function buildApp(options: AppOptions): FastifyInstance {
+  const { logger, metrics } = options;
+  const bodyLimit = options.bodyLimit ?? BODY_LIMIT;
+  // One log line per admission decision is ours to write; Fastify's per-request lines would double it.
+  const logController = new LogController({ disableRequestLogging: true });
+  const app = (
+    options.tls
+      ? Fastify({ loggerInstance: logger, logController, bodyLimit, http2: true, https: { allowHTTP1: true, ...TLS_OPTIONS, ...options.tls }, requestTimeout: options.requestTimeoutMs ?? 30_000, http2SessionTimeout: options.keepAliveTimeoutMs ?? 95_000, return503OnClosing: false })
+      : Fastify({ loggerInstance: logger, logController, bodyLimit, requestTimeout: options.requestTimeoutMs ?? 30_000, return503OnClosing: false })
+  ) as unknown as FastifyInstance;
+  // Fastify sets these only on HTTP/1 servers; the HTTP/1.1 fallback of the HTTP/2 server reads them too.
+  Object.assign(app.server, {
+    keepAliveTimeout: options.keepAliveTimeoutMs ?? 95_000,
+    headersTimeout: options.headersTimeoutMs ?? 10_000,
+    requestTimeout: options.requestTimeoutMs ?? 30_000,
+  });
+
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'string', bodyLimit }, (_request, body, done) => done(null, body));
+
+  const admit = (endpoint: Endpoint) => async (request: FastifyRequest<{ Params: { mode?: string } }>, response: FastifyReply) => {
+    const started = process.hrtime.bigint();
+    const modeParam = request.params.mode;
+    let review: AdmissionReview;
+    try {
+      if (modeParam !== undefined && !(MODES as readonly string[]).includes(modeParam)) {
+        throw new ReviewError(400, `unknown mode "${modeParam.slice(0, 20)}" in the path; expected one of ${MODES.join(', ')}`, undefined);
+      }
+      review = parseReview(request.body as string | undefined, request.headers['content-type']);
+    } catch (error) {
+      return invalid(endpoint, error, response, started);
+    }
+    const { request: admission } = review;
+    let outcome: AdmissionOutcome;
+    try {
+      outcome = handleAdmission(admission, endpoint, options.policy.current, modeParam as Mode | undefined);
+    } catch (error) {
+      logger.error({ uid: admission.uid, endpoint, err: { type: (error as Error).name } }, 'admission handler failed');
+      outcome = { response: errored(admission.uid, 500, 'rollsafe failed to evaluate this object; see the webhook logs'), decision: 'error', patchedRules: [] };
+    }
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    const findings = outcome.evaluation?.findings.filter((finding) => !finding.exempt) ?? [];
+    metrics.requests.inc({ endpoint, kind: admission.kind.kind, operation: admission.operation, decision: outcome.decision });
+    metrics.duration.observe({ endpoint }, seconds);
+    const namespace = outcome.evaluation?.namespace ?? admission.namespace ?? '';
+    // Findings are counted once, by the validating webhook; the mutating one counts its patches.
+    if (endpoint === 'validate') for (const finding of findings) metrics.findings.inc({ rule: finding.rule, namespace, mode: finding.mode });
+    for (const rule of outcome.patchedRules) metrics.patches.inc({ rule });
+    logger.info(
+      {
+        uid: admission.uid,
+        endpoint,
+        kind: admission.kind.kind,
+        namespace,
+        name: objectName(review),
+        operation: admission.operation,
+        dryRun: admission.dryRun === true,
+        decision: outcome.decision,
+        rules: [...new Set(findings.map((finding) => finding.rule))],
+        ...(outcome.patchedRules.length > 0 ? { patched: outcome.patchedRules } : {}),
+        durationMs: Math.round(seconds * 1e6) / 1e3,
+      },
+      'admission',
+    );
+    return reply(review.apiVersion, outcome.response);
+  };
+
+  function invalid(endpoint: Endpoint | undefined, error: unknown, response: FastifyReply, started?: bigint): ReviewReply {
+    const known = error instanceof ReviewError;
+    const tooLarge = (error as { code?: string }).code === 'FST_ERR_CTP_BODY_TOO_LARGE';
+    const status = known ? error.statusCode : tooLarge ? 413 : 400;
+    const message = known
+      ? error.message
+      : tooLarge
+        ? `request body is larger than the ${bodyLimit} byte limit`
+        : 'malformed request';
+    const uid = known ? (error.uid ?? '') : '';
+    if (endpoint) {
+      metrics.requests.inc({ endpoint, kind: '', operation: '', decision: 'invalid' });
+      if (started !== undefined) metrics.duration.observe({ endpoint }, Number(process.hrtime.bigint() - started) / 1e9);
+    }
+    logger.warn({ uid, endpoint, decision: 'invalid', status, reason: message }, 'invalid admission request');
+    response.code(status);
+    return reply(known ? error.apiVersion : 'admission.k8s.io/v1', errored(uid, status, message));
+  }
+
+  for (const endpoint of ['validate', 'mutate'] as const) {
+    app.post(`/${endpoint}`, admit(endpoint));
+    app.post(`/${endpoint}/:mode`, admit(endpoint));
+  }
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', async (_request, response) => {
+    if (options.isReady()) return { status: 'ok' };
+    response.code(503);
+    return { status: 'not ready' };
+  });
+
+  app.setNotFoundHandler(async (request, response) => {
+    response.code(404);
+    return { error: `no route ${request.method} ${request.url.split('?')[0]?.slice(0, 100)}` };
+  });
+  // Errors raised before our handler (body too large, unreadable body): still an AdmissionReview, never a stack.
+  app.setErrorHandler(async (error, request, response) => {
+    const match = ADMISSION_PATH.exec(request.url);
+    if (match) return invalid(match[1] as Endpoint, error, response);
+    logger.warn({ url: request.url.slice(0, 100), code: (error as { code?: string }).code }, 'request failed');
+    response.code((error as { statusCode?: number }).statusCode ?? 500);
+    return { error: (error as { statusCode?: number }).statusCode && (error as { statusCode?: number }).statusCode! < 500 ? (error as Error).message : 'internal error' };
+  });
+  return app;
+}
