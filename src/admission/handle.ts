@@ -45,9 +45,23 @@ function isActive(finding: Finding): boolean {
   return !finding.exempt && finding.severity !== 'info';
 }
 
-function validate(uid: string, evaluation: Evaluation): Pick<AdmissionOutcome, 'response' | 'decision'> {
+/** Fields whose change starts a rollout or changes how it runs; an UPDATE touching none of them cannot cause downtime. */
+const ROLLOUT_FIELDS = ['template', 'strategy', 'updateStrategy', 'replicas'] as const;
+
+function changesRollout(request: AdmissionRequest): boolean {
+  if (request.operation !== 'UPDATE') return true;
+  const spec = asRecord(request.object?.['spec']);
+  const oldSpec = asRecord(request.oldObject?.['spec']);
+  return ROLLOUT_FIELDS.some((field) => !jsonEqual(spec?.[field], oldSpec?.[field]));
+}
+
+function validate(request: AdmissionRequest, evaluation: Evaluation): Pick<AdmissionOutcome, 'response' | 'decision'> {
+  const { uid } = request;
   const active = evaluation.findings.filter(isActive);
-  const violations = active.filter((finding) => finding.mode === 'enforce' && finding.severity === 'error');
+  // Existing violations do not block a label, annotation or other metadata-only UPDATE: it starts no
+  // rollout, and blocking it would stop teams from operating workloads that predate the policy.
+  const blocking = changesRollout(request);
+  const violations = active.filter((finding) => blocking && finding.mode === 'enforce' && finding.severity === 'error');
   const warnings = active
     .filter((finding) => !violations.includes(finding) && finding.mode !== 'audit')
     .map((finding) => warningFor(finding));
@@ -60,14 +74,11 @@ function validate(uid: string, evaluation: Evaluation): Pick<AdmissionOutcome, '
   return { response: denied(uid, message, warnings), decision: 'denied' };
 }
 
-function templateOf(object: JsonObject | null | undefined): unknown {
-  return asRecord(object?.['spec'])?.['template'];
-}
-
 function mutate(request: AdmissionRequest, object: JsonObject, evaluation: Evaluation): Omit<AdmissionOutcome, 'evaluation'> {
   const { uid } = request;
   // On UPDATE, patching an unchanged pod template would itself start a rollout: leave it for the next change.
-  const templateFrozen = request.operation === 'UPDATE' && jsonEqual(templateOf(object), templateOf(request.oldObject));
+  const templateFrozen =
+    request.operation === 'UPDATE' && jsonEqual(asRecord(object['spec'])?.['template'], asRecord(request.oldObject?.['spec'])?.['template']);
   const frozen = (path: string) => templateFrozen && (path === '/spec/template' || path.startsWith('/spec/template/'));
   const patch = evaluation.fixed ? compare(object, evaluation.fixed).filter((op) => !frozen(op.path)) : [];
   const applied = evaluation.applied.filter((fix) => fix.paths.some((path) => !frozen(path)));
@@ -114,6 +125,6 @@ export function handleAdmission(request: AdmissionRequest, endpoint: Endpoint, p
       patchedRules: [],
     };
   }
-  const outcome = endpoint === 'validate' ? { ...validate(request.uid, evaluation), patchedRules: [] } : mutate(request, object, evaluation);
+  const outcome = endpoint === 'validate' ? { ...validate(request, evaluation), patchedRules: [] } : mutate(request, object, evaluation);
   return { ...outcome, evaluation };
 }

@@ -19,6 +19,9 @@ export interface ServerConfig {
   /** How often certificate and policy files are checked for changes. */
   watchIntervalMs: number;
   logger: Logger;
+  /** Slow-client limits (defaults: headers 10 s, whole request 30 s). */
+  headersTimeoutMs?: number;
+  requestTimeoutMs?: number;
 }
 
 export interface RunningServer {
@@ -59,7 +62,15 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   const policy = new PolicyStore(config.policyFile, logger, metrics);
   const tls = loadKeyPair(config.certFile, config.keyFile);
   let shuttingDown = false;
-  const app = buildApp({ policy, logger, metrics, tls, isReady: () => !shuttingDown });
+  const app = buildApp({
+    policy,
+    logger,
+    metrics,
+    tls,
+    isReady: () => !shuttingDown,
+    ...(config.headersTimeoutMs !== undefined ? { headersTimeoutMs: config.headersTimeoutMs } : {}),
+    ...(config.requestTimeoutMs !== undefined ? { requestTimeoutMs: config.requestTimeoutMs } : {}),
+  });
   await app.listen({ host: config.host, port: config.port });
   const stopCertificates = watchKeyPair(app.server as never, { cert: config.certFile, key: config.keyFile }, config.watchIntervalMs, logger, metrics);
   policy.watch(config.watchIntervalMs);

@@ -1,0 +1,168 @@
+import { connect as tlsConnect } from 'node:tls';
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { connect as http2Connect } from 'node:http2';
+import { join } from 'node:path';
+import t from 'tap';
+import { FIXTURES } from './helpers/fixtures.js';
+import { startTestServer } from './helpers/server.js';
+import { makeCertificates } from './helpers/tls.js';
+
+const CREATE = readFileSync(join(FIXTURES, 'admission', 'deploy-create-noprobes--deployment-create.json'), 'utf8');
+const review = JSON.parse(CREATE);
+const UID = review.request.uid;
+const withRequest = (changes: object) => JSON.stringify({ ...review, request: { ...review.request, ...changes } });
+
+const server = await startTestServer();
+t.teardown(() => server.close());
+
+t.test('bad requests: each an AdmissionReview with allowed false, and the server keeps serving', async (t) => {
+  const cases: Array<{ name: string; body: string | Buffer; headers?: Record<string, string>; status: number; uid: string; message: RegExp; path?: string }> = [
+    { name: 'wrong content type', body: CREATE, headers: { 'content-type': 'text/plain' }, status: 400, uid: UID, message: /content-type must be application\/json/ },
+    { name: 'no content type', body: CREATE, headers: {}, status: 400, uid: UID, message: /content-type/ },
+    { name: 'empty body', body: '', status: 400, uid: '', message: /body is empty/ },
+    { name: 'invalid JSON', body: `${CREATE.slice(0, 200)}`, status: 400, uid: UID, message: /not valid JSON/ },
+    { name: 'JSON array', body: '[1,2]', status: 400, uid: '', message: /not an AdmissionReview/ },
+    { name: 'wrong apiVersion', body: JSON.stringify({ ...review, apiVersion: 'admission.k8s.io/v2' }), status: 400, uid: UID, message: /apiVersion/ },
+    { name: 'wrong kind', body: JSON.stringify({ ...review, kind: 'Review' }), status: 400, uid: UID, message: /kind/ },
+    { name: 'missing request', body: JSON.stringify({ apiVersion: review.apiVersion, kind: 'AdmissionReview' }), status: 400, uid: '', message: /missing "request"/ },
+    { name: 'missing uid', body: withRequest({ uid: undefined }), status: 400, uid: '', message: /missing "uid"/ },
+    { name: 'null object on CREATE', body: withRequest({ object: null }), status: 400, uid: UID, message: /request.object is required for CREATE/ },
+    { name: 'object is a string', body: withRequest({ object: 'x' }), status: 400, uid: UID, message: /request.object/ },
+    { name: 'unknown operation', body: withRequest({ operation: 'PATCH' }), status: 400, uid: UID, message: /operation/ },
+    { name: '__proto__ key', body: CREATE.replace(/"metadata": ?\{/, '"metadata":{"__proto__":{"polluted":true},'), status: 400, uid: UID, message: /__proto__/ },
+    { name: 'constructor.prototype key', body: CREATE.replace(/"metadata": ?\{/, '"metadata":{"constructor":{"prototype":{"x":1}},'), status: 400, uid: UID, message: /constructor/ },
+    { name: 'body over 8 MiB', body: JSON.stringify({ ...review, padding: 'x'.repeat(9 * 1024 * 1024) }), status: 413, uid: '', message: /larger than/ },
+    { name: 'unknown mode in the path', body: CREATE, path: '/validate/strict', status: 400, uid: '', message: /unknown mode "strict"/ },
+    { name: 'uid of the wrong type', body: withRequest({ uid: 42 }), status: 400, uid: '', message: /uid/ },
+  ];
+  t.ok(cases.length >= 15);
+  for (const testCase of cases) {
+    for (const endpoint of ['/validate', '/mutate']) {
+      const path = testCase.path ?? endpoint;
+      const result = await server.post(path, testCase.body, testCase.headers ?? { 'content-type': 'application/json' });
+      t.equal(result.status, testCase.status, `${testCase.name} ${path}: status`);
+      const body = result.json();
+      t.match(body, { apiVersion: /^admission\.k8s\.io\//, kind: 'AdmissionReview', response: { uid: testCase.uid, allowed: false, status: { code: testCase.status, message: testCase.message } } }, `${testCase.name} ${path}: body`);
+      t.notMatch(result.body, /at \S+ \(|node_modules|"stack"/, 'no stack trace');
+    }
+  }
+  t.equal(({} as Record<string, unknown>)['polluted'], undefined, 'no prototype pollution');
+  const good = await server.post('/validate', CREATE);
+  t.equal(good.status, 200, 'the next good request is served');
+  t.equal(good.json().response.uid, UID);
+});
+
+t.test('v1beta1 reviews are answered in v1beta1', async (t) => {
+  const result = await server.post('/validate', JSON.stringify({ ...review, apiVersion: 'admission.k8s.io/v1beta1' }));
+  t.equal(result.json().apiVersion, 'admission.k8s.io/v1beta1');
+});
+
+t.test('namespace mode from the path', async (t) => {
+  const warn = (await server.post('/validate/warn', CREATE)).json().response;
+  t.equal(warn.allowed, true);
+  t.ok(warn.warnings.length >= 3, 'one warning per finding');
+  t.match(warn.warnings, [/^readiness-probe: /]);
+  const warnMutate = (await server.post('/mutate/warn', CREATE)).json().response;
+  t.notOk(warnMutate.patch, 'warn mode does not patch');
+  t.match(warnMutate.warnings, [/^would fix prestop-delay: /]);
+  const audit = (await server.post('/validate/audit', CREATE)).json().response;
+  t.same(audit, { uid: UID, allowed: true }, 'audit: allowed silently');
+  const off = (await server.post('/mutate/off', CREATE)).json().response;
+  t.same(off, { uid: UID, allowed: true });
+  const metrics = await server.app.inject({ method: 'GET', url: '/healthz' });
+  t.equal(metrics.statusCode, 200);
+});
+
+t.test('dry-run requests get the same answer', async (t) => {
+  const wet = (await server.post('/mutate', CREATE)).json().response;
+  const dry = (await server.post('/mutate', withRequest({ dryRun: true }))).json().response;
+  t.same(dry, wet);
+});
+
+t.test('health, readiness, metrics', async (t) => {
+  t.equal((await server.get('/healthz')).status, 200);
+  t.equal((await server.get('/readyz')).status, 200);
+  t.equal((await server.get('/nope')).status, 404);
+  const metrics = await fetch(server.metricsUrl as string).then((response) => response.text());
+  t.match(metrics, /rollsafe_admission_requests_total\{endpoint="validate",kind="Deployment",operation="CREATE",decision="denied"\} \d+/);
+  t.match(metrics, /rollsafe_admission_requests_total\{endpoint="validate",kind="",operation="",decision="invalid"\} \d+/);
+  t.match(metrics, /rollsafe_findings_total\{rule="readiness-probe",namespace="default",mode="enforce"\} \d+/);
+  t.match(metrics, /rollsafe_findings_total\{rule="prestop-delay",namespace="default",mode="audit"\} \d+/, 'audit-mode findings are counted');
+  t.match(metrics, /rollsafe_patches_total\{rule="prestop-delay"\} \d+/);
+  t.match(metrics, /rollsafe_admission_duration_seconds_bucket\{le="0.005",endpoint="mutate"\} \d+/);
+});
+
+t.test('one JSON log line per decision, and no object content in logs', async (t) => {
+  const secret = 's3cr3t-do-not-log';
+  t.match(CREATE, secret, 'the fixture carries a secret-looking env value');
+  const before = server.logs.length;
+  await server.post('/validate', CREATE);
+  await server.post('/mutate', CREATE);
+  await server.post('/validate', CREATE.slice(0, CREATE.indexOf(secret) + 30));
+  await server.post('/validate', CREATE, { 'content-type': 'text/yaml' });
+  const lines = server.logs.slice(before).map((line) => JSON.parse(line));
+  t.equal(lines.length, 4);
+  t.match(lines[0], { uid: UID, endpoint: 'validate', kind: 'Deployment', namespace: 'default', name: 'web', operation: 'CREATE', dryRun: false, decision: 'denied', rules: Array, durationMs: Number });
+  t.match(lines[1], { uid: UID, endpoint: 'mutate', decision: 'patched', patched: ['prestop-delay'] });
+  t.match(lines[2], { decision: 'invalid', status: 400 });
+  for (const line of server.logs) t.notMatch(line, secret);
+  t.notMatch(server.logs.join('\n'), /DATABASE_PASSWORD|nginx:1\.27/, 'no env names or images either');
+});
+
+t.test('HTTP/2 is offered alongside HTTP/1.1, TLS 1.2+ only', async (t) => {
+  const url = new URL(server.url);
+  const session = http2Connect(server.url, { ca: server.certificates.ca });
+  const body = await new Promise<string>((resolve, reject) => {
+    const stream = session.request({ ':method': 'POST', ':path': '/validate', 'content-type': 'application/json' });
+    let text = '';
+    stream.on('data', (chunk) => (text += chunk));
+    stream.on('end', () => resolve(text));
+    stream.on('error', reject);
+    stream.end(CREATE);
+  });
+  session.close();
+  t.equal(JSON.parse(body).response.uid, UID);
+  const legacy = await new Promise<string>((resolve) => {
+    const socket = tlsConnect({ host: url.hostname, port: Number(url.port), ca: server.certificates.ca, maxVersion: 'TLSv1.1', minVersion: 'TLSv1' });
+    socket.on('secureConnect', () => { resolve('connected'); socket.destroy(); });
+    socket.on('error', (error) => resolve(error.message));
+  });
+  t.not(legacy, 'connected', 'TLS 1.1 is refused');
+  t.equal(server.app.server.keepAliveTimeout, 95_000, 'keep-alive outlasts the apiserver idle timeout (90 s)');
+});
+
+t.test('HTTP/1.1 keep-alive connections stay open past Node default idle timeout', async (t) => {
+  const first = await server.post('/validate', CREATE);
+  t.equal(first.status, 200);
+  await new Promise((resolve) => setTimeout(resolve, 5500));
+  const result = await server.post('/validate', CREATE);
+  t.equal(result.status, 200);
+  t.ok(result.reusedSocket, 'the second request reused the idle connection');
+});
+
+t.test('certificate and policy reload without restart; bad files keep the old ones', async (t) => {
+  const local = await startTestServer();
+  t.teardown(() => local.close());
+  const fingerprint = () =>
+    new Promise<string>((resolve, reject) => {
+      const url = new URL(local.url);
+      const socket = tlsConnect({ host: url.hostname, port: Number(url.port), rejectUnauthorized: false }, () => {
+        resolve(socket.getPeerX509Certificate()?.fingerprint256 ?? '');
+        socket.destroy();
+      });
+      socket.on('error', reject);
+    });
+  const before = await fingerprint();
+  const rotated = makeCertificates();
+  copyFileSync(rotated.key, local.certificates.key);
+  copyFileSync(join(rotated.dir, 'tls.crt'), local.certificates.cert);
+  await new Promise((resolve) => setTimeout(resolve, 600));
+  const after = await fingerprint();
+  t.not(after, before, 'new handshakes get the new certificate');
+  writeFileSync(local.certificates.cert, 'not a certificate');
+  await new Promise((resolve) => setTimeout(resolve, 600));
+  t.equal(await fingerprint(), after, 'a broken file keeps the previous certificate');
+  const metrics = await fetch(local.metricsUrl as string).then((response) => response.text());
+  t.match(metrics, /rollsafe_certificate_reloads_total\{result="ok"\} [1-9]/);
+  t.match(metrics, /rollsafe_certificate_reloads_total\{result="failed"\} [1-9]/);
+});
