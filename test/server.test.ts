@@ -166,3 +166,38 @@ t.test('certificate and policy reload without restart; bad files keep the old on
   t.match(metrics, /rollsafe_certificate_reloads_total\{result="ok"\} [1-9]/);
   t.match(metrics, /rollsafe_certificate_reloads_total\{result="failed"\} [1-9]/);
 });
+
+t.test('a rule that throws yields an AdmissionReview with code 500, never a crash or a stack', async (t) => {
+  const { RULES } = await import('../src/rules/index.js');
+  const rule = RULES.find((candidate) => candidate.id === 'probes-identical');
+  const original = rule!.check;
+  rule!.check = () => {
+    throw new TypeError("Cannot read properties of undefined (reading 'secret')");
+  };
+  try {
+    const result = await server.post('/validate', CREATE);
+    t.equal(result.status, 200);
+    t.match(result.json().response, { uid: UID, allowed: false, status: { code: 500, message: /rule\(s\) probes-identical failed/ } });
+    t.notMatch(result.body, /reading 'secret'|at \S+ \(/);
+  } finally {
+    rule!.check = original;
+  }
+  t.equal((await server.post('/validate', CREATE)).json().response.status.code, 403, 'served normally afterwards');
+});
+
+t.test('RSA certificates work too', async (t) => {
+  const { execFileSync } = await import('node:child_process');
+  const { mkdtempSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const dir = mkdtempSync(join(tmpdir(), 'rollsafe-rsa-'));
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'tls.key'), '-out', join(dir, 'tls.crt'), '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+  const rsa = await startTestServer({ certFile: join(dir, 'tls.crt'), keyFile: join(dir, 'tls.key') });
+  t.teardown(() => rsa.close());
+  const { Agent, request } = await import('node:https');
+  const agent = new Agent({ ca: readFileSync(join(dir, 'tls.crt')) });
+  const url = new URL(rsa.url);
+  const status = await new Promise<number>((resolve, reject) => {
+    request({ host: url.hostname, port: url.port, path: '/healthz', agent }, (response) => { response.resume(); resolve(response.statusCode ?? 0); }).on('error', reject).end();
+  });
+  t.equal(status, 200);
+});
