@@ -4,8 +4,9 @@
 #   certs/generate.sh [--out DIR] [--namespace NS] [--service NAME] [--days N] [--force]
 #   certs/generate.sh --dev [--out DIR] [--force]     # for local development: 127.0.0.1, ::1, localhost
 #
-# Writes DIR/ca.crt, DIR/ca.key, DIR/tls.crt, DIR/tls.key (keys 0600, never printed). Refuses to overwrite
-# existing keys unless --force. Default DIR: certs/out (service mode) or certs/dev (--dev).
+# Writes DIR/ca.crt, DIR/ca.key, DIR/tls.crt, DIR/tls.key (keys 0600, never printed). Service mode also writes
+# DIR/ca-bundle.yaml, the patch that puts the CA into both webhook configurations. Refuses to overwrite existing
+# keys unless --force. Default DIR: manifests/overlays/self-signed (service mode) or certs/dev (--dev).
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -31,7 +32,7 @@ while [ $# -gt 0 ]; do
 done
 
 if [ -z "$out" ]; then
-  if [ "$mode" = dev ]; then out="$here/dev"; else out="$here/out"; fi
+  if [ "$mode" = dev ]; then out="$here/dev"; else out="$here/../manifests/overlays/self-signed"; fi
 fi
 
 if [ "$mode" = dev ]; then
@@ -73,8 +74,30 @@ EXT
 openssl x509 -req -in "$work/tls.csr" -CA "$work/ca.crt" -CAkey "$work/ca.key" -CAcreateserial \
   -days "$days" -sha256 -extfile "$work/ext.cnf" -out "$work/tls.crt" 2>/dev/null
 
+if [ "$mode" = service ]; then
+  bundle="$(base64 -w0 < "$work/ca.crt")"
+  {
+    for kind in ValidatingWebhookConfiguration:validate MutatingWebhookConfiguration:mutate; do
+      [ "${kind%%:*}" = MutatingWebhookConfiguration ] && echo "---"
+      echo "apiVersion: admissionregistration.k8s.io/v1"
+      echo "kind: ${kind%%:*}"
+      echo "metadata:"
+      echo "  name: rollsafe"
+      echo "webhooks:"
+      for entry in default enforce warn audit; do
+        echo "  - name: $entry.${kind##*:}.rollsafe.dev"
+        echo "    clientConfig:"
+        echo "      caBundle: $bundle"
+      done
+    done
+  } > "$work/ca-bundle.yaml"
+  chmod 644 "$work/ca-bundle.yaml"
+fi
+
 # Move into place only once everything succeeded: no half-written set.
 chmod 600 "$work/ca.key" "$work/tls.key"
 chmod 644 "$work/ca.crt" "$work/tls.crt"
-for name in ca.key ca.crt tls.key tls.crt; do mv -f "$work/$name" "$out/$name"; done
+for name in ca.key ca.crt tls.key tls.crt ca-bundle.yaml; do
+  if [ -e "$work/$name" ]; then mv -f "$work/$name" "$out/$name"; fi
+done
 echo "generate.sh: wrote $out/{ca.crt,tls.crt} and private keys $out/{ca.key,tls.key} for $cn ($sans)"
