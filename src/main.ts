@@ -9,7 +9,9 @@ import { VERSION } from './version.js';
 export const USAGE = `rollsafe ${VERSION}: zero-downtime rollouts by policy
 
 Usage:
-  rollsafe audit [PATH|-]... [--policy FILE] [--output text|json|sarif|junit] [--fail-on error|warning|never]
+  rollsafe audit [PATH|-]... [--policy FILE] [--output text|json|sarif|junit|policyreport] [--fail-on error|warning|never]
+  rollsafe audit --cluster [--kubeconfig F] [--context C] [-n NS]... [-A] [--policy FILE]
+                 [--output text|json|sarif|junit|policyreport] [--apply-reports] [--fix-preview]
   rollsafe fix [PATH|-]... [--policy FILE] [--in-place]
   rollsafe rules [--output text|json]
   rollsafe policy --print-default | --check FILE

@@ -9,6 +9,8 @@ export type FailOn = 'error' | 'warning' | 'never';
 export interface ObjectResult {
   source: SourceObject;
   evaluation: Evaluation;
+  /** The controller that owns a live object (e.g. an operator's custom resource), for cluster audits. */
+  owner?: string;
 }
 
 export interface SkippedObject {

@@ -1,22 +1,46 @@
 import { parseArgs } from 'node:util';
-import { auditFiles, exitCode, type FailOn } from '../audit/audit.js';
+import { auditFiles, exitCode, type AuditResult, type FailOn } from '../audit/audit.js';
 import { collectInputs } from '../manifests/collect.js';
+import type { Policy } from '../policy/types.js';
 import { jsonReport } from '../reports/json.js';
 import { junitReport } from '../reports/junit.js';
+import { policyReports, policyReportText } from '../reports/policy-report.js';
 import { sarifReport } from '../reports/sarif.js';
 import { textReport } from '../reports/text.js';
 import { oneOf, UsageError, type Io } from './io.js';
 import { policyFromFlag } from './load-policy.js';
 
-const OUTPUTS = ['text', 'json', 'sarif', 'junit'] as const;
+const OUTPUTS = ['text', 'json', 'sarif', 'junit', 'policyreport'] as const;
 const FAIL_ON = ['error', 'warning', 'never'] as const;
+const CLUSTER_ONLY = ['kubeconfig', 'context', 'namespace', 'all-namespaces', 'apply-reports', 'fix-preview'] as const;
 
 export function useColor(io: Io): boolean {
   const noColor = io.env['NO_COLOR'];
   return io.stdout.isTTY === true && (noColor === undefined || noColor === '');
 }
 
-export function auditCommand(args: string[], io: Io): number {
+function render(audit: AuditResult, output: (typeof OUTPUTS)[number], failOn: FailOn, io: Io): string {
+  switch (output) {
+    case 'text':
+      return textReport(audit, { color: useColor(io), failOn });
+    case 'json':
+      return jsonReport(audit);
+    case 'sarif':
+      return sarifReport(audit);
+    case 'junit':
+      return junitReport(audit, failOn);
+    case 'policyreport':
+      return policyReportText(policyReports(audit));
+  }
+}
+
+function reportInputErrors(audit: AuditResult, io: Io): void {
+  for (const error of audit.inputErrors) {
+    io.stderr.write(`rollsafe: ${[error.file, error.line, error.column].filter((p) => p !== undefined).join(':')}: ${error.message}\n`);
+  }
+}
+
+export async function auditCommand(args: string[], io: Io): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
@@ -24,26 +48,70 @@ export function auditCommand(args: string[], io: Io): number {
       policy: { type: 'string' },
       output: { type: 'string', short: 'o' },
       'fail-on': { type: 'string' },
+      cluster: { type: 'boolean' },
+      kubeconfig: { type: 'string' },
+      context: { type: 'string' },
+      namespace: { type: 'string', short: 'n', multiple: true },
+      'all-namespaces': { type: 'boolean', short: 'A' },
+      'apply-reports': { type: 'boolean' },
+      'fix-preview': { type: 'boolean' },
     },
   });
-  if (positionals.length === 0) throw new UsageError('audit needs at least one file, directory, or - for standard input');
   const output = oneOf(values.output, OUTPUTS, '--output', 'text');
   const failOn: FailOn = oneOf(values['fail-on'], FAIL_ON, '--fail-on', 'error');
   const policy = policyFromFlag(values.policy);
+  if (values.cluster) return auditClusterCommand(values, positionals, policy, output, failOn, io);
+  const stray = CLUSTER_ONLY.find((flag) => values[flag] !== undefined);
+  if (stray) throw new UsageError(`--${stray} needs --cluster`);
+  if (positionals.length === 0) throw new UsageError('audit needs at least one file, directory, or - for standard input (or --cluster)');
   const inputs = collectInputs(positionals, io.readStdin);
   const audit = auditFiles(inputs.files, policy);
   audit.inputErrors.unshift(...inputs.errors);
-  const report = {
-    text: () => textReport(audit, { color: useColor(io), failOn }),
-    json: () => jsonReport(audit),
-    sarif: () => sarifReport(audit),
-    junit: () => junitReport(audit, failOn),
-  }[output]();
-  io.stdout.write(report);
-  if (output !== 'text') {
-    for (const error of audit.inputErrors) {
-      io.stderr.write(`rollsafe: ${[error.file, error.line, error.column].filter((p) => p !== undefined).join(':')}: ${error.message}\n`);
-    }
-  }
+  io.stdout.write(render(audit, output, failOn, io));
+  if (output !== 'text') reportInputErrors(audit, io);
   return exitCode(audit, failOn);
+}
+
+async function auditClusterCommand(
+  values: { kubeconfig?: string; context?: string; namespace?: string[]; 'all-namespaces'?: boolean; 'apply-reports'?: boolean; 'fix-preview'?: boolean },
+  positionals: string[],
+  policy: Policy,
+  output: (typeof OUTPUTS)[number],
+  failOn: FailOn,
+  io: Io,
+): Promise<number> {
+  if (positionals.length > 0) throw new UsageError('--cluster audits the live cluster: give no paths');
+  if (values['all-namespaces'] && values.namespace) throw new UsageError('use -A or -n, not both');
+  // Loaded only here: the file audit never pays for the Kubernetes client.
+  const { connect, ClusterError } = await import('../cluster/api.js');
+  const { auditCluster } = await import('../cluster/audit-cluster.js');
+  const progress = io.stderr.isTTY ? (text: string) => io.stderr.write(`\r\u001b[Krollsafe: ${text}`) : undefined;
+  try {
+    const client = await connect({ ...(values.kubeconfig ? { kubeconfig: values.kubeconfig } : {}), ...(values.context ? { context: values.context } : {}) });
+    const namespaces = values['all-namespaces'] ? 'all' : (values.namespace ?? [client.namespace]);
+    const audit = await auditCluster(client, { namespaces, policy, fixPreview: values['fix-preview'] === true, ...(progress ? { progress } : {}) });
+    if (progress) io.stderr.write('\n');
+    if (values['fix-preview']) {
+      io.stdout.write(
+        output === 'json'
+          ? `${JSON.stringify(audit.previews, null, 2)}\n`
+          : audit.previews.map((preview) => `# ${preview.kind} ${preview.namespace}/${preview.name}\n${JSON.stringify(preview.patch, null, 2)}\n`).join(''),
+      );
+    } else {
+      io.stdout.write(render(audit, output, failOn, io));
+    }
+    reportInputErrors(audit, io);
+    if (values['apply-reports']) {
+      const { applyPolicyReports } = await import('../cluster/apply-reports.js');
+      const failures = await applyPolicyReports(client, audit, (line) => io.stderr.write(`rollsafe: ${line}\n`));
+      if (failures > 0) return 2;
+    }
+    return exitCode(audit, failOn);
+  } catch (error) {
+    if (error instanceof ClusterError) {
+      io.stderr.write(`rollsafe: ${error.message}\n`);
+      return 2;
+    }
+    throw error;
+  }
 }

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 /** What a command may touch of the process: injected so tests run commands in-process. */
 export interface Io {
   stdout: { write(text: string): unknown; isTTY?: boolean };
-  stderr: { write(text: string): unknown };
+  stderr: { write(text: string): unknown; isTTY?: boolean };
   readStdin(): string;
   env: Record<string, string | undefined>;
 }

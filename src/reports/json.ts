@@ -4,13 +4,14 @@ import { summarize, type AuditResult } from '../audit/audit.js';
 export function jsonReport(audit: AuditResult): string {
   const report = {
     summary: summarize(audit),
-    results: audit.results.map(({ source, evaluation }) => ({
+    results: audit.results.map(({ source, evaluation, owner }) => ({
       file: source.file,
       document: source.document,
       line: source.line,
       kind: evaluation.ref.kind,
       namespace: evaluation.ref.namespace ?? null,
       name: evaluation.ref.name,
+      ...(owner ? { owner } : {}),
       findings: evaluation.findings.map((finding) => ({
         rule: finding.rule,
         severity: finding.severity,

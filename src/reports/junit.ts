@@ -38,7 +38,7 @@ export function junitReport(audit: AuditResult, failOn: FailOn): string {
       } else if (text) {
         body = `<system-out>${escapeXml(text)}</system-out>`;
       }
-      cases.push(`    <testcase classname="${classname}" name="${outcome.rule}" file="${escapeXml(source.file)}" line="${source.line}">${body}</testcase>`);
+      cases.push(`    <testcase classname="${classname}" name="${outcome.rule}" file="${escapeXml(source.file)}"${source.line > 0 ? ` line="${source.line}"` : ''}>${body}</testcase>`);
     }
     for (const finding of evaluation.findings.filter((f) => f.rule === 'exemption')) {
       tests++;

@@ -21,7 +21,7 @@ export function sarifReport(audit: AuditResult): string {
         message: { text: finding.fix ? `${finding.message} Fix: ${finding.fix}.` : finding.message },
         locations: [
           {
-            physicalLocation: { artifactLocation: { uri: artifactUri(source.file) }, region: { startLine: source.line } },
+            physicalLocation: { artifactLocation: { uri: artifactUri(source.file) }, ...(source.line > 0 ? { region: { startLine: source.line } } : {}) },
             logicalLocations: [
               { name, fullyQualifiedName: `${kind}/${namespace ? `${namespace}/` : ''}${name}${finding.container ? `/${finding.container}` : ''}`, kind: 'resource' },
             ],

@@ -36,9 +36,10 @@ export function textReport(audit: AuditResult, options: TextOptions): string {
   }
   for (const [file, results] of byFile) {
     out.push(paint('1', file));
-    for (const { source, evaluation } of results) {
+    for (const { source, evaluation, owner } of results) {
       const { kind, namespace, name } = evaluation.ref;
-      out.push(`  ${kind} ${namespace ? `${namespace}/` : ''}${name} (document ${source.document}, line ${source.line})`);
+      const where = source.document > 0 ? ` (document ${source.document}, line ${source.line})` : '';
+      out.push(`  ${kind} ${namespace ? `${namespace}/` : ''}${name}${where}${owner ? `, owned by ${owner}` : ''}`);
       for (const finding of evaluation.findings) out.push(...findingLines(finding, paint));
     }
     out.push('');

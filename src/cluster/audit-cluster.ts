@@ -1,0 +1,141 @@
+import fastJsonPatch from 'fast-json-patch';
+import type { AuditResult } from '../audit/audit.js';
+import { evaluate } from '../engine/engine.js';
+import { MODES, type Mode, type Policy } from '../policy/types.js';
+import { asArray, asRecord, asString, isRecord, type JsonObject } from '../util/object.js';
+import { addRelated, emptyRelated } from '../workloads/related.js';
+import { objectRef, stringMap } from '../workloads/workload.js';
+import { ClusterError, type ApiClient } from './api.js';
+import { CONTEXT_RESOURCES, ForbiddenError, listPaged, WORKLOAD_RESOURCES } from './list.js';
+
+const { compare } = fastJsonPatch;
+const MODE_LABEL = 'rollsafe.dev/mode';
+
+export interface FixPreview {
+  kind: string;
+  namespace: string;
+  name: string;
+  patch: unknown[];
+}
+
+export interface ClusterAudit extends AuditResult {
+  namespaces: string[];
+  /** The JSON patch the mutating webhook would apply, per object (with --fix-preview). */
+  previews: FixPreview[];
+}
+
+export interface ClusterAuditOptions {
+  /** Namespaces to audit, or 'all'. */
+  namespaces: string[] | 'all';
+  policy: Policy;
+  fixPreview?: boolean;
+  progress?: (text: string) => void;
+}
+
+interface NamespaceInfo {
+  name: string;
+  mode: Mode | undefined;
+}
+
+function modeOf(namespace: JsonObject): Mode | undefined {
+  const value = stringMap(asRecord(namespace['metadata'])?.['labels'])[MODE_LABEL];
+  return (MODES as readonly string[]).includes(value ?? '') ? (value as Mode) : undefined;
+}
+
+async function namespacesToAudit(client: ApiClient, wanted: string[] | 'all'): Promise<NamespaceInfo[]> {
+  if (wanted === 'all') {
+    const found: NamespaceInfo[] = [];
+    try {
+      await listPaged(client, '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace' }, (items) => {
+        for (const item of items) found.push({ name: objectRef(item).name, mode: modeOf(item) });
+      });
+    } catch (error) {
+      if (error instanceof ForbiddenError) throw new ClusterError('the credentials may not list namespaces: name them with -n NAMESPACE');
+      throw error;
+    }
+    return found;
+  }
+  // Named namespaces: their labels give the mode; without read access the policy alone decides.
+  return Promise.all(
+    wanted.map(async (name) => {
+      const { status, body } = await client.request('GET', `/api/v1/namespaces/${encodeURIComponent(name)}`);
+      if (status === 401) throw new ClusterError(`the API server ${client.server} refused the credentials (401 Unauthorized)`);
+      return { name, mode: status === 200 && isRecord(body) ? modeOf(body) : undefined };
+    }),
+  );
+}
+
+function ownerOf(object: JsonObject): string | undefined {
+  const owner = asArray(asRecord(object['metadata'])?.['ownerReferences'])
+    .filter(isRecord)
+    .find((reference) => reference['controller'] === true);
+  return owner ? `${asString(owner['kind']) ?? '?'} ${asString(owner['name']) ?? '?'}` : undefined;
+}
+
+/** Only what reports need of a live object; the rest is dropped once evaluated, to keep memory bounded. */
+function stub(object: JsonObject): JsonObject {
+  const metadata = asRecord(object['metadata']) ?? {};
+  return { apiVersion: object['apiVersion'], kind: object['kind'], metadata: { name: metadata['name'], namespace: metadata['namespace'], uid: metadata['uid'] } };
+}
+
+/**
+ * Audits a live cluster namespace by namespace: workloads and their context (Services, HPAs, PDBs, PVCs) are
+ * listed page by page, evaluated, and dropped, so memory grows with findings, not with the cluster. A namespace
+ * the credentials may not read is an error for that namespace; the others are still audited.
+ */
+export async function auditCluster(client: ApiClient, options: ClusterAuditOptions): Promise<ClusterAudit> {
+  const result: ClusterAudit = { results: [], skipped: [], inputErrors: [], namespaces: [], previews: [] };
+  const namespaces = await namespacesToAudit(client, options.namespaces);
+  let objectsRead = 0;
+  for (const [index, namespace] of namespaces.entries()) {
+    options.progress?.(`namespace ${index + 1}/${namespaces.length} (${namespace.name}), ${objectsRead} objects read`);
+    const workloads: JsonObject[] = [];
+    const related = emptyRelated();
+    try {
+      for (const resource of WORKLOAD_RESOURCES) {
+        await listPaged(client, resource.path(namespace.name), resource, (items) => workloads.push(...items));
+      }
+      for (const resource of CONTEXT_RESOURCES) {
+        await listPaged(client, resource.path(namespace.name), resource, (items) => items.forEach((item) => addRelated(related, item)));
+      }
+    } catch (error) {
+      if (!(error instanceof ForbiddenError)) throw error;
+      result.inputErrors.push({ file: `namespace/${namespace.name}`, message: `cannot list: ${error.message}` });
+      continue;
+    }
+    objectsRead += workloads.length;
+    result.namespaces.push(namespace.name);
+    for (const workload of workloads) {
+      const ref = objectRef(workload);
+      // Live objects have no file: results are grouped by namespace; document and line 0 say "not from a file".
+      const path = `namespace/${namespace.name}`;
+      if (namespace.mode === 'off') {
+        result.skipped.push({ file: path, document: 0, apiVersion: ref.apiVersion, kind: ref.kind, name: ref.name });
+        continue;
+      }
+      const evaluation = evaluate(workload, options.policy, {
+        related,
+        namespace: namespace.name,
+        ...(namespace.mode ? { namespaceMode: namespace.mode } : {}),
+        ...(options.fixPreview ? { fixModes: new Set<Mode>(['enforce']) } : {}),
+      });
+      if (!evaluation) continue;
+      for (const error of evaluation.errors) {
+        result.inputErrors.push({ file: path, message: `rule ${error.rule} failed on ${ref.kind} ${ref.name}: ${error.message}` });
+      }
+      if (options.fixPreview && evaluation.fixed) {
+        const patch = compare(workload, evaluation.fixed);
+        if (patch.length > 0) result.previews.push({ kind: ref.kind, namespace: namespace.name, name: ref.name, patch });
+        delete evaluation.fixed;
+      }
+      const owner = ownerOf(workload);
+      result.results.push({
+        source: { file: path, document: 0, line: 0, object: stub(workload) },
+        evaluation,
+        ...(owner ? { owner } : {}),
+      });
+    }
+  }
+  options.progress?.(`${namespaces.length} namespace(s), ${objectsRead} workloads read`);
+  return result;
+}

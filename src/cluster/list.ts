@@ -1,0 +1,74 @@
+import { asArray, asRecord, asString, isRecord, type JsonObject } from '../util/object.js';
+import { ClusterError, type ApiClient } from './api.js';
+
+const PAGE_SIZE = 250;
+
+export interface Resource {
+  apiVersion: string;
+  kind: string;
+  /** The collection path for a namespace, e.g. /apis/apps/v1/namespaces/NS/deployments. */
+  path(namespace: string): string;
+}
+
+const namespaced = (prefix: string, plural: string, apiVersion: string, kind: string): Resource => ({
+  apiVersion,
+  kind,
+  path: (namespace) => `${prefix}/namespaces/${encodeURIComponent(namespace)}/${plural}`,
+});
+
+export const WORKLOAD_RESOURCES: Resource[] = [
+  namespaced('/apis/apps/v1', 'deployments', 'apps/v1', 'Deployment'),
+  namespaced('/apis/apps/v1', 'statefulsets', 'apps/v1', 'StatefulSet'),
+  namespaced('/apis/apps/v1', 'daemonsets', 'apps/v1', 'DaemonSet'),
+];
+
+/** What the rules need besides the workloads, from the same namespace. */
+export const CONTEXT_RESOURCES: Resource[] = [
+  namespaced('/api/v1', 'services', 'v1', 'Service'),
+  namespaced('/apis/autoscaling/v2', 'horizontalpodautoscalers', 'autoscaling/v2', 'HorizontalPodAutoscaler'),
+  namespaced('/apis/policy/v1', 'poddisruptionbudgets', 'policy/v1', 'PodDisruptionBudget'),
+  namespaced('/api/v1', 'persistentvolumeclaims', 'v1', 'PersistentVolumeClaim'),
+];
+
+/** Thrown when the credentials may not list something; the caller reports it for that namespace. */
+export class ForbiddenError extends Error {
+  override name = 'ForbiddenError';
+}
+
+function statusMessage(body: unknown): string {
+  return asString(asRecord(body)?.['message']) ?? (typeof body === 'string' ? body.slice(0, 200) : '');
+}
+
+/**
+ * Lists a collection page by page (limit/continue), handing each page's items to `onItems`, so memory is
+ * bounded by one page. Items get their apiVersion and kind (lists omit them) and lose managedFields.
+ */
+export async function listPaged(
+  client: ApiClient,
+  path: string,
+  identity: { apiVersion: string; kind: string },
+  onItems: (items: JsonObject[]) => void,
+): Promise<number> {
+  let token: string | undefined;
+  let pages = 0;
+  do {
+    const query = new URLSearchParams({ limit: String(PAGE_SIZE), ...(token ? { continue: token } : {}) });
+    const { status, body } = await client.request('GET', `${path}?${query}`);
+    if (status === 401) throw new ClusterError(`the API server ${client.server} refused the credentials (401 Unauthorized)`);
+    if (status === 403) throw new ForbiddenError(statusMessage(body) || `forbidden: ${path}`);
+    if (status < 200 || status >= 300 || !isRecord(body)) {
+      throw new ClusterError(`GET ${path} failed with HTTP ${status}${statusMessage(body) ? `: ${statusMessage(body)}` : ''}`);
+    }
+    const items = asArray(body['items']).filter(isRecord);
+    for (const item of items) {
+      item['apiVersion'] = identity.apiVersion;
+      item['kind'] = identity.kind;
+      const metadata = asRecord(item['metadata']);
+      if (metadata) delete metadata['managedFields'];
+    }
+    onItems(items);
+    pages++;
+    token = asString(asRecord(body['metadata'])?.['continue']) || undefined;
+  } while (token);
+  return pages;
+}
