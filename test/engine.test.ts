@@ -136,3 +136,23 @@ t.test('a rule that throws is isolated and reported', async (t) => {
     rule!.check = original;
   }
 });
+
+t.test('the admission diff equals compare() over whole objects, and fixes share untouched fields', async (t) => {
+  const fastJsonPatch = (await import('fast-json-patch')).default;
+  const { diffFixed } = await import('../src/admission/diff.js');
+  const { readdirSync, readFileSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { FIXTURES } = await import('./helpers/fixtures.js');
+  let compared = 0;
+  for (const name of readdirSync(join(FIXTURES, 'admission')).filter((n) => n.endsWith('.json'))) {
+    const object = JSON.parse(readFileSync(join(FIXTURES, 'admission', name), 'utf8')).request.object;
+    if (!object) continue;
+    const evaluation = evaluate(object, defaultPolicy(), { fixModes: new Set(['enforce']) });
+    if (!evaluation?.changed || !evaluation.fixed) continue;
+    compared++;
+    t.same(diffFixed(object, evaluation.fixed), fastJsonPatch.compare(object, evaluation.fixed), name);
+    t.equal(evaluation.fixed['metadata'], object['metadata'], 'metadata shared, not copied');
+  }
+  t.ok(compared >= 10);
+  t.same(diffFixed({ a: 1 }, { a: 1, 'b/c': { d: 1 } }), [{ op: 'add', path: '/b~1c', value: { d: 1 } }]);
+});

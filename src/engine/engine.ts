@@ -34,7 +34,10 @@ export interface Evaluation {
   findings: Finding[];
   /** Every rule that ran (mode not off), for reports with one entry per object and rule. */
   rules: RuleOutcome[];
-  /** A fixed deep copy, when fixes were asked for; `changed` says whether any fix applied. */
+  /**
+   * When fixes were asked for: a fixed copy (top-level fields a fix touched are deep copies, the others are
+   * shared with the input), or the input object itself when nothing changed (`changed`).
+   */
   fixed?: JsonObject;
   changed: boolean;
   /** Fix descriptions that were applied, by rule. */
@@ -104,7 +107,12 @@ export function evaluate(object: JsonObject, policy: Policy, options: EvaluateOp
   }
 
   if (options.fixModes) {
-    const fixed = deepClone(object);
+    // Most objects need no fix: copy only when something will change, and then only the top-level fields a
+    // fix touches (spec), sharing the rest (metadata with its managedFields) with the input.
+    const fixed = fixes.length > 0 ? { ...object } : object;
+    for (const key of new Set(fixes.flatMap(({ finding }) => (finding.fix?.set ?? []).map(({ path }) => String(path[0]))))) {
+      fixed[key] = deepClone(object[key]);
+    }
     for (const { rule, finding } of fixes) {
       for (const { path, value } of finding.fix?.set ?? []) setPath(fixed, path, deepClone(value));
       evaluation.applied.push({

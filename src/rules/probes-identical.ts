@@ -1,4 +1,4 @@
-import { asRecord, asString, deepClone, isRecord, jsonEqual, type JsonObject } from '../util/object.js';
+import { asRecord, asString, isRecord, jsonEqual, type JsonObject } from '../util/object.js';
 import { containerPorts } from '../workloads/workload.js';
 import type { Rule } from './types.js';
 
@@ -13,7 +13,8 @@ function resolvePort(port: unknown, container: JsonObject): unknown {
 
 /** A probe with the apiserver's defaults applied, so a written-out default equals an omitted one. */
 export function normalizeProbe(probe: JsonObject, container: JsonObject): JsonObject {
-  const normal: JsonObject = { ...PROBE_DEFAULTS, ...deepClone(probe) };
+  // Shallow: only the handler objects below are rebuilt; the caller never mutates the result.
+  const normal: JsonObject = { ...PROBE_DEFAULTS, ...probe };
   const httpGet = asRecord(normal['httpGet']);
   if (httpGet) {
     normal['httpGet'] = {

@@ -22,9 +22,16 @@ export function asInteger(value: unknown): number | undefined {
   return typeof value === 'number' && Number.isInteger(value) ? value : undefined;
 }
 
-/** Plain deep copy of JSON data (structuredClone keeps prototypes we never have). */
+/** Deep copy of JSON data; several times faster than structuredClone for parsed JSON on the admission path. */
 export function deepClone<T>(value: T): T {
-  return structuredClone(value);
+  if (Array.isArray(value)) return value.map(deepClone) as T;
+  if (value === null || typeof value !== 'object') return value;
+  const copy: Record<string, unknown> = {};
+  for (const key of Object.keys(value)) {
+    // defineProperty: a "__proto__" key stays an own property instead of replacing the prototype.
+    Object.defineProperty(copy, key, { value: deepClone((value as Record<string, unknown>)[key]), enumerable: true, writable: true, configurable: true });
+  }
+  return copy as T;
 }
 
 export type PathSegment = string | number;

@@ -19,7 +19,18 @@ function describePort(container: ContainerView): string {
  * input selects the pod and no container declares a port, the Service can only reach undeclared ports, so
  * every regular container is treated as serving. Plain initContainers never serve.
  */
+const memo = new WeakMap<Workload, { related: RelatedObjects | undefined; serving: ServingContainer[] }>();
+
+/** Several rules ask per object; the answer is computed once per workload view. */
 export function servingContainers(workload: Workload, related: RelatedObjects | undefined): ServingContainer[] {
+  const known = memo.get(workload);
+  if (known && known.related === related) return known.serving;
+  const serving = findServing(workload, related);
+  memo.set(workload, { related, serving });
+  return serving;
+}
+
+function findServing(workload: Workload, related: RelatedObjects | undefined): ServingContainer[] {
   const declaring = workload.containers.filter((container) => containerPorts(container.spec).length > 0);
   if (declaring.length > 0) return declaring.map((container) => ({ ...container, reason: describePort(container) }));
   const service = related ? servicesSelecting(workload, related)[0] : undefined;

@@ -1,0 +1,167 @@
+// npm run bench: the webhook (B, `rollsafe serve`, default policy) against a bare Fastify baseline (A) in the
+// same run, with the same certificate, body limit, keep-alive and log level. HTTP/1.1 keep-alive POSTs as the
+// apiserver sends them, by autocannon. Prints a table and writes BENCHMARKS.md. Targets are in BENCHMARKS.md;
+// nothing here is asserted by the tests.
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { request } from 'node:https';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import autocannon from 'autocannon';
+
+const ROOT = new URL('..', import.meta.url).pathname;
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const CONNECTIONS = (process.env.BENCH_CONNECTIONS ?? '1,8,25').split(',').map(Number);
+const TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim() || 100);
+
+const fixture = (name) => readFileSync(join(ROOT, 'test/fixtures/admission', name), 'utf8');
+const SHAPES = [
+  { name: 'create (allowed)', path: '/validate', body: fixture('deploy-create-good--deployment-create.json') },
+  { name: 'update (object+oldObject)', path: '/validate', body: fixture('deploy-update-image--deployment-update.json') },
+  { name: 'denied', path: '/validate', body: fixture('boutique--deployment-create-adservice.json') },
+  { name: 'patched', path: '/mutate', body: fixture('boutique--deployment-create-adservice.json') },
+];
+
+const certs = mkdtempSync(join(tmpdir(), 'rollsafe-bench-'));
+execFileSync('bash', [join(ROOT, 'certs/generate.sh'), '--dev', '--out', certs], { stdio: 'ignore' });
+const cert = join(certs, 'tls.crt');
+const key = join(certs, 'tls.key');
+
+function get(port, path) {
+  return new Promise((resolve) => {
+    const req = request({ host: '127.0.0.1', port, path, rejectUnauthorized: false }, (res) => {
+      res.resume();
+      resolve(res.statusCode);
+    });
+    req.on('error', () => resolve(0));
+    req.end();
+  });
+}
+
+async function start(label, args) {
+  const started = performance.now();
+  const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  const port = await new Promise((resolve, reject) => {
+    child.stderr.on('data', (chunk) => {
+      stderr += chunk;
+      const match = /serving https:\/\/127\.0\.0\.1:(\d+)/.exec(stderr);
+      if (match) resolve(Number(match[1]));
+    });
+    child.on('exit', () => reject(new Error(`${label} exited: ${stderr}`)));
+  });
+  while ((await get(port, '/readyz')) !== 200) await new Promise((r) => setTimeout(r, 5));
+  return { label, child, port, readyMs: performance.now() - started };
+}
+
+function cpuMicros(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) / TICKS) * 1e6;
+}
+
+function rssMb(pid) {
+  const kb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+  return kb / 1024;
+}
+
+async function load(server, shape, connections, extra = {}) {
+  const cpuBefore = cpuMicros(server.child.pid);
+  const result = await autocannon({
+    url: `https://127.0.0.1:${server.port}${shape.path}`,
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: shape.body,
+    connections,
+    pipelining: 1,
+    ...(extra.amount ? { amount: extra.amount } : { duration: SECONDS }),
+    ...(extra.overallRate ? { overallRate: extra.overallRate } : {}),
+  });
+  const requests = result.requests.total;
+  return {
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    cpuUs: (cpuMicros(server.child.pid) - cpuBefore) / Math.max(requests, 1),
+    rss: rssMb(server.child.pid),
+    errors: result.errors + result.timeouts + result.non2xx,
+    requests,
+  };
+}
+
+const baseline = await start('A', ['bench/baseline-server.mjs', cert, key]);
+const webhook = await start('B', ['dist/cli.js', 'serve', '--tls-cert', cert, '--tls-key', key, '--host', '127.0.0.1', '--port', '0', '--metrics-port=0', '--shutdown-delay', '0']);
+const rows = [];
+let invalid = false;
+for (const shape of SHAPES) {
+  for (const connections of CONNECTIONS) {
+    const a = await load(baseline, shape, connections);
+    const b = await load(webhook, shape, connections);
+    if (a.errors + b.errors > 0) invalid = true;
+    rows.push({ shape: shape.name, connections, a, b, ratio: b.rps / a.rps });
+    process.stderr.write(`${shape.name} c=${connections}: A ${a.rps.toFixed(0)} B ${b.rps.toFixed(0)} req/s (${(b.rps / a.rps).toFixed(2)})\n`);
+  }
+}
+
+// p99 at half of B's saturation (the "create" shape at 25 connections).
+const saturation = rows.find((row) => row.shape === SHAPES[0].name && row.connections === Math.max(...CONNECTIONS))?.b.rps ?? 1000;
+const half = await load(webhook, SHAPES[0], 8, { overallRate: Math.floor(saturation / 2) });
+if (half.errors > 0) invalid = true;
+
+// Memory: 100,000 requests, RSS sampled every 25,000.
+const rssSamples = [rssMb(webhook.child.pid)];
+for (let i = 0; i < 4; i++) {
+  const chunk = await load(webhook, SHAPES[2], 25, { amount: 25_000 });
+  if (chunk.errors > 0) invalid = true;
+  rssSamples.push(rssMb(webhook.child.pid));
+}
+for (const server of [baseline, webhook]) server.child.kill('SIGTERM');
+
+const audit = execFileSync(process.execPath, [join(ROOT, 'bench/audit.mjs')], { encoding: 'utf8' });
+
+const fmt = (n, d = 0) => n.toFixed(d);
+const table = [
+  '| shape | conn | A req/s | B req/s | B/A | A p50/p99 ms | B p50/p99 ms | A CPU µs/req | B CPU µs/req | B RSS MB | errors |',
+  '|---|---|---|---|---|---|---|---|---|---|---|',
+  ...rows.map(({ shape, connections, a, b, ratio }) =>
+    `| ${shape} | ${connections} | ${fmt(a.rps)} | ${fmt(b.rps)} | ${fmt(ratio, 2)} | ${a.p50}/${a.p99} | ${b.p50}/${b.p99} | ${fmt(a.cpuUs)} | ${fmt(b.cpuUs)} | ${fmt(b.rss)} | ${a.errors + b.errors} |`,
+  ),
+].join('\n');
+const machine = `${cpus().length} × ${cpus()[0]?.model ?? '?'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}`;
+const summary = [
+  `ready (readyz 200) after start: A ${fmt(baseline.readyMs)} ms, B ${fmt(webhook.readyMs)} ms (target B <= 1000 ms)`,
+  `p99 at half of B's saturation (${Math.floor(saturation / 2)} req/s offered, create shape, 8 connections): ${half.p99} ms, p50 ${half.p50} ms, ${fmt(half.rps)} req/s served (target p99 <= 5 ms)`,
+  `RSS of B over 100,000 denied requests, every 25,000: ${rssSamples.map((v) => fmt(v, 1)).join(' → ')} MB (targets: <= 120 MB; no growth from 50,000 to 100,000: ${fmt(rssSamples[4] - rssSamples[2], 1)} MB)`,
+  `lowest B/A at 8 and 25 connections: ${fmt(Math.min(...rows.filter((r) => r.connections >= 8).map((r) => r.ratio)), 2)} (target >= 0.85)`,
+];
+const report = `# Benchmarks
+
+Reproduce: \`npm run bench\` (builds first; \`BENCH_SECONDS\`, \`BENCH_CONNECTIONS\` change the run). Not part of \`npm test\`.
+
+Machine: ${machine}.
+
+## Method
+
+Two servers run side by side as separate processes, each with the same certificate (ECDSA P-256), TLS >= 1.2,
+HTTP/2 with HTTP/1.1, 8 MiB body limit, 95 s keep-alive, pino at info with one line per request to /dev/null:
+**A** is a bare Fastify route that parses the AdmissionReview and returns a fixed \`allowed\` (\`bench/baseline-server.mjs\`),
+**B** is \`rollsafe serve\` with the default policy. autocannon sends HTTP/1.1 keep-alive POSTs, as kube-apiserver
+does, for ${SECONDS} s per case, A then B. Request shapes are AdmissionReviews captured from kube-apiserver v1.32:
+a Deployment CREATE that passes (8.5 KB, managedFields included), an UPDATE with object and oldObject (16 KB), a
+CREATE that is denied (11 KB, Online Boutique adservice) and the same sent to /mutate, where it is patched.
+CPU µs/request is the server process's own user+system time over the case (/proc), divided by requests served.
+${invalid ? '\n**INVALID RUN: some requests failed or returned a non-2xx status.**\n' : ''}
+## Results
+
+${table}
+
+${summary.map((line) => `- ${line}`).join('\n')}
+
+## Audit
+
+\`\`\`
+${audit.trim()}
+\`\`\`
+`;
+writeFileSync(join(ROOT, 'BENCHMARKS.md'), report);
+process.stdout.write(`${table}\n\n${summary.join('\n')}\n\n${audit}`);
+if (invalid) process.stdout.write('\nINVALID: some requests failed or returned non-2xx\n');
