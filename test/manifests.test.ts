@@ -78,3 +78,14 @@ t.test('a file without a trailing newline gets valid YAML', async (t) => {
   t.same(parseManifest(fixed, 'x.yaml').errors, []);
   t.match(fixed, /seconds: 10\n$/);
 });
+
+t.test('workloads without a pod template (patch fragments) are skipped with the reason, never fixed', async (t) => {
+  const fragment = 'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: metrics-server\nspec:\n  replicas: 2\n  strategy:\n    rollingUpdate:\n      maxUnavailable: 1\n';
+  const { audit, fixed } = auditText(`${fragment}---\n${DEPLOYMENT}`);
+  t.equal(audit.results.length, 1);
+  t.match(audit.skipped, [{ kind: 'Deployment', name: 'metrics-server', reason: /no pod template/ }]);
+  t.ok(fixed.startsWith(fragment), 'the fragment is left as it is');
+  const lone = auditText('apiVersion: apps/v1\nkind: DaemonSet\nmetadata: {name: x}\nspec: null\n');
+  t.equal(lone.audit.results.length, 0);
+  t.equal(lone.fixed, 'apiVersion: apps/v1\nkind: DaemonSet\nmetadata: {name: x}\nspec: null\n');
+});

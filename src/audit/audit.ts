@@ -2,7 +2,7 @@ import { evaluate, type Evaluation, type EvaluateOptions, type Finding } from '.
 import type { InputError, ParsedFile, SourceObject } from '../manifests/read.js';
 import { severityAtLeast, type Policy } from '../policy/types.js';
 import { addRelated, emptyRelated, type RelatedObjects } from '../workloads/related.js';
-import { objectRef } from '../workloads/workload.js';
+import { isWorkloadObject, objectRef } from '../workloads/workload.js';
 
 export type FailOn = 'error' | 'warning' | 'never';
 
@@ -19,7 +19,11 @@ export interface SkippedObject {
   apiVersion: string;
   kind: string;
   name: string;
+  /** Why a workload kind was skipped (e.g. no pod template); absent for other kinds. */
+  reason?: string;
 }
+
+export const NO_POD_TEMPLATE = 'no pod template with containers: a patch fragment? render it first (kustomize build, helm template)';
 
 export interface AuditResult {
   results: ObjectResult[];
@@ -49,7 +53,14 @@ export function auditFiles(files: ParsedFile[], policy: Policy, options: Pick<Ev
     const evaluation = evaluate(source.object, policy, { ...options, ...(related ? { related } : {}) });
     if (!evaluation) {
       const ref = objectRef(source.object);
-      result.skipped.push({ file: source.file, document: source.document, apiVersion: ref.apiVersion, kind: ref.kind || '(no kind)', name: ref.name });
+      result.skipped.push({
+        file: source.file,
+        document: source.document,
+        apiVersion: ref.apiVersion,
+        kind: ref.kind || '(no kind)',
+        name: ref.name,
+        ...(isWorkloadObject(source.object) ? { reason: NO_POD_TEMPLATE } : {}),
+      });
       continue;
     }
     for (const error of evaluation.errors) {

@@ -61,7 +61,10 @@ function blockStyle(text: string): { indent: number; indentSeq: boolean } {
  * added at the end of its block map (at the map's indentation) or inside its flow map. Undefined when the
  * operation is of another shape; the caller then re-emits the document.
  */
-function textEditFor(text: string, doc: Document.Parsed, path: Path, op: { op: string; value?: unknown }, order: number): TextEdit | undefined {
+/** Keys already inserted into a flow map by earlier edits of this run: the next one needs a comma. */
+type Inserted = WeakMap<object, number>;
+
+function textEditFor(text: string, doc: Document.Parsed, path: Path, op: { op: string; value?: unknown }, order: number, inserted: Inserted): TextEdit | undefined {
   const style = blockStyle(text);
   if (op.op === 'replace') {
     const node = doc.getIn(path, true) as Node | undefined;
@@ -75,8 +78,9 @@ function textEditFor(text: string, doc: Document.Parsed, path: Path, op: { op: s
   if (parent.flow) {
     const close = text.lastIndexOf('}', parent.range[1] - 1);
     if (close < parent.range[0]) return undefined;
-    const empty = parent.items.length === 0;
-    return { start: close, end: close, text: `${empty ? '' : ', '}${renderFlowPair(key, op.value)}`, order };
+    const before = parent.items.length + (inserted.get(parent) ?? 0);
+    inserted.set(parent, (inserted.get(parent) ?? 0) + 1);
+    return { start: close, end: close, text: `${before === 0 ? '' : ', '}${renderFlowPair(key, op.value)}`, order };
   }
   const firstKey = parent.items[0]?.key as Node | undefined;
   if (!firstKey?.range) return undefined;
@@ -126,12 +130,13 @@ export function writeFixed(parsed: ParsedFile, edits: ObjectEdit[]): string {
   }
   const textEdits: TextEdit[] = [];
   const reemit = new Set<number>();
+  const inserted: Inserted = new WeakMap();
   for (const edit of edits) {
     const doc = parsed.documents[edit.document - 1];
     if (!doc) continue;
     const prefix: Path = edit.item === undefined ? [] : ['items', edit.item];
     const ops = compare(edit.original, edit.fixed);
-    const planned = ops.map((op, index) => textEditFor(parsed.text, doc, toNodePath(doc, prefix, op.path), op, textEdits.length + index));
+    const planned = ops.map((op, index) => textEditFor(parsed.text, doc, toNodePath(doc, prefix, op.path), op, textEdits.length + index, inserted));
     if (planned.every((candidate): candidate is TextEdit => candidate !== undefined)) textEdits.push(...planned);
     else {
       applyToTree(doc, prefix, edit);

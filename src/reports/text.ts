@@ -49,6 +49,9 @@ export function textReport(audit: AuditResult, options: TextOptions): string {
     for (const skipped of audit.skipped) counts.set(skipped.kind, (counts.get(skipped.kind) ?? 0) + 1);
     const kinds = [...counts].map(([kind, count]) => `${kind} ×${count}`).join(', ');
     out.push(`Skipped ${audit.skipped.length} object(s) that are not apps/v1 Deployments, StatefulSets or DaemonSets: ${kinds}`);
+    for (const skipped of audit.skipped.filter((entry) => entry.reason)) {
+      out.push(`  ${skipped.file} (document ${skipped.document}): ${skipped.kind} ${skipped.name} skipped: ${skipped.reason}`);
+    }
   }
   for (const error of audit.inputErrors) {
     const where = [error.file, error.line, error.column].filter((part) => part !== undefined).join(':');

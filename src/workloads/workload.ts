@@ -57,9 +57,18 @@ export function isWorkloadObject(object: JsonObject): boolean {
   return object['apiVersion'] === 'apps/v1' && (WORKLOAD_KINDS as readonly unknown[]).includes(object['kind']);
 }
 
-/** Builds the view, or undefined for anything that is not an apps/v1 Deployment, StatefulSet or DaemonSet. */
+/**
+ * A workload without a pod template with a containers list is no object the apiserver would accept: most often
+ * a kustomize patch fragment. It is skipped, never judged or fixed (a fix would turn a fragment into a broken
+ * object).
+ */
+export function hasPodTemplate(object: JsonObject): boolean {
+  return Array.isArray(asRecord(asRecord(asRecord(object['spec'])?.['template'])?.['spec'])?.['containers']);
+}
+
+/** Builds the view, or undefined for anything that is not a complete apps/v1 Deployment, StatefulSet or DaemonSet. */
 export function toWorkload(object: JsonObject): Workload | undefined {
-  if (!isWorkloadObject(object)) return undefined;
+  if (!isWorkloadObject(object) || !hasPodTemplate(object)) return undefined;
   const ref = objectRef(object) as Workload['ref'];
   const spec = asRecord(object['spec']);
   const template = asRecord(spec?.['template']);
