@@ -19,6 +19,8 @@ export interface AppOptions {
   tls?: KeyPair;
   /** Ready when the certificate and policy are loaded and we are not shutting down. */
   isReady: () => boolean;
+  /** True once shutdown began: answers ask HTTP/1.1 clients to reconnect (to a replica that stays). */
+  isDraining?: () => boolean;
   bodyLimit?: number;
   /** The apiserver drops idle connections after 90 s: keep ours open longer so it is always the one closing. */
   keepAliveTimeoutMs?: number;
@@ -56,6 +58,15 @@ export function buildApp(options: AppOptions): FastifyInstance {
     requestTimeout: options.requestTimeoutMs ?? 30_000,
     connectionsCheckingInterval: 1000,
   });
+
+  // While draining, `Connection: close` moves keep-alive clients off this replica one response at a time,
+  // instead of their next request racing the final close of an idle connection.
+  const isDraining = options.isDraining;
+  if (isDraining) {
+    app.addHook('onSend', async (request, response) => {
+      if (isDraining() && request.raw.httpVersionMajor === 1) response.header('connection', 'close');
+    });
+  }
 
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'string', bodyLimit }, (_request, body, done) => done(null, body));

@@ -68,6 +68,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     metrics,
     tls,
     isReady: () => !shuttingDown,
+    isDraining: () => shuttingDown,
     ...(config.headersTimeoutMs !== undefined ? { headersTimeoutMs: config.headersTimeoutMs } : {}),
     ...(config.requestTimeoutMs !== undefined ? { requestTimeoutMs: config.requestTimeoutMs } : {}),
   });
