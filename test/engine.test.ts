@@ -158,3 +158,15 @@ t.test('the admission diff equals compare() over whole objects, and fixes share 
   t.ok(compared >= 10);
   t.same(diffFixed({ a: 1 }, { a: 1, 'b/c': { d: 1 } }), [{ op: 'add', path: '/b~1c', value: { d: 1 } }]);
 });
+
+t.test('a native sleep is never added beyond a grace period that the same pass does not raise', async (t) => {
+  const object = noProbes();
+  ((object['spec'] as JsonObject)['template'] as JsonObject)['spec'] = { ...(((object['spec'] as JsonObject)['template'] as JsonObject)['spec'] as JsonObject), terminationGracePeriodSeconds: 5 };
+  const warnGrace = parsePolicy(`${HEADER}rules:\n  grace-period: {mode: warn}\n`, 'p');
+  const webhook = evaluate(object, warnGrace, { fixModes: new Set(['enforce']) });
+  t.notOk(webhook?.changed, 'the mutating webhook adds no sleep the apiserver would refuse');
+  t.match(webhook?.findings.find((f) => f.rule === 'prestop-delay'), { message: /shorter than the 10s sleep/ });
+  t.notOk(webhook?.findings.find((f) => f.rule === 'prestop-delay')?.fix);
+  const cli = evaluate(object, warnGrace, { fixModes: new Set(['enforce', 'warn', 'audit']) });
+  t.match(cli?.fixed, { spec: { template: { spec: { terminationGracePeriodSeconds: 30, containers: [{ lifecycle: { preStop: { sleep: { seconds: 10 } } } }] } } } }, 'rollsafe fix raises both');
+});

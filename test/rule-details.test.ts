@@ -59,5 +59,6 @@ t.test('PDB allowed disruptions', async (t) => {
   t.equal(allowedDisruptions(pdb({ minAvailable: '50%' }), 3), 1, '50% of 3 rounds up to 2 available');
   t.equal(allowedDisruptions(pdb({ minAvailable: '100%' }), 5), 0);
   t.equal(allowedDisruptions(pdb({ maxUnavailable: 0 }), 5), 0);
-  t.equal(allowedDisruptions(pdb({}, 'policy/v1beta1'), 3), 2, 'v1beta1 defaults minAvailable to 1');
+  t.equal(allowedDisruptions(pdb({}), 3), 0, 'neither set: the disruption controller allows nothing');
+  t.equal(allowedDisruptions(pdb({}, 'policy/v1beta1'), 3), 0);
 });

@@ -58,6 +58,7 @@ export interface EvaluateOptions {
 }
 
 export const ALL_ACTIVE_MODES: ReadonlySet<Mode> = new Set(['enforce', 'warn', 'audit']);
+const ENFORCE_ONLY: ReadonlySet<Mode> = new Set(['enforce']);
 
 /**
  * Runs every rule on one object. Returns undefined for objects that are not apps/v1 Deployments,
@@ -77,7 +78,10 @@ export function evaluate(object: JsonObject, policy: Policy, options: EvaluateOp
 
   const prestop = effective.rules['prestop-delay'];
   const preStopFixActive = prestop.mode !== 'off' && !exemptions.rules.has('prestop-delay');
-  const input = { workload, policy: effective, related: options.related, preStopFixActive };
+  // Without fixModes (validate, audit) findings describe what the mutating webhook would do: enforce fixes.
+  const grace = effective.rules['grace-period'];
+  const graceFixActive = grace.mode !== 'off' && !exemptions.rules.has('grace-period') && (options.fixModes ?? ENFORCE_ONLY).has(grace.mode);
+  const input = { workload, policy: effective, related: options.related, preStopFixActive, graceFixActive };
   const fixes: Array<{ rule: RuleId; finding: RuleFinding }> = [];
 
   for (const rule of RULES) {

@@ -12,8 +12,8 @@ export function allowedDisruptions(pdb: JsonObject, replicas: number): number | 
     const minAvailable = resolveIntOrPercent(spec['minAvailable'], replicas, 'up');
     return minAvailable === undefined ? undefined : Math.max(0, replicas - minAvailable);
   }
-  // Neither set: policy/v1beta1 defaults minAvailable to 1; policy/v1 then allows every disruption.
-  return pdb['apiVersion'] === 'policy/v1beta1' ? Math.max(0, replicas - 1) : replicas;
+  // Neither set: nothing is defaulted, the disruption controller expects 0 pods and allows no disruption.
+  return 0;
 }
 
 export const disruptionBudget: Rule = {

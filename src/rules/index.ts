@@ -1,4 +1,3 @@
-import type { RuleId } from '../policy/types.js';
 import { disruptionBudget } from './disruption-budget.js';
 import { gracePeriod } from './grace-period.js';
 import { minReplicas } from './min-replicas.js';
@@ -19,8 +18,3 @@ export const RULES: readonly Rule[] = [
   disruptionBudget,
 ];
 
-export function ruleById(id: RuleId): Rule {
-  const rule = RULES.find((candidate) => candidate.id === id);
-  if (!rule) throw new Error(`unknown rule ${id}`);
-  return rule;
-}

@@ -1,4 +1,6 @@
 import type { EffectivePolicy } from '../policy/types.js';
+import { asInteger } from '../util/object.js';
+import { DEFAULT_GRACE_SECONDS } from './grace-period.js';
 import { readPreStop, supportsNativeSleep } from '../workloads/pre-stop.js';
 import { servingContainers } from '../workloads/serving.js';
 import type { Rule, RuleFinding } from './types.js';
@@ -17,7 +19,7 @@ export const prestopDelay: Rule = {
   id: 'prestop-delay',
   summary: 'Every serving container keeps serving for preStop.seconds after its endpoint is removed, before SIGTERM.',
   fixable: true,
-  check({ workload, related, policy }) {
+  check({ workload, related, policy, graceFixActive }) {
     const minimum = policy.preStop.seconds;
     return servingContainers(workload, related).flatMap((container): RuleFinding[] => {
       const hook = readPreStop(container.spec);
@@ -41,6 +43,19 @@ export const prestopDelay: Rule = {
         ];
       }
       const add = preStopToAdd(policy);
+      // The apiserver refuses a native sleep longer than the grace period; if grace-period will not raise it
+      // in the same pass, adding the sleep would break the object.
+      const grace = asInteger(workload.podSpec['terminationGracePeriodSeconds']) ?? DEFAULT_GRACE_SECONDS;
+      if ('sleep' in add.hook && !graceFixActive && minimum > grace) {
+        return [
+          {
+            container: container.name,
+            message:
+              `${who} has no preStop delay, and terminationGracePeriodSeconds (${grace}) is shorter than the ${minimum}s ` +
+              'sleep it needs; grace-period is not fixed here (off, exempt or not enforced), so rollsafe adds nothing: raise the grace period and add the sleep.',
+          },
+        ];
+      }
       return [
         {
           container: container.name,

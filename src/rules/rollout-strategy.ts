@@ -84,11 +84,10 @@ function onDelete(workload: Workload): RuleFinding[] {
   ];
 }
 
+/** Host-network pods bind node ports (the kubelet sets hostPort = containerPort), so two cannot share a node. */
 function usesHostPorts(workload: Workload): boolean {
-  const hostNetwork = workload.podSpec['hostNetwork'] === true;
-  return workload.containers.some((container) =>
-    containerPorts(container.spec).some((port) => hostNetwork || (asInteger(port['hostPort']) ?? 0) > 0),
-  );
+  if (workload.podSpec['hostNetwork'] === true) return true;
+  return workload.containers.some((container) => containerPorts(container.spec).some((port) => (asInteger(port['hostPort']) ?? 0) > 0));
 }
 
 function daemonSet(workload: Workload): RuleFinding[] {

@@ -25,6 +25,8 @@ export interface RuleInput {
   related: RelatedObjects | undefined;
   /** Whether prestop-delay will add a preStop sleep where one is missing (grace-period counts it). */
   preStopFixActive: boolean;
+  /** Whether grace-period's fix is applied in the same pass (a native sleep may not exceed the grace period). */
+  graceFixActive: boolean;
 }
 
 export interface Rule {

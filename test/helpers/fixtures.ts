@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { auditFiles, type AuditResult } from '../../src/audit/audit.js';
@@ -10,14 +10,9 @@ import type { Policy } from '../../src/policy/types.js';
 
 export const TEST_DIR = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const FIXTURES = join(TEST_DIR, 'fixtures');
-export const SHARED = join(TEST_DIR, '..', '..', 'shared');
 
 export function fixture(...parts: string[]): string {
   return readFileSync(join(FIXTURES, ...parts), 'utf8');
-}
-
-export function sharedExists(): boolean {
-  return existsSync(SHARED);
 }
 
 /** Audits one YAML text (as one file) with fixes computed; returns the audit and the fixed text. */
