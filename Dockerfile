@@ -1,6 +1,7 @@
 # syntax=docker/dockerfile:1
 # Build: docker build -t rollsafe:0.1.0 .
 # Run:   docker run -p 8443:8443 -v $PWD/certs/dev:/tls:ro rollsafe:0.1.0 --tls-cert /tls/tls.crt --tls-key /tls/tls.key
+#        (the key must be readable by uid 65532; in Kubernetes the Secret volume takes care of it)
 
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
