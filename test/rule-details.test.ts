@@ -62,3 +62,17 @@ t.test('PDB allowed disruptions', async (t) => {
   t.equal(allowedDisruptions(pdb({}), 3), 0, 'neither set: the disruption controller allows nothing');
   t.equal(allowedDisruptions(pdb({}, 'policy/v1beta1'), 3), 0);
 });
+
+t.test('probe equality applies API defaults and resolves named ports', async (t) => {
+  const { probesEqual } = await import('../src/rules/probes-identical.js');
+  const container = { ports: [{ name: 'http', containerPort: 8080 }] };
+  t.ok(probesEqual({ httpGet: { path: '/h', port: 'http' } }, { httpGet: { path: '/h', port: 8080, scheme: 'HTTP' }, periodSeconds: 10, failureThreshold: 3 }, container));
+  t.ok(probesEqual({ httpGet: { port: 8080 } }, { httpGet: { path: '/', port: 8080 } }, container), 'path defaults to /');
+  t.ok(probesEqual({ httpGet: { path: '', port: 8080 } }, { httpGet: { port: 8080 } }, container), 'empty path is defaulted too');
+  t.notOk(probesEqual({ httpGet: { path: '/h', port: 8080 } }, { httpGet: { path: '/h', port: 8080 }, failureThreshold: 6 }, container));
+  t.notOk(probesEqual({ httpGet: { path: '/a', port: 8080 } }, { httpGet: { path: '/b', port: 8080 } }, container));
+  t.notOk(probesEqual({ httpGet: { path: '/h', port: 8080 } }, { tcpSocket: { port: 8080 } }, container));
+  t.ok(probesEqual({ grpc: { port: 9555 } }, { grpc: { port: 9555 }, timeoutSeconds: 1 }, container));
+  t.ok(probesEqual({ exec: { command: ['ready'] } }, { exec: { command: ['ready'] } }, container));
+  t.notOk(probesEqual({ exec: { command: ['ready'] } }, { exec: { command: ['live'] } }, container));
+});

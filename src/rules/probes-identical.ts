@@ -1,8 +1,8 @@
-import { asRecord, asString, isRecord, jsonEqual, type JsonObject } from '../util/object.js';
+import { isRecord, jsonEqual, type JsonObject } from '../util/object.js';
 import { containerPorts } from '../workloads/workload.js';
 import type { Rule } from './types.js';
 
-const PROBE_DEFAULTS = { initialDelaySeconds: 0, timeoutSeconds: 1, periodSeconds: 10, successThreshold: 1, failureThreshold: 3 };
+const PROBE_DEFAULTS: Record<string, unknown> = { initialDelaySeconds: 0, timeoutSeconds: 1, periodSeconds: 10, successThreshold: 1, failureThreshold: 3 };
 
 /** Resolves a named port to its number so `port: http` and `port: 8080` compare equal. */
 function resolvePort(port: unknown, container: JsonObject): unknown {
@@ -11,24 +11,46 @@ function resolvePort(port: unknown, container: JsonObject): unknown {
   return declared?.['containerPort'] ?? port;
 }
 
-/** A probe with the apiserver's defaults applied, so a written-out default equals an omitted one. */
-export function normalizeProbe(probe: JsonObject, container: JsonObject): JsonObject {
-  // Shallow: only the handler objects below are rebuilt; the caller never mutates the result.
-  const normal: JsonObject = { ...PROBE_DEFAULTS, ...probe };
-  const httpGet = asRecord(normal['httpGet']);
-  if (httpGet) {
-    normal['httpGet'] = {
-      scheme: 'HTTP',
-      ...httpGet,
-      path: asString(httpGet['path']) || '/',
-      port: resolvePort(httpGet['port'], container),
-    };
+const HANDLER_DEFAULTS: Record<string, Record<string, unknown>> = {
+  httpGet: { scheme: 'HTTP', path: '/' },
+  tcpSocket: {},
+  grpc: {},
+  exec: {},
+};
+
+function withDefault(record: JsonObject, key: string, defaults: Record<string, unknown>): unknown {
+  const value = record[key];
+  // An empty httpGet path is defaulted to "/" like an absent one.
+  return value === undefined || (key === 'path' && value === '') ? defaults[key] : value;
+}
+
+function handlersEqual(kind: string, a: unknown, b: unknown, container: JsonObject): boolean {
+  const defaults = HANDLER_DEFAULTS[kind] ?? {};
+  if (!isRecord(a) || !isRecord(b)) return jsonEqual(a, b);
+  for (const key of new Set([...Object.keys(a), ...Object.keys(b), ...Object.keys(defaults)])) {
+    let left = withDefault(a, key, defaults);
+    let right = withDefault(b, key, defaults);
+    if (key === 'port') {
+      left = resolvePort(left, container);
+      right = resolvePort(right, container);
+    }
+    if (!jsonEqual(left, right)) return false;
   }
-  for (const handler of ['tcpSocket', 'grpc'] as const) {
-    const action = asRecord(normal[handler]);
-    if (action) normal[handler] = { ...action, port: resolvePort(action['port'], container) };
+  return true;
+}
+
+/**
+ * Equality after the apiserver's defaults (thresholds, scheme, path) with named ports resolved, so a
+ * written-out default equals an omitted one. Compares field by field: no normalised copies per request.
+ */
+export function probesEqual(a: JsonObject, b: JsonObject, container: JsonObject): boolean {
+  for (const key of new Set([...Object.keys(a), ...Object.keys(b), ...Object.keys(PROBE_DEFAULTS)])) {
+    const left = withDefault(a, key, PROBE_DEFAULTS);
+    const right = withDefault(b, key, PROBE_DEFAULTS);
+    const equal = key in HANDLER_DEFAULTS ? handlersEqual(key, left, right, container) : jsonEqual(left, right);
+    if (!equal) return false;
   }
-  return normal;
+  return true;
 }
 
 export const probesIdentical: Rule = {
@@ -40,7 +62,7 @@ export const probesIdentical: Rule = {
       const readiness = container.spec['readinessProbe'];
       const liveness = container.spec['livenessProbe'];
       if (!isRecord(readiness) || !isRecord(liveness)) return [];
-      if (!jsonEqual(normalizeProbe(readiness, container.spec), normalizeProbe(liveness, container.spec))) return [];
+      if (!probesEqual(readiness, liveness, container.spec)) return [];
       return [
         {
           container: container.name,
