@@ -3,7 +3,7 @@
 // Passes when no request failed, the invalid policy was rejected while the previous one kept serving, and RSS
 // grew less than 10% from minute 2 to the end. Appends its figures to BENCHMARKS.md. Not part of npm test.
 import { execFileSync, spawn } from 'node:child_process';
-import { appendFileSync, copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -99,5 +99,12 @@ const lines = [
   `verdict: ${verdict ? 'PASS' : 'FAIL'}`,
 ];
 console.log(lines.join('\n'));
-appendFileSync(join(ROOT, 'BENCHMARKS.md'), `\n## Soak (\`npm run soak\`, ${new Date().toISOString().slice(0, 10)})\n\n${lines.map((l) => `- ${l}`).join('\n')}\n`);
+const section = `\n## Soak (\`npm run soak\`, ${new Date().toISOString().slice(0, 10)})\n\n${lines.map((l) => `- ${l}`).join('\n')}\n`;
+let previous = '';
+try {
+  previous = readFileSync(join(ROOT, 'BENCHMARKS.md'), 'utf8');
+} catch {
+  // no benchmark yet
+}
+writeFileSync(join(ROOT, 'BENCHMARKS.md'), (previous.includes('\n## Soak') ? previous.slice(0, previous.indexOf('\n## Soak')) : previous) + section);
 process.exitCode = verdict ? 0 : 1;

@@ -162,6 +162,14 @@ ${summary.map((line) => `- ${line}`).join('\n')}
 ${audit.trim()}
 \`\`\`
 `;
-writeFileSync(join(ROOT, 'BENCHMARKS.md'), report);
+// Keep the soak section (written by npm run soak, which takes 10 minutes) when the benchmark is re-run.
+let soak = '';
+try {
+  const previous = readFileSync(join(ROOT, 'BENCHMARKS.md'), 'utf8');
+  soak = previous.includes('\n## Soak') ? previous.slice(previous.indexOf('\n## Soak')) : '';
+} catch {
+  // first run
+}
+writeFileSync(join(ROOT, 'BENCHMARKS.md'), report + soak);
 process.stdout.write(`${table}\n\n${summary.join('\n')}\n\n${audit}`);
 if (invalid) process.stdout.write('\nINVALID: some requests failed or returned non-2xx\n');
