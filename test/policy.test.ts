@@ -69,3 +69,14 @@ t.test('namespace overrides: first match wins, globs, namespace mode keeps off r
   t.equal(effectivePolicy(policy, 'other').rules['grace-period'].mode, 'enforce');
   t.equal(effectivePolicy(policy, 'legacyx').rules['grace-period'].mode, 'enforce');
 });
+
+t.test('effective policies are cached per policy, namespace and mode; a new policy object starts afresh', async (t) => {
+  const policy = defaultPolicy();
+  t.equal(effectivePolicy(policy, 'shop'), effectivePolicy(policy, 'shop'), 'same object on the second call');
+  t.equal(effectivePolicy(policy, 'shop', 'warn'), effectivePolicy(policy, 'shop', 'warn'));
+  t.not(effectivePolicy(policy, 'shop', 'warn'), effectivePolicy(policy, 'shop'));
+  t.equal(effectivePolicy(policy, 'shop', 'warn').rules['grace-period'].mode, 'warn');
+  t.equal(effectivePolicy(policy, 'shop').rules['grace-period'].mode, 'enforce', 'the mode does not leak into the plain entry');
+  const reloaded = parsePolicy(`${HEADER}rules:\n  grace-period: {mode: audit}\n`, 'p');
+  t.equal(effectivePolicy(reloaded, 'shop').rules['grace-period'].mode, 'audit');
+});

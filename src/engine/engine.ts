@@ -1,4 +1,4 @@
-import { effectivePolicy, withNamespaceMode } from '../policy/effective.js';
+import { effectivePolicy } from '../policy/effective.js';
 import { milderSeverity, type Mode, type Policy, type RuleId, type Severity } from '../policy/types.js';
 import { RULES } from '../rules/index.js';
 import type { RuleFinding } from '../rules/types.js';
@@ -68,8 +68,7 @@ export function evaluate(object: JsonObject, policy: Policy, options: EvaluateOp
   const workload = toWorkload(object);
   if (!workload) return undefined;
   const namespace = options.namespace ?? workload.ref.namespace ?? 'default';
-  let effective = effectivePolicy(policy, namespace);
-  if (options.namespaceMode) effective = withNamespaceMode(effective, options.namespaceMode);
+  const effective = effectivePolicy(policy, namespace, options.namespaceMode);
   const exemptions = readExemptions(workload.annotations, effective);
   const evaluation: Evaluation = { ref: workload.ref, namespace, findings: [], rules: [], changed: false, applied: [], errors: [] };
   for (const problem of exemptions.problems) {

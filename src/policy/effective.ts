@@ -47,17 +47,22 @@ function resolve(policy: Policy, namespace: string): EffectivePolicy {
 
 const cache = new WeakMap<Policy, Map<string, EffectivePolicy>>();
 
-/** The policy in force for a namespace; cached per policy object, so a reload (a new object) invalidates it. */
-export function effectivePolicy(policy: Policy, namespace: string): EffectivePolicy {
+/**
+ * The policy in force for a namespace, with the namespace-wide mode of its label when given. Cached per policy
+ * object, so a reload (a new object) invalidates it; resolved once per namespace, not per request.
+ */
+export function effectivePolicy(policy: Policy, namespace: string, namespaceMode?: Mode): EffectivePolicy {
   let perNamespace = cache.get(policy);
   if (!perNamespace) {
     perNamespace = new Map();
     cache.set(policy, perNamespace);
   }
-  let effective = perNamespace.get(namespace);
+  const key = namespaceMode ? `${namespace}\u0000${namespaceMode}` : namespace;
+  let effective = perNamespace.get(key);
   if (!effective) {
     effective = resolve(policy, namespace);
-    if (perNamespace.size < 10_000) perNamespace.set(namespace, effective);
+    if (namespaceMode) effective = withNamespaceMode(effective, namespaceMode);
+    if (perNamespace.size < 10_000) perNamespace.set(key, effective);
   }
   return effective;
 }
