@@ -139,24 +139,25 @@ t.test('a rule that throws is isolated and reported', async (t) => {
   }
 });
 
-t.test('the admission diff equals compare() over whole objects, and fixes share untouched fields', async (t) => {
-  const fastJsonPatch = (await import('fast-json-patch')).default;
-  const { diffFixed } = await import('../src/admission/diff.js');
+t.test('fixes copy only the objects on the paths they set; everything else is shared with the input', async (t) => {
   const { readdirSync, readFileSync } = await import('node:fs');
   const { join } = await import('node:path');
   const { FIXTURES } = await import('./helpers/fixtures.js');
-  let compared = 0;
+  let checked = 0;
   for (const name of readdirSync(join(FIXTURES, 'admission')).filter((n) => n.endsWith('.json'))) {
     const object = JSON.parse(readFileSync(join(FIXTURES, 'admission', name), 'utf8')).request.object;
     if (!object) continue;
+    const before = JSON.stringify(object);
     const evaluation = evaluate(object, defaultPolicy(), { fixModes: new Set(['enforce']) });
+    t.equal(JSON.stringify(object), before, `${name}: input untouched`);
     if (!evaluation?.changed || !evaluation.fixed) continue;
-    compared++;
-    t.same(diffFixed(object, evaluation.fixed), fastJsonPatch.compare(object, evaluation.fixed), name);
-    t.equal(evaluation.fixed['metadata'], object['metadata'], 'metadata shared, not copied');
+    checked++;
+    const fixed = evaluation.fixed as any;
+    t.equal(fixed.metadata, object.metadata, 'metadata (with managedFields) shared');
+    t.not(fixed.spec, object.spec, 'spec copied on the way to the fix');
+    t.equal(fixed.spec.selector, object.spec.selector, 'untouched branches shared');
   }
-  t.ok(compared >= 10);
-  t.same(diffFixed({ a: 1 }, { a: 1, 'b/c': { d: 1 } }), [{ op: 'add', path: '/b~1c', value: { d: 1 } }]);
+  t.ok(checked >= 10);
 });
 
 t.test('a native sleep is never added beyond a grace period that the same pass does not raise', async (t) => {

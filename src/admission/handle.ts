@@ -1,8 +1,8 @@
+import fastJsonPatch from 'fast-json-patch';
 import { evaluate, type Evaluation, type Finding } from '../engine/engine.js';
 import type { Mode, Policy, RuleId } from '../policy/types.js';
 import { asRecord, jsonEqual, type JsonObject } from '../util/object.js';
 import { WORKLOAD_KINDS } from '../workloads/workload.js';
-import { diffFixed } from './diff.js';
 import { allowed, denied, errored, patched, type AdmissionResponse } from './responses.js';
 import type { AdmissionRequest } from './review.js';
 
@@ -17,6 +17,7 @@ export interface AdmissionOutcome {
   patchedRules: RuleId[];
 }
 
+const { compare } = fastJsonPatch;
 const ENFORCE_ONLY: ReadonlySet<Mode> = new Set(['enforce']);
 const MAX_WARNING = 240;
 
@@ -78,7 +79,8 @@ function mutate(request: AdmissionRequest, object: JsonObject, evaluation: Evalu
   const templateFrozen =
     request.operation === 'UPDATE' && jsonEqual(asRecord(object['spec'])?.['template'], asRecord(request.oldObject?.['spec'])?.['template']);
   const frozen = (path: string) => templateFrozen && (path === '/spec/template' || path.startsWith('/spec/template/'));
-  const patch = evaluation.changed && evaluation.fixed ? diffFixed(object, evaluation.fixed).filter((op) => !frozen(op.path)) : [];
+  // compare() skips identical references, and the engine copies only what a fix changed: cheap.
+  const patch = evaluation.changed && evaluation.fixed ? compare(object, evaluation.fixed).filter((op) => !frozen(op.path)) : [];
   const applied = evaluation.applied.filter((fix) => fix.paths.some((path) => !frozen(path)));
   const warnings: string[] = [];
   if (patch.length > 0) {

@@ -2,7 +2,7 @@ import { effectivePolicy } from '../policy/effective.js';
 import { milderSeverity, type Mode, type Policy, type RuleId, type Severity } from '../policy/types.js';
 import { RULES } from '../rules/index.js';
 import type { RuleFinding } from '../rules/types.js';
-import { deepClone, setPath, type JsonObject } from '../util/object.js';
+import { deepClone, setPathCopying, type JsonObject } from '../util/object.js';
 import type { RelatedObjects } from '../workloads/related.js';
 import { toWorkload, type ObjectRef } from '../workloads/workload.js';
 import { readExemptions } from './exemptions.js';
@@ -110,14 +110,12 @@ export function evaluate(object: JsonObject, policy: Policy, options: EvaluateOp
   }
 
   if (options.fixModes) {
-    // Most objects need no fix: copy only when something will change, and then only the top-level fields a
-    // fix touches (spec), sharing the rest (metadata with its managedFields) with the input.
+    // Most objects need no fix: copy only when something will change, and then only the objects on the paths
+    // a fix sets (copy on write); everything else, managedFields included, is shared with the input.
     const fixed = fixes.length > 0 ? { ...object } : object;
-    for (const key of new Set(fixes.flatMap(({ finding }) => (finding.fix?.set ?? []).map(({ path }) => String(path[0]))))) {
-      fixed[key] = deepClone(object[key]);
-    }
+    const copied = new Set<object>([fixed]);
     for (const { rule, finding } of fixes) {
-      for (const { path, value } of finding.fix?.set ?? []) setPath(fixed, path, deepClone(value));
+      for (const { path, value } of finding.fix?.set ?? []) setPathCopying(fixed, path, deepClone(value), copied);
       evaluation.applied.push({
         rule,
         description: finding.fix?.description ?? '',

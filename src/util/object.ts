@@ -22,35 +22,21 @@ export function asInteger(value: unknown): number | undefined {
   return typeof value === 'number' && Number.isInteger(value) ? value : undefined;
 }
 
-/** Deep copy of JSON data; several times faster than structuredClone for parsed JSON on the admission path. */
+/** Deep copy of JSON data (faster than structuredClone for parsed JSON). */
 export function deepClone<T>(value: T): T {
   if (Array.isArray(value)) return value.map(deepClone) as T;
   if (value === null || typeof value !== 'object') return value;
   const copy: Record<string, unknown> = {};
   for (const key of Object.keys(value)) {
-    // defineProperty: a "__proto__" key stays an own property instead of replacing the prototype.
-    Object.defineProperty(copy, key, { value: deepClone((value as Record<string, unknown>)[key]), enumerable: true, writable: true, configurable: true });
+    const child = deepClone((value as Record<string, unknown>)[key]);
+    // A "__proto__" key must stay an own property instead of replacing the prototype.
+    if (key === '__proto__') Object.defineProperty(copy, key, { value: child, enumerable: true, writable: true, configurable: true });
+    else copy[key] = child;
   }
   return copy as T;
 }
 
 export type PathSegment = string | number;
-
-/** Sets `value` at `path`, creating plain objects on the way. Used by fixes on a private copy. */
-export function setPath(root: JsonObject, path: readonly PathSegment[], value: unknown): void {
-  let node: unknown = root;
-  for (let i = 0; i < path.length - 1; i++) {
-    const key = path[i] as PathSegment;
-    const container = node as Record<PathSegment, unknown>;
-    if (typeof container[key] !== 'object' || container[key] === null) {
-      Object.defineProperty(container, key, { value: {}, enumerable: true, writable: true, configurable: true });
-    }
-    node = container[key];
-  }
-  const last = path[path.length - 1] as PathSegment;
-  // defineProperty so a key named "__proto__" can never reach a prototype.
-  Object.defineProperty(node as object, last, { value, enumerable: true, writable: true, configurable: true });
-}
 
 /** Deep equality for JSON values, key order ignored. */
 export function jsonEqual(a: unknown, b: unknown): boolean {
@@ -64,4 +50,29 @@ export function jsonEqual(a: unknown, b: unknown): boolean {
     return keys.every((key) => Object.prototype.hasOwnProperty.call(b, key) && jsonEqual(a[key], b[key]));
   }
   return false;
+}
+
+/**
+ * Sets `value` at `path` of `root`, copying each object on the way that is not in `copied` yet (copy on write):
+ * the result shares every untouched subtree with the original. `root` itself must already be a copy.
+ */
+export function setPathCopying(root: JsonObject, path: readonly PathSegment[], value: unknown, copied: Set<object>): void {
+  let node: Record<PathSegment, unknown> = root;
+  for (let i = 0; i < path.length - 1; i++) {
+    const key = path[i] as PathSegment;
+    const current = node[key];
+    let child: object;
+    if (typeof current !== 'object' || current === null) {
+      child = {};
+      copied.add(child);
+    } else if (copied.has(current)) {
+      child = current;
+    } else {
+      child = Array.isArray(current) ? current.slice() : { ...current };
+      copied.add(child);
+    }
+    node[key] = child;
+    node = child as Record<PathSegment, unknown>;
+  }
+  node[path[path.length - 1] as PathSegment] = value;
 }
