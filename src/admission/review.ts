@@ -1,6 +1,6 @@
 import { Ajv } from 'ajv';
-import secureJson from 'secure-json-parse';
 import { asRecord, asString, type JsonObject } from '../util/object.js';
+import { parseGuardedJson, withoutManagedFields } from './review-json.js';
 
 export const REVIEW_API_VERSIONS = ['admission.k8s.io/v1', 'admission.k8s.io/v1beta1'] as const;
 export type ReviewApiVersion = (typeof REVIEW_API_VERSIONS)[number];
@@ -65,17 +65,25 @@ const reviewSchema = {
 
 const validateReview = new Ajv({ allErrors: false, strict: true }).compile(reviewSchema);
 
-/** JSON.parse messages quote the input; only the position may reach a response or a log. */
-function parseJson(body: string, uidHint: string | undefined): unknown {
+/**
+ * JSON.parse messages quote the input; only the position may reach a response or a log. managedFields are
+ * left out (no rule reads them); a body with a syntax error is parsed whole so the position is the sender's.
+ */
+function parseJson(body: string): unknown {
   try {
-    return secureJson.parse(body, undefined, { protoAction: 'error', constructorAction: 'error' });
+    try {
+      return parseGuardedJson(withoutManagedFields(body));
+    } catch (error) {
+      if (error instanceof SyntaxError) return parseGuardedJson(body);
+      throw error;
+    }
   } catch (error) {
     const message = (error as Error).message;
     if (/prototype|constructor/i.test(message) && !/JSON/.test(message)) {
-      throw new ReviewError(400, 'request body contains a forbidden "__proto__" or "constructor.prototype" key', uidHint);
+      throw new ReviewError(400, 'request body contains a forbidden "__proto__" or "constructor.prototype" key', sniffUid(body));
     }
     const position = /position (\d+)/.exec(message)?.[1];
-    throw new ReviewError(400, `request body is not valid JSON${position ? ` (at byte ${position})` : ''}`, uidHint);
+    throw new ReviewError(400, `request body is not valid JSON${position ? ` (at byte ${position})` : ''}`, sniffUid(body));
   }
 }
 
@@ -88,12 +96,11 @@ function sniffUid(body: string): string | undefined {
 /** Parses and checks a request body; throws ReviewError with what is wrong (never quoting the body). */
 export function parseReview(body: string | Buffer | undefined, contentType: string | undefined): AdmissionReview {
   const text = body === undefined ? '' : body.toString();
-  const uidHint = sniffUid(text);
   if (!/^application\/json\s*(;|$)/i.test(contentType ?? '')) {
-    throw new ReviewError(400, `content-type must be application/json (got ${contentType ? JSON.stringify(contentType.slice(0, 60)) : 'none'})`, uidHint);
+    throw new ReviewError(400, `content-type must be application/json (got ${contentType ? JSON.stringify(contentType.slice(0, 60)) : 'none'})`, sniffUid(text));
   }
   if (text.trim() === '') throw new ReviewError(400, 'request body is empty; expected an AdmissionReview', undefined);
-  const data = parseJson(text, uidHint);
+  const data = parseJson(text);
   const record = asRecord(data);
   const request = asRecord(record?.['request']);
   const uid = asString(request?.['uid']) || undefined;
