@@ -1,8 +1,8 @@
-import fastJsonPatch from 'fast-json-patch';
 import { evaluate, type Evaluation, type Finding } from '../engine/engine.js';
 import type { Mode, Policy, RuleId } from '../policy/types.js';
-import { asRecord, jsonEqual, type JsonObject } from '../util/object.js';
+import { asRecord, jsonEqual, type JsonObject, type PathSegment } from '../util/object.js';
 import { WORKLOAD_KINDS } from '../workloads/workload.js';
+import { patchForPaths } from './patch.js';
 import { allowed, denied, errored, patched, type AdmissionResponse } from './responses.js';
 import type { AdmissionRequest } from './review.js';
 
@@ -17,7 +17,6 @@ export interface AdmissionOutcome {
   patchedRules: RuleId[];
 }
 
-const { compare } = fastJsonPatch;
 const ENFORCE_ONLY: ReadonlySet<Mode> = new Set(['enforce']);
 const MAX_WARNING = 240;
 
@@ -78,10 +77,10 @@ function mutate(request: AdmissionRequest, object: JsonObject, evaluation: Evalu
   // On UPDATE, patching an unchanged pod template would itself start a rollout: leave it for the next change.
   const templateFrozen =
     request.operation === 'UPDATE' && jsonEqual(asRecord(object['spec'])?.['template'], asRecord(request.oldObject?.['spec'])?.['template']);
-  const frozen = (path: string) => templateFrozen && (path === '/spec/template' || path.startsWith('/spec/template/'));
-  // compare() skips identical references, and the engine copies only what a fix changed: cheap.
-  const patch = evaluation.changed && evaluation.fixed ? compare(object, evaluation.fixed).filter((op) => !frozen(op.path)) : [];
+  const frozen = (path: readonly PathSegment[]) => templateFrozen && path[0] === 'spec' && path[1] === 'template';
   const applied = evaluation.applied.filter((fix) => fix.paths.some((path) => !frozen(path)));
+  const paths = applied.flatMap((fix) => fix.paths.filter((path) => !frozen(path)));
+  const patch = evaluation.changed && evaluation.fixed ? patchForPaths(object, evaluation.fixed, paths) : [];
   const warnings: string[] = [];
   if (patch.length > 0) {
     warnings.push(`rollsafe changed ${evaluation.ref.kind} ${evaluation.ref.name}: ${applied.map((fix) => fix.description).join('; ')}`);

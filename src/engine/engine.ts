@@ -2,7 +2,7 @@ import { effectivePolicy } from '../policy/effective.js';
 import { milderSeverity, type Mode, type Policy, type RuleId, type Severity } from '../policy/types.js';
 import { RULES } from '../rules/index.js';
 import type { RuleFinding } from '../rules/types.js';
-import { deepClone, setPathCopying, type JsonObject } from '../util/object.js';
+import { deepClone, setPathCopying, type JsonObject, type PathSegment } from '../util/object.js';
 import type { RelatedObjects } from '../workloads/related.js';
 import { toWorkload, type ObjectRef } from '../workloads/workload.js';
 import { readExemptions } from './exemptions.js';
@@ -40,8 +40,8 @@ export interface Evaluation {
    */
   fixed?: JsonObject;
   changed: boolean;
-  /** Fix descriptions that were applied, by rule. */
-  applied: Array<{ rule: RuleId; description: string; paths: string[] }>;
+  /** Fixes that were applied, by rule, with the paths each set (`fixed` differs from the input only there). */
+  applied: Array<{ rule: RuleId; description: string; paths: PathSegment[][] }>;
   /** Rules that threw on this object: an engine bug or an object shape we did not foresee. */
   errors: Array<{ rule: RuleId; message: string }>;
 }
@@ -119,7 +119,7 @@ export function evaluate(object: JsonObject, policy: Policy, options: EvaluateOp
       evaluation.applied.push({
         rule,
         description: finding.fix?.description ?? '',
-        paths: (finding.fix?.set ?? []).map(({ path }) => `/${path.join('/')}`),
+        paths: (finding.fix?.set ?? []).map(({ path }) => path),
       });
     }
     evaluation.fixed = fixed;

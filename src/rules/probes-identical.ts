@@ -24,19 +24,26 @@ function withDefault(record: JsonObject, key: string, defaults: Record<string, u
   return value === undefined || (key === 'path' && value === '') ? defaults[key] : value;
 }
 
+/** Calls `visit` once per key of `a`, `b` or `defaults` (no set built per call); stops when it returns false. */
+function everyKey(a: JsonObject, b: JsonObject, defaults: Record<string, unknown>, visit: (key: string) => boolean): boolean {
+  for (const key in a) if (Object.prototype.hasOwnProperty.call(a, key) && !visit(key)) return false;
+  for (const key in b) if (Object.prototype.hasOwnProperty.call(b, key) && !Object.prototype.hasOwnProperty.call(a, key) && !visit(key)) return false;
+  for (const key in defaults) if (!Object.prototype.hasOwnProperty.call(a, key) && !Object.prototype.hasOwnProperty.call(b, key) && !visit(key)) return false;
+  return true;
+}
+
 function handlersEqual(kind: string, a: unknown, b: unknown, container: JsonObject): boolean {
   const defaults = HANDLER_DEFAULTS[kind] ?? {};
   if (!isRecord(a) || !isRecord(b)) return jsonEqual(a, b);
-  for (const key of new Set([...Object.keys(a), ...Object.keys(b), ...Object.keys(defaults)])) {
+  return everyKey(a, b, defaults, (key) => {
     let left = withDefault(a, key, defaults);
     let right = withDefault(b, key, defaults);
     if (key === 'port') {
       left = resolvePort(left, container);
       right = resolvePort(right, container);
     }
-    if (!jsonEqual(left, right)) return false;
-  }
-  return true;
+    return jsonEqual(left, right);
+  });
 }
 
 /**
@@ -44,13 +51,11 @@ function handlersEqual(kind: string, a: unknown, b: unknown, container: JsonObje
  * written-out default equals an omitted one. Compares field by field: no normalised copies per request.
  */
 export function probesEqual(a: JsonObject, b: JsonObject, container: JsonObject): boolean {
-  for (const key of new Set([...Object.keys(a), ...Object.keys(b), ...Object.keys(PROBE_DEFAULTS)])) {
+  return everyKey(a, b, PROBE_DEFAULTS, (key) => {
     const left = withDefault(a, key, PROBE_DEFAULTS);
     const right = withDefault(b, key, PROBE_DEFAULTS);
-    const equal = key in HANDLER_DEFAULTS ? handlersEqual(key, left, right, container) : jsonEqual(left, right);
-    if (!equal) return false;
-  }
-  return true;
+    return Object.prototype.hasOwnProperty.call(HANDLER_DEFAULTS, key) ? handlersEqual(key, left, right, container) : jsonEqual(left, right);
+  });
 }
 
 export const probesIdentical: Rule = {

@@ -19,14 +19,20 @@ function describePort(container: ContainerView): string {
  * input selects the pod and no container declares a port, the Service can only reach undeclared ports, so
  * every regular container is treated as serving. Plain initContainers never serve.
  */
-const memo = new WeakMap<Workload, { related: RelatedObjects | undefined; serving: ServingContainer[] }>();
+const memo = Symbol('serving containers');
 
-/** Several rules ask per object; the answer is computed once per workload view. */
+type Memoized = Workload & { [memo]?: { related: RelatedObjects | undefined; serving: ServingContainer[] } };
+
+/**
+ * Several rules ask per object; the answer is computed once per workload view and kept on it (a WeakMap
+ * entry per admission request costs the garbage collector more than the lookup saves).
+ */
 export function servingContainers(workload: Workload, related: RelatedObjects | undefined): ServingContainer[] {
-  const known = memo.get(workload);
+  const view = workload as Memoized;
+  const known = view[memo];
   if (known && known.related === related) return known.serving;
   const serving = findServing(workload, related);
-  memo.set(workload, { related, serving });
+  view[memo] = { related, serving };
   return serving;
 }
 
