@@ -1,6 +1,7 @@
 import { connect as tlsConnect } from 'node:tls';
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect as http2Connect } from 'node:http2';
+import { Agent, request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
 import t from 'tap';
 import { FIXTURES } from './helpers/fixtures.js';
@@ -138,6 +139,28 @@ t.test('HTTP/1.1 keep-alive connections stay open past Node default idle timeout
   const result = await server.post('/validate', CREATE);
   t.equal(result.status, 200);
   t.ok(result.reusedSocket, 'the second request reused the idle connection');
+});
+
+t.test('while draining, HTTP/1.1 answers ask the client to reconnect elsewhere (Connection: close)', async (t) => {
+  const draining = await startTestServer({ shutdownDelayMs: 1500 });
+  const agent = new Agent({ keepAlive: true, ca: draining.certificates.ca, maxSockets: 1 });
+  const url = new URL(draining.url);
+  const connectionHeader = (path: string, method = 'POST') =>
+    new Promise<string | undefined>((resolve, reject) => {
+      const request = httpsRequest({ host: url.hostname, port: url.port, path, method, agent, headers: { 'content-type': 'application/json' } }, (response) => {
+        response.resume();
+        response.on('end', () => resolve(response.headers.connection));
+      });
+      request.on('error', reject);
+      request.end(method === 'POST' ? CREATE : undefined);
+    });
+  t.equal(await connectionHeader('/validate'), 'keep-alive', 'serving: the connection is kept');
+  const stopped = draining.shutdown();
+  t.equal(await connectionHeader('/validate'), 'close', 'draining: admission answers close the connection');
+  t.equal(await connectionHeader('/readyz', 'GET'), 'close', 'draining: so do the other routes');
+  agent.destroy();
+  await stopped;
+  await draining.close();
 });
 
 t.test('certificate and policy reload without restart; bad files keep the old ones', async (t) => {

@@ -32,9 +32,18 @@ export function isJudged(request: AdmissionRequest): boolean {
   );
 }
 
+/** Index just past the first period followed by whitespace or the end; the whole length when there is none. */
+function endOfFirstSentence(message: string): number {
+  for (let period = message.indexOf('.'); period !== -1; period = message.indexOf('.', period + 1)) {
+    const next = message.charCodeAt(period + 1);
+    if (period + 1 === message.length || next === 32 || next === 10 || next === 9 || next === 13) return period + 1;
+  }
+  return message.length;
+}
+
 /** Warnings are shown by kubectl one per line: keep the first sentence, prefixed by the rule. */
 function warningFor(finding: Finding, prefix = ''): string {
-  const firstSentence = /^.*?\.(?=\s|$)/.exec(finding.message)?.[0] ?? finding.message;
+  const firstSentence = finding.message.slice(0, endOfFirstSentence(finding.message));
   const text = `${prefix}${finding.rule}: ${firstSentence}`;
   return text.length > MAX_WARNING ? `${text.slice(0, MAX_WARNING - 1)}…` : text;
 }

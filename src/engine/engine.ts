@@ -96,15 +96,15 @@ export function evaluate(object: JsonObject, policy: Policy, options: EvaluateOp
       continue;
     }
     for (const finding of found) {
-      evaluation.findings.push({
-        rule: rule.id,
-        severity: finding.cap ? milderSeverity(settings.severity, finding.cap) : settings.severity,
-        mode: settings.mode,
-        ...(finding.container !== undefined ? { container: finding.container } : {}),
-        message: finding.message,
-        ...(finding.fix ? { fix: finding.fix.description } : {}),
-        ...(exempt ? { exempt: { reason: exemptions.reason } } : {}),
-      });
+      const severity = finding.cap ? milderSeverity(settings.severity, finding.cap) : settings.severity;
+      // Optional members only when present (reports print what is there, in this order); no spread per finding.
+      const result: Finding =
+        finding.container !== undefined
+          ? { rule: rule.id, severity, mode: settings.mode, container: finding.container, message: finding.message }
+          : { rule: rule.id, severity, mode: settings.mode, message: finding.message };
+      if (finding.fix) result.fix = finding.fix.description;
+      if (exempt) result.exempt = { reason: exemptions.reason };
+      evaluation.findings.push(result);
       if (finding.fix && !exempt && options.fixModes?.has(settings.mode)) fixes.push({ rule: rule.id, finding });
     }
   }

@@ -63,8 +63,10 @@ export function buildApp(options: AppOptions): FastifyInstance {
   // instead of their next request racing the final close of an idle connection.
   const isDraining = options.isDraining;
   if (isDraining) {
-    app.addHook('onSend', async (request, response) => {
+    // Callback style: an async hook would cost a promise on every response.
+    app.addHook('onSend', (request, response, payload, done) => {
       if (isDraining() && request.raw.httpVersionMajor === 1) response.header('connection', 'close');
+      done(null, payload);
     });
   }
 
