@@ -76,6 +76,19 @@ t.test('a scalar on the way is replaced by the object the fix built; keys are es
   t.equal(pointer(['a/b', '~', 0]), '/a~1b/~0/0');
 });
 
+t.test('an array where an object belongs (malformed input) is replaced, never given a named member', async (t) => {
+  const original: JsonObject = { spec: { containers: [{ name: 'a', lifecycle: [] }], list: [1] } };
+  const { patch, result, fixed } = applied(original, [
+    { path: ['spec', 'containers', 0, 'lifecycle', 'preStop', 'sleep', 'seconds'], value: 5 },
+    { path: ['spec', 'list', 1], value: 2 },
+  ]);
+  t.same(patch, [
+    { op: 'replace', path: '/spec/containers/0/lifecycle', value: { preStop: { sleep: { seconds: 5 } } } },
+    { op: 'add', path: '/spec/list/1', value: 2 },
+  ]);
+  t.same(result, fixed);
+});
+
 t.test('property: the patch applied to the original gives the fixed object', async (t) => {
   const original = deployment();
   // Paths through what exists, what does not, and what is a scalar; values of any JSON kind.
@@ -95,12 +108,11 @@ t.test('property: the patch applied to the original gives the fixed object', asy
   const sets = fc.array(fc.record({ path, value: fc.jsonValue({ maxDepth: 2 }) }), { minLength: 1, maxLength: 5 });
   fc.assert(
     fc.property(sets, (list) => {
-      // setPathCopying indexes arrays only where they exist, as every fix does.
+      // Fixes index arrays up to their end, never past it (that would leave holes).
       const valid = list.filter(({ path: p }) => {
         let node: unknown = original;
         for (const key of p) {
-          if (Array.isArray(node) && (typeof key !== 'number' || key >= node.length)) return false;
-          if (!Array.isArray(node) && typeof key === 'number') return false;
+          if (Array.isArray(node) && typeof key === 'number' && key > node.length) return false;
           node = typeof node === 'object' && node !== null ? (node as Record<PathSegment, unknown>)[key] : undefined;
         }
         return true;

@@ -21,6 +21,11 @@ function hasMember(node: unknown, key: PathSegment): boolean {
   return typeof node === 'object' && node !== null && Object.prototype.hasOwnProperty.call(node, key);
 }
 
+function canAdd(node: unknown, key: PathSegment): boolean {
+  if (Array.isArray(node)) return key === node.length;
+  return typeof node === 'object' && node !== null;
+}
+
 function valueAt(root: unknown, path: readonly PathSegment[], length = path.length): unknown {
   let node = root;
   for (let i = 0; i < length; i++) node = (node as Record<PathSegment, unknown>)[path[i] as PathSegment];
@@ -36,9 +41,9 @@ function target(original: JsonObject, path: readonly PathSegment[]): { op: 'add'
     depth++;
   }
   if (depth === path.length) return { op: 'replace', length: depth };
-  // A member is missing under an object or array: add it whole. Under a scalar or null (the fix replaced it
-  // with an object), replace that value instead.
-  if (typeof node === 'object' && node !== null) return { op: 'add', length: depth + 1 };
+  // A member is missing under an object, or one past the end of an array: add it whole. Anywhere else (a
+  // scalar, null, an array asked for a named member: the fix replaced a malformed value), replace that value.
+  if (canAdd(node, path[depth] as PathSegment)) return { op: 'add', length: depth + 1 };
   return { op: 'replace', length: depth };
 }
 

@@ -62,7 +62,9 @@ export function setPathCopying(root: JsonObject, path: readonly PathSegment[], v
     const key = path[i] as PathSegment;
     const current = node[key];
     let child: object;
-    if (typeof current !== 'object' || current === null) {
+    // A scalar, or an array where a named member is wanted (malformed input), is replaced by an object: a
+    // named property on an array would vanish from the JSON.
+    if (typeof current !== 'object' || current === null || (Array.isArray(current) && typeof path[i + 1] !== 'number')) {
       child = {};
       copied.add(child);
     } else if (copied.has(current)) {
