@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import t from 'tap';
 import { patchForPaths, pointer } from '../src/admission/patch.js';
-import { deepClone, setPathCopying, type JsonObject, type PathSegment } from '../src/util/object.js';
+import { deepClone, setPathCopying, shallowCopy, type JsonObject, type PathSegment } from '../src/util/object.js';
 import { FIXTURES } from './helpers/fixtures.js';
 
 const RUNS = Number(process.env['FUZZ_RUNS'] ?? 2000);
@@ -18,9 +18,8 @@ const deployment = (): JsonObject =>
   JSON.parse(readFileSync(join(FIXTURES, 'admission', 'boutique--deployment-create-adservice.json'), 'utf8')).request.object;
 
 function fix(original: JsonObject, sets: Array<{ path: PathSegment[]; value: unknown }>): JsonObject {
-  const fixed = { ...original };
-  const copied = new Set<object>([fixed]);
-  for (const { path, value } of sets) setPathCopying(fixed, path, deepClone(value), copied);
+  const fixed = shallowCopy(original);
+  for (const { path, value } of sets) setPathCopying(fixed, original, path, deepClone(value));
   return fixed;
 }
 
@@ -87,6 +86,27 @@ t.test('an array where an object belongs (malformed input) is replaced, never gi
     { op: 'add', path: '/spec/list/1', value: 2 },
   ]);
   t.same(result, fixed);
+});
+
+t.test('setPathCopying copies what is still the original, reuses what it made, keeps a "__proto__" key', async (t) => {
+  const original = JSON.parse('{"spec":{"a":{"x":1},"b":{"y":2},"list":[{"k":1}]},"other":{"z":3},"odd":{"__proto__":{"p":1}}}') as JsonObject;
+  const before = JSON.stringify(original);
+  const fixed = shallowCopy(original);
+  setPathCopying(fixed, original, ['spec', 'a', 'new'], 1);
+  const specAfterFirst = fixed['spec'];
+  setPathCopying(fixed, original, ['spec', 'list', 0, 'k'], 2);
+  setPathCopying(fixed, original, ['odd', 'q'], 1);
+  t.equal(JSON.stringify(original), before, 'original untouched');
+  t.equal(fixed['spec'], specAfterFirst, 'a copy made by an earlier call is reused');
+  const spec = fixed['spec'] as JsonObject;
+  const originalSpec = original['spec'] as JsonObject;
+  t.not(spec, originalSpec);
+  t.equal(spec['b'], originalSpec['b'], 'untouched siblings shared');
+  t.equal(fixed['other'], original['other']);
+  t.same(fixed, { spec: { a: { x: 1, new: 1 }, b: { y: 2 }, list: [{ k: 2 }] }, other: { z: 3 }, odd: JSON.parse('{"__proto__":{"p":1},"q":1}') });
+  const odd = fixed['odd'] as JsonObject;
+  t.ok(Object.prototype.hasOwnProperty.call(odd, '__proto__'), '"__proto__" stays an own key');
+  t.equal(Object.getPrototypeOf(odd), Object.prototype, 'and never becomes the prototype');
 });
 
 t.test('property: the patch applied to the original gives the fixed object', async (t) => {

@@ -2,7 +2,7 @@ import { effectivePolicy } from '../policy/effective.js';
 import { milderSeverity, type Mode, type Policy, type RuleId, type Severity } from '../policy/types.js';
 import { RULES } from '../rules/index.js';
 import type { RuleFinding } from '../rules/types.js';
-import { deepClone, setPathCopying, type JsonObject, type PathSegment } from '../util/object.js';
+import { deepClone, setPathCopying, shallowCopy, type JsonObject, type PathSegment } from '../util/object.js';
 import type { RelatedObjects } from '../workloads/related.js';
 import { toWorkload, type ObjectRef } from '../workloads/workload.js';
 import { readExemptions } from './exemptions.js';
@@ -112,10 +112,9 @@ export function evaluate(object: JsonObject, policy: Policy, options: EvaluateOp
   if (options.fixModes) {
     // Most objects need no fix: copy only when something will change, and then only the objects on the paths
     // a fix sets (copy on write); everything else, managedFields included, is shared with the input.
-    const fixed = fixes.length > 0 ? { ...object } : object;
-    const copied = new Set<object>([fixed]);
+    const fixed = fixes.length > 0 ? shallowCopy(object) : object;
     for (const { rule, finding } of fixes) {
-      for (const { path, value } of finding.fix?.set ?? []) setPathCopying(fixed, path, deepClone(value), copied);
+      for (const { path, value } of finding.fix?.set ?? []) setPathCopying(fixed, object, path, deepClone(value));
       evaluation.applied.push({
         rule,
         description: finding.fix?.description ?? '',

@@ -53,28 +53,41 @@ export function jsonEqual(a: unknown, b: unknown): boolean {
 }
 
 /**
- * Sets `value` at `path` of `root`, copying each object on the way that is not in `copied` yet (copy on write):
- * the result shares every untouched subtree with the original. `root` itself must already be a copy.
+ * A shallow copy. Object.assign rather than a spread: V8 gives a spread copy no room for another property, and
+ * a fix usually adds one (adding it then costs about three times the copy). A "__proto__" own key would become
+ * the copy's prototype under Object.assign, so such an object is spread.
  */
-export function setPathCopying(root: JsonObject, path: readonly PathSegment[], value: unknown, copied: Set<object>): void {
+export function shallowCopy<T extends object>(value: T): T {
+  if (Array.isArray(value)) return value.slice() as T;
+  return Object.prototype.hasOwnProperty.call(value, '__proto__') ? { ...value } : Object.assign({}, value);
+}
+
+/**
+ * Sets `value` at `path` of `root`, a copy of `original` (copy on write): each object on the way that is still
+ * the original's own (the same reference at the same path) is copied first, so the result shares every untouched
+ * subtree with the original, which is never modified. Objects a previous call copied or created are reused.
+ */
+export function setPathCopying(root: JsonObject, original: JsonObject, path: readonly PathSegment[], value: unknown): void {
   let node: Record<PathSegment, unknown> = root;
+  let originalNode: unknown = original;
   for (let i = 0; i < path.length - 1; i++) {
     const key = path[i] as PathSegment;
     const current = node[key];
+    const originalChild = typeof originalNode === 'object' && originalNode !== null ? (originalNode as Record<PathSegment, unknown>)[key] : undefined;
     let child: object;
     // A scalar, or an array where a named member is wanted (malformed input), is replaced by an object: a
     // named property on an array would vanish from the JSON.
     if (typeof current !== 'object' || current === null || (Array.isArray(current) && typeof path[i + 1] !== 'number')) {
       child = {};
-      copied.add(child);
-    } else if (copied.has(current)) {
+      node[key] = child;
+    } else if (current !== originalChild) {
       child = current;
     } else {
-      child = Array.isArray(current) ? current.slice() : { ...current };
-      copied.add(child);
+      child = shallowCopy(current);
+      node[key] = child;
     }
-    node[key] = child;
     node = child as Record<PathSegment, unknown>;
+    originalNode = originalChild;
   }
   node[path[path.length - 1] as PathSegment] = value;
 }
