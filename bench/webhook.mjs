@@ -99,7 +99,7 @@ const webhook = await start('B', [process.env.BENCH_WEBHOOK_CLI ?? 'dist/cli.js'
 const rows = [];
 let invalid = false;
 
-/** Sums rounds of one server: requests/s over all rounds, the worst p99, the median p50. */
+/** One server's rounds of a case: mean requests/s, median p50, worst p99, CPU per request over all of them. */
 function combine(rounds) {
   const requests = rounds.reduce((sum, r) => sum + r.requests, 0);
   const median = (values) => values.sort((x, y) => x - y)[Math.floor(values.length / 2)];
@@ -137,7 +137,7 @@ const saturation = rows.find((row) => row.shape === SHAPES[0].name && row.connec
 const half = await load(webhook, SHAPES[0], 8, { overallRate: Math.floor(saturation / 2) });
 // The same rate against A: how much of the tail is the load generator and the machine, not the webhook.
 const halfA = await load(baseline, SHAPES[0], 8, { overallRate: Math.floor(saturation / 2) });
-if (half.errors > 0) invalid = true;
+if (half.errors + halfA.errors > 0) invalid = true;
 
 // Memory: 100,000 requests, RSS sampled every 25,000.
 const rssSamples = [rssMb(webhook.child.pid)];
