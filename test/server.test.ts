@@ -132,6 +132,47 @@ t.test('HTTP/2 is offered alongside HTTP/1.1, TLS 1.2+ only', async (t) => {
   t.equal(server.app.server.keepAliveTimeout, 95_000, 'keep-alive outlasts the apiserver idle timeout (90 s)');
 });
 
+t.test('concurrent requests, decided in one batch, each get their own answer and status', async (t) => {
+  // Requests arriving together are decided together (server/batch.ts): answers must not cross.
+  const kinds = ['denied', 'patched', 'invalid', 'allowed'] as const;
+  const cases = Array.from({ length: 24 }, (_, index) => {
+    const kind = kinds[index % kinds.length]!;
+    const uid = `batch-${index}`;
+    const spec = { ...review.request.object.spec, replicas: 2 + index };
+    const request = { ...review.request, uid, object: { ...review.request.object, spec } };
+    const body =
+      kind === 'invalid'
+        ? `{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"${uid}",`
+        : JSON.stringify({ ...review, request: kind === 'allowed' ? { ...request, operation: 'DELETE' } : request });
+    return { kind, uid, body, path: kind === 'patched' ? '/mutate' : '/validate' };
+  });
+  const session = http2Connect(server.url, { ca: server.certificates.ca });
+  t.teardown(() => session.close());
+  const overHttp2 = (path: string, body: string) =>
+    new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const stream = session.request({ ':method': 'POST', ':path': path, 'content-type': 'application/json' });
+      let status = 0;
+      let text = '';
+      stream.on('response', (headers) => (status = Number(headers[':status'])));
+      stream.on('data', (chunk) => (text += chunk));
+      stream.on('end', () => resolve({ status, body: text }));
+      stream.on('error', reject);
+      stream.end(body);
+    });
+  const results = await Promise.all(
+    cases.map((item, index) => (index % 2 === 0 ? overHttp2(item.path, item.body) : server.post(item.path, item.body))),
+  );
+  for (const [index, item] of cases.entries()) {
+    const result = results[index]!;
+    const { response } = JSON.parse(result.body);
+    t.equal(response.uid, item.uid, `${item.uid} answered with its own uid`);
+    t.equal(result.status, item.kind === 'invalid' ? 400 : 200, `${item.uid} status`);
+    t.equal(response.allowed, item.kind === 'patched' || item.kind === 'allowed', `${item.uid} allowed`);
+    if (item.kind === 'patched') t.match(Buffer.from(response.patch, 'base64').toString(), 'preStop', `${item.uid} patch`);
+    if (item.kind === 'denied') t.match(response.status.message, 'rollsafe denied Deployment web', `${item.uid} reason`);
+  }
+});
+
 t.test('HTTP/1.1 keep-alive connections stay open past Node default idle timeout', async (t) => {
   const first = await server.post('/validate', CREATE);
   t.equal(first.status, 200);

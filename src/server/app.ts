@@ -5,6 +5,7 @@ import { errored, reply, type ReviewReply } from '../admission/responses.js';
 import { parseReview, ReviewError, type AdmissionReview } from '../admission/review.js';
 import { MODES, type Mode, type Policy } from '../policy/types.js';
 import { asRecord, asString } from '../util/object.js';
+import { inBatches } from './batch.js';
 import type { Metrics } from './metrics.js';
 import { TLS_OPTIONS, type KeyPair } from './tls-reloader.js';
 
@@ -26,6 +27,12 @@ export interface AppOptions {
   keepAliveTimeoutMs?: number;
   headersTimeoutMs?: number;
   requestTimeoutMs?: number;
+}
+
+/** What an admission route answers: an AdmissionReview, with its HTTP status. */
+interface Answer {
+  status: number;
+  reply: ReviewReply;
 }
 
 const ADMISSION_PATH = /^\/(validate|mutate)(\/|$)/;
@@ -73,17 +80,25 @@ export function buildApp(options: AppOptions): FastifyInstance {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'string', bodyLimit }, (_request, body, done) => done(null, body));
 
-  const admit = (endpoint: Endpoint) => async (request: FastifyRequest<{ Params: { mode?: string } }>, response: FastifyReply) => {
-    const started = process.hrtime.bigint();
-    const modeParam = request.params.mode;
+  /** One admission call as the route hands it over; decided later, in a batch. */
+  interface AdmissionCall {
+    endpoint: Endpoint;
+    modeParam: string | undefined;
+    body: unknown;
+    contentType: string | undefined;
+    started: bigint;
+  }
+
+  /** Parses, judges, counts and logs one request; never throws (a failure is an answer too). */
+  function decide({ endpoint, modeParam, body, contentType, started }: AdmissionCall): Answer {
     let review: AdmissionReview;
     try {
       if (modeParam !== undefined && !(MODES as readonly string[]).includes(modeParam)) {
         throw new ReviewError(400, `unknown mode "${modeParam.slice(0, 20)}" in the path; expected one of ${MODES.join(', ')}`, undefined);
       }
-      review = parseReview(request.body as string | undefined, request.headers['content-type']);
+      review = parseReview(body as string | undefined, contentType);
     } catch (error) {
-      return invalid(endpoint, error, response, started);
+      return invalid(endpoint, error, started);
     }
     const { request: admission } = review;
     let outcome: AdmissionOutcome;
@@ -117,10 +132,25 @@ export function buildApp(options: AppOptions): FastifyInstance {
       },
       'admission',
     );
-    return reply(review.apiVersion, outcome.response);
+    return { status: 200, reply: reply(review.apiVersion, outcome.response) };
+  }
+
+  // Requests read in one turn of the event loop are decided together (see inBatches for why).
+  const decideInBatches = inBatches(decide);
+
+  const admit = (endpoint: Endpoint) => async (request: FastifyRequest<{ Params: { mode?: string } }>, response: FastifyReply) => {
+    const answer = await decideInBatches({
+      endpoint,
+      modeParam: request.params.mode,
+      body: request.body,
+      contentType: request.headers['content-type'],
+      started: process.hrtime.bigint(),
+    });
+    if (answer.status !== 200) response.code(answer.status);
+    return answer.reply;
   };
 
-  function invalid(endpoint: Endpoint | undefined, error: unknown, response: FastifyReply, started?: bigint): ReviewReply {
+  function invalid(endpoint: Endpoint | undefined, error: unknown, started?: bigint): Answer {
     const known = error instanceof ReviewError;
     const tooLarge = (error as { code?: string }).code === 'FST_ERR_CTP_BODY_TOO_LARGE';
     const status = known ? error.statusCode : tooLarge ? 413 : 400;
@@ -135,8 +165,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
       if (started !== undefined) metrics.duration.observe({ endpoint }, Number(process.hrtime.bigint() - started) / 1e9);
     }
     logger.warn({ uid, endpoint, decision: 'invalid', status, reason: message }, 'invalid admission request');
-    response.code(status);
-    return reply(known ? error.apiVersion : 'admission.k8s.io/v1', errored(uid, status, message));
+    return { status, reply: reply(known ? error.apiVersion : 'admission.k8s.io/v1', errored(uid, status, message)) };
   }
 
   for (const endpoint of ['validate', 'mutate'] as const) {
@@ -157,7 +186,11 @@ export function buildApp(options: AppOptions): FastifyInstance {
   // Errors raised before our handler (body too large, unreadable body): still an AdmissionReview, never a stack.
   app.setErrorHandler(async (error, request, response) => {
     const match = ADMISSION_PATH.exec(request.url);
-    if (match) return invalid(match[1] as Endpoint, error, response);
+    if (match) {
+      const answer = invalid(match[1] as Endpoint, error);
+      response.code(answer.status);
+      return answer.reply;
+    }
     logger.warn({ url: request.url.slice(0, 100), code: (error as { code?: string }).code }, 'request failed');
     response.code((error as { statusCode?: number }).statusCode ?? 500);
     return { error: (error as { statusCode?: number }).statusCode && (error as { statusCode?: number }).statusCode! < 500 ? (error as Error).message : 'internal error' };
