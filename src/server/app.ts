@@ -29,10 +29,16 @@ export interface AppOptions {
   requestTimeoutMs?: number;
 }
 
-/** What an admission route answers: an AdmissionReview, with its HTTP status. */
+/** What an admission route answers: an AdmissionReview, serialized in the batch, with its HTTP status. */
 interface Answer {
   status: number;
-  reply: ReviewReply;
+  json: string;
+}
+
+const JSON_TYPE = 'application/json; charset=utf-8';
+
+function answer(status: number, review: ReviewReply): Answer {
+  return { status, json: JSON.stringify(review) };
 }
 
 const ADMISSION_PATH = /^\/(validate|mutate)(\/|$)/;
@@ -132,22 +138,21 @@ export function buildApp(options: AppOptions): FastifyInstance {
       },
       'admission',
     );
-    return { status: 200, reply: reply(review.apiVersion, outcome.response) };
+    return answer(200, reply(review.apiVersion, outcome.response));
   }
 
   // Requests read in one turn of the event loop are decided together (see inBatches for why).
   const decideInBatches = inBatches(decide);
 
   const admit = (endpoint: Endpoint) => async (request: FastifyRequest<{ Params: { mode?: string } }>, response: FastifyReply) => {
-    const answer = await decideInBatches({
+    const decided = await decideInBatches({
       endpoint,
       modeParam: request.params.mode,
       body: request.body,
       contentType: request.headers['content-type'],
       started: process.hrtime.bigint(),
     });
-    if (answer.status !== 200) response.code(answer.status);
-    return answer.reply;
+    return response.code(decided.status).type(JSON_TYPE).send(decided.json);
   };
 
   function invalid(endpoint: Endpoint | undefined, error: unknown, started?: bigint): Answer {
@@ -165,7 +170,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
       if (started !== undefined) metrics.duration.observe({ endpoint }, Number(process.hrtime.bigint() - started) / 1e9);
     }
     logger.warn({ uid, endpoint, decision: 'invalid', status, reason: message }, 'invalid admission request');
-    return { status, reply: reply(known ? error.apiVersion : 'admission.k8s.io/v1', errored(uid, status, message)) };
+    return answer(status, reply(known ? error.apiVersion : 'admission.k8s.io/v1', errored(uid, status, message)));
   }
 
   for (const endpoint of ['validate', 'mutate'] as const) {
@@ -187,9 +192,8 @@ export function buildApp(options: AppOptions): FastifyInstance {
   app.setErrorHandler(async (error, request, response) => {
     const match = ADMISSION_PATH.exec(request.url);
     if (match) {
-      const answer = invalid(match[1] as Endpoint, error);
-      response.code(answer.status);
-      return answer.reply;
+      const decided = invalid(match[1] as Endpoint, error);
+      return response.code(decided.status).type(JSON_TYPE).send(decided.json);
     }
     logger.warn({ url: request.url.slice(0, 100), code: (error as { code?: string }).code }, 'request failed');
     response.code((error as { statusCode?: number }).statusCode ?? 500);
