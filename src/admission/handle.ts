@@ -1,4 +1,4 @@
-import { evaluate, type Evaluation, type Finding } from '../engine/engine.js';
+import { evaluate, type EvaluateOptions, type Evaluation, type Finding } from '../engine/engine.js';
 import type { Mode, Policy, RuleId } from '../policy/types.js';
 import { asRecord, jsonEqual, type JsonObject, type PathSegment } from '../util/object.js';
 import { WORKLOAD_KINDS } from '../workloads/workload.js';
@@ -62,7 +62,7 @@ function changesRollout(request: AdmissionRequest): boolean {
   return ROLLOUT_FIELDS.some((field) => !jsonEqual(spec?.[field], oldSpec?.[field]));
 }
 
-function validate(request: AdmissionRequest, evaluation: Evaluation): Pick<AdmissionOutcome, 'response' | 'decision'> {
+function validate(request: AdmissionRequest, evaluation: Evaluation): AdmissionOutcome {
   const { uid } = request;
   const active = evaluation.findings.filter(isActive);
   // Existing violations do not block a label, annotation or other metadata-only UPDATE: it starts no
@@ -72,16 +72,16 @@ function validate(request: AdmissionRequest, evaluation: Evaluation): Pick<Admis
   const warnings = active
     .filter((finding) => !violations.includes(finding) && finding.mode !== 'audit')
     .map((finding) => warningFor(finding));
-  if (violations.length === 0) return { response: allowed(uid, warnings), decision: warnings.length > 0 ? 'warned' : 'allowed' };
+  if (violations.length === 0) return { response: allowed(uid, warnings), decision: warnings.length > 0 ? 'warned' : 'allowed', patchedRules: [] };
   const { kind, name } = evaluation.ref;
   const lines = violations.map(
     (finding, index) => `${index + 1}. [${finding.rule}] ${finding.message}${finding.fix ? ` Fix: ${finding.fix}.` : ''}`,
   );
   const message = `rollsafe denied ${kind} ${name}: ${violations.length} zero-downtime violation(s):\n${lines.join('\n')}`;
-  return { response: denied(uid, message, warnings), decision: 'denied' };
+  return { response: denied(uid, message, warnings), decision: 'denied', patchedRules: [] };
 }
 
-function mutate(request: AdmissionRequest, object: JsonObject, evaluation: Evaluation): Omit<AdmissionOutcome, 'evaluation'> {
+function mutate(request: AdmissionRequest, object: JsonObject, evaluation: Evaluation): AdmissionOutcome {
   const { uid } = request;
   // On UPDATE, patching an unchanged pod template would itself start a rollout: leave it for the next change.
   const templateFrozen =
@@ -118,11 +118,11 @@ export function handleAdmission(request: AdmissionRequest, endpoint: Endpoint, p
     return { response: allowed(request.uid), decision: 'skipped', patchedRules: [] };
   }
   const namespace = request.namespace || asRecord(object['metadata'])?.['namespace'];
-  const evaluation = evaluate(object, policy, {
-    namespace: typeof namespace === 'string' && namespace !== '' ? namespace : 'default',
-    ...(namespaceMode ? { namespaceMode } : {}),
-    ...(endpoint === 'mutate' ? { fixModes: ENFORCE_ONLY } : {}),
-  });
+  // Built member by member: object spreads on this path cost more than the rules they feed.
+  const options: EvaluateOptions = { namespace: typeof namespace === 'string' && namespace !== '' ? namespace : 'default' };
+  if (namespaceMode) options.namespaceMode = namespaceMode;
+  if (endpoint === 'mutate') options.fixModes = ENFORCE_ONLY;
+  const evaluation = evaluate(object, policy, options);
   if (!evaluation) return { response: allowed(request.uid), decision: 'skipped', patchedRules: [] };
   if (evaluation.errors.length > 0) {
     const failed = evaluation.errors.map((error) => error.rule).join(', ');
@@ -133,6 +133,7 @@ export function handleAdmission(request: AdmissionRequest, endpoint: Endpoint, p
       patchedRules: [],
     };
   }
-  const outcome = endpoint === 'validate' ? { ...validate(request, evaluation), patchedRules: [] } : mutate(request, object, evaluation);
-  return { ...outcome, evaluation };
+  const outcome = endpoint === 'validate' ? validate(request, evaluation) : mutate(request, object, evaluation);
+  outcome.evaluation = evaluation;
+  return outcome;
 }

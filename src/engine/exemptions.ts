@@ -3,8 +3,11 @@ import { RULE_IDS, type EffectivePolicy, type RuleId } from '../policy/types.js'
 export const EXEMPT_ANNOTATION = 'rollsafe.dev/exempt';
 export const EXEMPT_REASON_ANNOTATION = 'rollsafe.dev/exempt-reason';
 
+/** Most workloads exempt themselves from nothing: one shared empty set, not one per evaluation. */
+const NONE: ReadonlySet<RuleId> = new Set();
+
 export interface Exemptions {
-  rules: Set<RuleId>;
+  rules: ReadonlySet<RuleId>;
   reason: string | undefined;
   /** Problems with the annotation itself, reported as warnings of the `exemption` pseudo-rule. */
   problems: string[];
@@ -14,18 +17,19 @@ export interface Exemptions {
 export function readExemptions(annotations: Record<string, string>, policy: EffectivePolicy): Exemptions {
   const raw = annotations[EXEMPT_ANNOTATION];
   const reason = annotations[EXEMPT_REASON_ANNOTATION]?.trim() || undefined;
-  const result: Exemptions = { rules: new Set(), reason, problems: [] };
-  if (raw === undefined) return result;
+  if (raw === undefined) return { rules: NONE, reason, problems: [] };
+  const rules = new Set<RuleId>();
+  const result: Exemptions = { rules, reason, problems: [] };
   if (!policy.exemptions.allowed) {
     result.problems.push(`the policy does not allow exemptions: annotation ${EXEMPT_ANNOTATION} is ignored and every rule applies.`);
     return result;
   }
   for (const id of raw.split(',').map((part) => part.trim()).filter(Boolean)) {
-    if ((RULE_IDS as readonly string[]).includes(id)) result.rules.add(id as RuleId);
+    if ((RULE_IDS as readonly string[]).includes(id)) rules.add(id as RuleId);
     else result.problems.push(`annotation ${EXEMPT_ANNOTATION} names unknown rule "${id}" (known: ${RULE_IDS.join(', ')}).`);
   }
-  if (result.rules.size > 0 && !reason) {
-    result.problems.push(`exemption from ${[...result.rules].join(', ')} has no reason: add annotation ${EXEMPT_REASON_ANNOTATION} saying why.`);
+  if (rules.size > 0 && !reason) {
+    result.problems.push(`exemption from ${[...rules].join(', ')} has no reason: add annotation ${EXEMPT_REASON_ANNOTATION} saying why.`);
   }
   return result;
 }

@@ -56,8 +56,14 @@ export function readPreStop(container: JsonObject): PreStopHook {
   return { kind: 'custom', description: describeHandler(preStop) };
 }
 
+let lastVersion = { text: '', native: false };
+
 /** True when the target Kubernetes version has the native sleep action on by default (1.30+). */
 export function supportsNativeSleep(kubernetesVersion: string): boolean {
-  const minor = Number(/^v?1\.(\d+)/.exec(kubernetesVersion)?.[1] ?? 0);
-  return minor >= 30;
+  // Asked once per container per request, nearly always for the same policy version.
+  if (kubernetesVersion !== lastVersion.text) {
+    const minor = Number(/^v?1\.(\d+)/.exec(kubernetesVersion)?.[1] ?? 0);
+    lastVersion = { text: kubernetesVersion, native: minor >= 30 };
+  }
+  return lastVersion.native;
 }

@@ -1,4 +1,4 @@
-import { asString } from '../util/object.js';
+import { asString, isRecord, type JsonObject } from '../util/object.js';
 import { servicesSelecting, type RelatedObjects } from './related.js';
 import { containerPorts, objectRef, type ContainerView, type Workload } from './workload.js';
 
@@ -36,11 +36,23 @@ export function servingContainers(workload: Workload, related: RelatedObjects | 
   return serving;
 }
 
+function serving(container: ContainerView, reason: string): ServingContainer {
+  return { name: container.name, path: container.path, spec: container.spec, sidecar: container.sidecar, reason };
+}
+
 function findServing(workload: Workload, related: RelatedObjects | undefined): ServingContainer[] {
-  const declaring = workload.containers.filter((container) => containerPorts(container.spec).length > 0);
-  if (declaring.length > 0) return declaring.map((container) => ({ ...container, reason: describePort(container) }));
+  const declaring: ServingContainer[] = [];
+  for (const container of workload.containers) {
+    if (hasPorts(container.spec)) declaring.push(serving(container, describePort(container)));
+  }
+  if (declaring.length > 0) return declaring;
   const service = related ? servicesSelecting(workload, related)[0] : undefined;
   if (!service) return [];
   const reason = `is selected by Service ${objectRef(service).name}`;
-  return workload.containers.filter((container) => !container.sidecar).map((container) => ({ ...container, reason }));
+  return workload.containers.filter((container) => !container.sidecar).map((container) => serving(container, reason));
+}
+
+function hasPorts(container: JsonObject): boolean {
+  const ports = container['ports'];
+  return Array.isArray(ports) && ports.some(isRecord);
 }

@@ -43,12 +43,20 @@ export function objectRef(object: JsonObject): ObjectRef {
   };
 }
 
+/** The string members of a labels or annotations map; the map itself when they all are (no copy per request). */
 export function stringMap(value: unknown): Record<string, string> {
-  const out: Record<string, string> = {};
   const record = asRecord(value);
-  if (!record) return out;
-  for (const [key, item] of Object.entries(record)) {
-    if (typeof item === 'string') out[key] = item;
+  if (!record) return {};
+  for (const key in record) {
+    if (typeof record[key] !== 'string') return onlyStrings(record);
+  }
+  return record as Record<string, string>;
+}
+
+function onlyStrings(record: JsonObject): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const key of Object.keys(record)) {
+    if (typeof record[key] === 'string') out[key] = record[key];
   }
   return out;
 }
