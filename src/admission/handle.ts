@@ -81,20 +81,29 @@ function validate(request: AdmissionRequest, evaluation: Evaluation): AdmissionO
   return { response: denied(uid, message, warnings), decision: 'denied', patchedRules: [] };
 }
 
+function inTemplate(path: readonly PathSegment[]): boolean {
+  return path[0] === 'spec' && path[1] === 'template';
+}
+
 function mutate(request: AdmissionRequest, object: JsonObject, evaluation: Evaluation): AdmissionOutcome {
   const { uid } = request;
   // On UPDATE, patching an unchanged pod template would itself start a rollout: leave it for the next change.
   const templateFrozen =
     request.operation === 'UPDATE' && jsonEqual(asRecord(object['spec'])?.['template'], asRecord(request.oldObject?.['spec'])?.['template']);
-  const frozen = (path: readonly PathSegment[]) => templateFrozen && path[0] === 'spec' && path[1] === 'template';
-  const applied = evaluation.applied.filter((fix) => fix.paths.some((path) => !frozen(path)));
-  const paths = applied.flatMap((fix) => fix.paths.filter((path) => !frozen(path)));
+  const applied: Evaluation['applied'] = [];
+  const paths: PathSegment[][] = [];
+  for (const fix of evaluation.applied) {
+    const open = templateFrozen ? fix.paths.filter((path) => !inTemplate(path)) : fix.paths;
+    if (open.length === 0) continue;
+    applied.push(fix);
+    for (const path of open) paths.push(path);
+  }
   const patch = evaluation.changed && evaluation.fixed ? patchForPaths(object, evaluation.fixed, paths) : [];
   const warnings: string[] = [];
   if (patch.length > 0) {
     warnings.push(`rollsafe changed ${evaluation.ref.kind} ${evaluation.ref.name}: ${applied.map((fix) => fix.description).join('; ')}`);
   }
-  const postponed = evaluation.applied.filter((fix) => !applied.includes(fix));
+  const postponed = applied.length === evaluation.applied.length ? [] : evaluation.applied.filter((fix) => !applied.includes(fix));
   if (postponed.length > 0) {
     warnings.push(
       `rollsafe left the pod template of ${evaluation.ref.name} alone (patching it would start a rollout); on its next change it will ${postponed.map((fix) => fix.description.replace(/^sets/, 'set')).join('; ')}`,
@@ -103,7 +112,8 @@ function mutate(request: AdmissionRequest, object: JsonObject, evaluation: Evalu
   for (const finding of evaluation.findings) {
     if (isActive(finding) && finding.fix && finding.mode === 'warn') warnings.push(warningFor(finding, 'would fix '));
   }
-  const patchedRules = [...new Set(applied.map((fix) => fix.rule))];
+  const patchedRules: RuleId[] = [];
+  for (const fix of applied) if (!patchedRules.includes(fix.rule)) patchedRules.push(fix.rule);
   if (patch.length > 0) return { response: patched(uid, patch, warnings), decision: 'patched', patchedRules };
   return { response: allowed(uid, warnings), decision: warnings.length > 0 ? 'warned' : 'allowed', patchedRules: [] };
 }
