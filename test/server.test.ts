@@ -173,6 +173,20 @@ t.test('concurrent requests, decided in one batch, each get their own answer and
   }
 });
 
+t.test("accepted connections have Nagle's algorithm off", async (t) => {
+  // Answers are written after a batch; with Nagle on, some waited for the client's delayed ACK (40 ms).
+  t.equal((server.app.server as unknown as { noDelay?: boolean }).noDelay, true, 'the server asks for TCP_NODELAY');
+  const url = new URL(server.url);
+  const accepted = new Promise<object>((resolve) => server.app.server.once('connection', resolve));
+  const client = tlsConnect({ host: url.hostname, port: Number(url.port), ca: server.certificates.ca });
+  t.teardown(() => client.destroy());
+  const socket = await accepted;
+  // Node keeps the socket's setting under an internal symbol (Node 20); net.Server sets it on every accepted socket.
+  const flag = Object.getOwnPropertySymbols(socket).find((symbol) => symbol.description === 'kSetNoDelay');
+  t.ok(flag, 'Node exposes the socket setting');
+  t.equal((socket as Record<symbol, unknown>)[flag!], true, 'the accepted socket has TCP_NODELAY');
+});
+
 t.test('HTTP/1.1 keep-alive connections stay open past Node default idle timeout', async (t) => {
   const first = await server.post('/validate', CREATE);
   t.equal(first.status, 200);
