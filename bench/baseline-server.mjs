@@ -1,5 +1,5 @@
 // Baseline (A) for npm run bench: the same stack and transport settings as `rollsafe serve` (Fastify on HTTP/2
-// with HTTP/1.1, TLS 1.2+, 8 MiB bodies, 95 s keep-alive, one pino line per request at info), but the handler
+// with HTTP/1.1, TLS 1.2+, Nagle off, 8 MiB bodies, 95 s keep-alive, one pino line per request at info), but the handler
 // only parses the AdmissionReview and returns a fixed `allowed` answer: the practical limit of this stack.
 import { readFileSync } from 'node:fs';
 import Fastify, { LogController } from 'fastify';
@@ -12,7 +12,7 @@ const app = Fastify({
   logController: new LogController({ disableRequestLogging: true }),
   bodyLimit,
   http2: true,
-  https: { allowHTTP1: true, minVersion: 'TLSv1.2', handshakeTimeout: 10_000, cert: readFileSync(certFile), key: readFileSync(keyFile) },
+  https: { allowHTTP1: true, noDelay: true, minVersion: 'TLSv1.2', handshakeTimeout: 10_000, cert: readFileSync(certFile), key: readFileSync(keyFile) },
   requestTimeout: 30_000,
   http2SessionTimeout: 95_000,
 });

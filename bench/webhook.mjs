@@ -175,7 +175,7 @@ Machine: ${machine}.
 ## Method
 
 Two servers run side by side as separate processes, each with the same certificate (ECDSA P-256), TLS >= 1.2,
-HTTP/2 with HTTP/1.1, 8 MiB body limit, 95 s keep-alive, pino at info with one line per request to /dev/null:
+HTTP/2 with HTTP/1.1, Nagle off (noDelay), 8 MiB body limit, 95 s keep-alive, pino at info with one line per request to /dev/null:
 **A** is a bare Fastify route that parses the AdmissionReview and returns a fixed \`allowed\` (\`bench/baseline-server.mjs\`),
 **B** is \`rollsafe serve\` with the default policy. autocannon (in the benchmark's own process, on the same two
 cores) sends HTTP/1.1 keep-alive POSTs, as kube-apiserver does. After a 1 s warm-up of each server on each shape,
