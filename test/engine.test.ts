@@ -171,3 +171,16 @@ t.test('a native sleep is never added beyond a grace period that the same pass d
   const cli = evaluate(object, warnGrace, { fixModes: new Set(['enforce', 'warn', 'audit']) });
   t.match(cli?.fixed, { spec: { template: { spec: { terminationGracePeriodSeconds: 30, containers: [{ lifecycle: { preStop: { sleep: { seconds: 10 } } } }] } } } }, 'rollsafe fix raises both');
 });
+
+t.test('labels and annotations maps: non-string values and an own "__proto__" key are left out', async (t) => {
+  const { stringMap } = await import('../src/workloads/workload.js');
+  const plain = { app: 'web', tier: 'front' };
+  t.equal(stringMap(plain), plain, 'an all-string map is used as it is, not copied per request');
+  t.same(stringMap({ app: 'web', replicas: 3, nested: { a: 'b' } }), { app: 'web' });
+  const hostile = JSON.parse('{"app":"web","__proto__":"x"}');
+  const read = stringMap(hostile);
+  t.same(Object.keys(read), ['app'], 'the "__proto__" key is not a label');
+  t.equal(Object.getPrototypeOf(read), Object.prototype);
+  t.same(stringMap(undefined), {});
+  t.same(stringMap(['a']), {});
+});

@@ -132,8 +132,9 @@ t.test('HTTP/2 is offered alongside HTTP/1.1, TLS 1.2+ only', async (t) => {
   t.equal(server.app.server.keepAliveTimeout, 95_000, 'keep-alive outlasts the apiserver idle timeout (90 s)');
 });
 
-t.test('concurrent requests, decided in one batch, each get their own answer and status', async (t) => {
-  // Requests arriving together are decided together (server/batch.ts): answers must not cross.
+t.test('concurrent requests over HTTP/2 streams and HTTP/1.1 connections each get their own answer and status', async (t) => {
+  // Requests read together are decided in one batch (server/batch.ts; the HTTP/2 streams of one session arrive
+  // together): answers must not cross.
   const kinds = ['denied', 'patched', 'invalid', 'allowed'] as const;
   const cases = Array.from({ length: 24 }, (_, index) => {
     const kind = kinds[index % kinds.length]!;

@@ -14,7 +14,7 @@ export function createMetrics() {
     }),
     duration: new Histogram({
       name: 'rollsafe_admission_duration_seconds',
-      help: 'Time from request to admission decision.',
+      help: 'Time from the request body being read to the admission decision, queueing in the batch included.',
       labelNames: ['endpoint'] as const,
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
       registers: [registry],

@@ -47,6 +47,8 @@ export function objectRef(object: JsonObject): ObjectRef {
 export function stringMap(value: unknown): Record<string, string> {
   const record = asRecord(value);
   if (!record) return {};
+  // A YAML file may hold an own "__proto__" key; the copy drops it, as it always did.
+  if (Object.prototype.hasOwnProperty.call(record, '__proto__')) return onlyStrings(record);
   for (const key in record) {
     if (typeof record[key] !== 'string') return onlyStrings(record);
   }
