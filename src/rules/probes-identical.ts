@@ -1,6 +1,6 @@
 import { isRecord, jsonEqual, type JsonObject } from '../util/object.js';
 import { containerPorts } from '../workloads/workload.js';
-import type { Rule } from './types.js';
+import type { Rule, RuleFinding } from './types.js';
 
 const PROBE_DEFAULTS: Record<string, unknown> = { initialDelaySeconds: 0, timeoutSeconds: 1, periodSeconds: 10, successThreshold: 1, failureThreshold: 3 };
 
@@ -63,20 +63,20 @@ export const probesIdentical: Rule = {
   summary: 'livenessProbe is not identical to readinessProbe: a liveness failure restarts the pod exactly when it should only leave rotation.',
   fixable: false,
   check({ workload }) {
-    return workload.containers.flatMap((container) => {
+    // A loop, not flatMap: this runs on every admission request, and flatMap costs more than the check.
+    const findings: RuleFinding[] = [];
+    for (const container of workload.containers) {
       const readiness = container.spec['readinessProbe'];
       const liveness = container.spec['livenessProbe'];
-      if (!isRecord(readiness) || !isRecord(liveness)) return [];
-      if (!probesEqual(readiness, liveness, container.spec)) return [];
-      return [
-        {
-          container: container.name,
-          message:
-            `container "${container.name}" has a livenessProbe identical to its readinessProbe (defaults applied): when the ` +
-            'app is slow under load, readiness should take it out of rotation, but liveness fails at the same moment and ' +
-            'restarts it, which turns a slowdown into an outage. Give liveness a higher failureThreshold or a cheaper endpoint.',
-        },
-      ];
-    });
+      if (!isRecord(readiness) || !isRecord(liveness) || !probesEqual(readiness, liveness, container.spec)) continue;
+      findings.push({
+        container: container.name,
+        message:
+          `container "${container.name}" has a livenessProbe identical to its readinessProbe (defaults applied): when the ` +
+          'app is slow under load, readiness should take it out of rotation, but liveness fails at the same moment and ' +
+          'restarts it, which turns a slowdown into an outage. Give liveness a higher failureThreshold or a cheaper endpoint.',
+      });
+    }
+    return findings;
   },
 };
