@@ -1,4 +1,5 @@
-import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Registry } from 'prom-client';
+import { DeferredCounter, DeferredHistogram } from './deferred-metrics.js';
 
 /** Prometheus metrics of one server; its own registry so tests can build several. */
 export function createMetrics() {
@@ -6,30 +7,31 @@ export function createMetrics() {
   collectDefaultMetrics({ register: registry, prefix: 'rollsafe_' });
   return {
     registry,
-    requests: new Counter({
+    // Counted on every admission request: deferred to the scrape (see deferred-metrics.ts).
+    requests: new DeferredCounter({
       name: 'rollsafe_admission_requests_total',
       help: 'Admission requests by endpoint, kind, operation and decision.',
       labelNames: ['endpoint', 'kind', 'operation', 'decision'] as const,
-      registers: [registry],
+      registry,
     }),
-    duration: new Histogram({
+    duration: new DeferredHistogram({
       name: 'rollsafe_admission_duration_seconds',
       help: 'Time from the request body being read to the admission decision, queueing in the batch included.',
       labelNames: ['endpoint'] as const,
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
-      registers: [registry],
+      registry,
     }),
-    findings: new Counter({
+    findings: new DeferredCounter({
       name: 'rollsafe_findings_total',
       help: 'Findings (not exempt) by rule, namespace and effective mode.',
       labelNames: ['rule', 'namespace', 'mode'] as const,
-      registers: [registry],
+      registry,
     }),
-    patches: new Counter({
+    patches: new DeferredCounter({
       name: 'rollsafe_patches_total',
       help: 'Fixes applied by the mutating webhook, by rule.',
       labelNames: ['rule'] as const,
-      registers: [registry],
+      registry,
     }),
     policyReloads: new Counter({
       name: 'rollsafe_policy_reloads_total',
