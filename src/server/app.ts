@@ -41,6 +41,10 @@ function answer(status: number, review: ReviewReply): Answer {
   return { status, json: JSON.stringify(review) };
 }
 
+function send(response: FastifyReply, decided: Answer): FastifyReply {
+  return response.code(decided.status).type(JSON_TYPE).send(decided.json);
+}
+
 const ADMISSION_PATH = /^\/(validate|mutate)(\/|$)/;
 
 function objectName(review: AdmissionReview): string {
@@ -155,7 +159,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
       contentType: request.headers['content-type'],
       started: process.hrtime.bigint(),
     });
-    return response.code(decided.status).type(JSON_TYPE).send(decided.json);
+    return send(response, decided);
   };
 
   function invalid(endpoint: Endpoint | undefined, error: unknown, started?: bigint): Answer {
@@ -194,10 +198,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
   // Errors raised before our handler (body too large, unreadable body): still an AdmissionReview, never a stack.
   app.setErrorHandler(async (error, request, response) => {
     const match = ADMISSION_PATH.exec(request.url);
-    if (match) {
-      const decided = invalid(match[1] as Endpoint, error);
-      return response.code(decided.status).type(JSON_TYPE).send(decided.json);
-    }
+    if (match) return send(response, invalid(match[1] as Endpoint, error));
     logger.warn({ url: request.url.slice(0, 100), code: (error as { code?: string }).code }, 'request failed');
     response.code((error as { statusCode?: number }).statusCode ?? 500);
     return { error: (error as { statusCode?: number }).statusCode && (error as { statusCode?: number }).statusCode! < 500 ? (error as Error).message : 'internal error' };
