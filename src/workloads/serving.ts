@@ -52,6 +52,7 @@ function findServing(workload: Workload, related: RelatedObjects | undefined): S
   return workload.containers.filter((container) => !container.sidecar).map((container) => serving(container, reason));
 }
 
+/** Same test as `containerPorts(container).length > 0`, without the filtered copy (asked per request). */
 function hasPorts(container: JsonObject): boolean {
   const ports = container['ports'];
   return Array.isArray(ports) && ports.some(isRecord);
