@@ -246,21 +246,34 @@ t.test('certificate and policy reload without restart; bad files keep the old on
   t.match(metrics, /rollsafe_certificate_reloads_total\{result="failed"\} [1-9]/);
 });
 
-t.test('a rule that throws yields an AdmissionReview with code 500, never a crash or a stack', async (t) => {
+t.test('a rule that throws never blocks: allowed unchecked, with a warning, a log line and a metric; never a stack', async (t) => {
   const { RULES } = await import('../src/rules/index.js');
   const rule = RULES.find((candidate) => candidate.id === 'probes-identical');
   const original = rule!.check;
   rule!.check = () => {
     throw new TypeError("Cannot read properties of undefined (reading 'secret')");
   };
+  const logsBefore = server.logs.length;
   try {
-    const result = await server.post('/validate', CREATE);
-    t.equal(result.status, 200);
-    t.match(result.json().response, { uid: UID, allowed: false, status: { code: 500, message: /rule\(s\) probes-identical failed/ } });
-    t.notMatch(result.body, /reading 'secret'|at \S+ \(/);
+    for (const endpoint of ['validate', 'mutate']) {
+      const result = await server.post(`/${endpoint}`, CREATE);
+      t.equal(result.status, 200);
+      const response = result.json().response;
+      // The apiserver enforces allowed: false whatever failurePolicy says: our own bug must not block.
+      t.match(response, { uid: UID, allowed: true, warnings: [/could not check Deployment .*probes-identical.*allowed unchecked/] }, endpoint);
+      t.notOk(response.patch, `${endpoint}: no patch from a half-evaluated object`);
+      t.notMatch(result.body, /reading 'secret'|at \S+ \(/);
+    }
   } finally {
     rule!.check = original;
   }
+  const lines = server.logs.slice(logsBefore).map((line) => JSON.parse(line));
+  t.match(lines.filter((line) => line.msg === 'admission').map((line) => line.decision), ['error', 'error']);
+  t.ok(lines.some((line) => line.level === 50 && line.failedRules?.[0] === 'probes-identical'), 'an error line names the rule');
+  t.notMatch(server.logs.slice(logsBefore).join('\n'), /secret/, 'the error message (which may quote the object) is not logged');
+  const metrics = await fetch(server.metricsUrl as string).then((response) => response.text());
+  t.match(metrics, /rollsafe_evaluation_errors_total\{endpoint="validate",rule="probes-identical"\} 1/);
+  t.match(metrics, /rollsafe_evaluation_errors_total\{endpoint="mutate",rule="probes-identical"\} 1/);
   t.equal((await server.post('/validate', CREATE)).json().response.status.code, 403, 'served normally afterwards');
 });
 

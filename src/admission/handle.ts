@@ -3,7 +3,7 @@ import type { Mode, Policy, RuleId } from '../policy/types.js';
 import { asRecord, jsonEqual, type JsonObject, type PathSegment } from '../util/object.js';
 import { WORKLOAD_KINDS } from '../workloads/workload.js';
 import { patchForPaths } from './patch.js';
-import { allowed, denied, errored, patched, type AdmissionResponse } from './responses.js';
+import { allowed, denied, patched, type AdmissionResponse } from './responses.js';
 import type { AdmissionRequest } from './review.js';
 
 export type Endpoint = 'validate' | 'mutate';
@@ -52,22 +52,24 @@ function isActive(finding: Finding): boolean {
   return !finding.exempt && finding.severity !== 'info';
 }
 
-/** Fields whose change starts a rollout or changes how it runs; an UPDATE touching none of them cannot cause downtime. */
-const ROLLOUT_FIELDS = ['template', 'strategy', 'updateStrategy', 'replicas'] as const;
-
-function changesRollout(request: AdmissionRequest): boolean {
+/**
+ * An UPDATE starts a rollout only when it changes the pod template (the Deployment controller hashes
+ * `spec.template` into pod-template-hash; StatefulSets and DaemonSets compare revisions of it). Only such an
+ * UPDATE, or a CREATE, is judged: anything else (a label, an annotation, replicas, the strategy, a finalizer,
+ * and whatever the mutating webhook patched outside the template) cannot cause downtime now, and the next
+ * template change is judged in full.
+ */
+export function startsRollout(request: AdmissionRequest): boolean {
   if (request.operation !== 'UPDATE') return true;
-  const spec = asRecord(request.object?.['spec']);
-  const oldSpec = asRecord(request.oldObject?.['spec']);
-  return ROLLOUT_FIELDS.some((field) => !jsonEqual(spec?.[field], oldSpec?.[field]));
+  return !jsonEqual(asRecord(request.object?.['spec'])?.['template'], asRecord(request.oldObject?.['spec'])?.['template']);
 }
 
 function validate(request: AdmissionRequest, evaluation: Evaluation): AdmissionOutcome {
   const { uid } = request;
   const active = evaluation.findings.filter(isActive);
-  // Existing violations do not block a label, annotation or other metadata-only UPDATE: it starts no
-  // rollout, and blocking it would stop teams from operating workloads that predate the policy.
-  const blocking = changesRollout(request);
+  // Existing violations never block an UPDATE that starts no rollout: blocking it would stop teams from
+  // operating (labelling, scaling, deleting with finalizers) workloads that predate the policy.
+  const blocking = startsRollout(request);
   const violations = active.filter((finding) => blocking && finding.mode === 'enforce' && finding.severity === 'error');
   const warnings = active
     .filter((finding) => !violations.includes(finding) && finding.mode !== 'audit')
@@ -81,41 +83,49 @@ function validate(request: AdmissionRequest, evaluation: Evaluation): AdmissionO
   return { response: denied(uid, message, warnings), decision: 'denied', patchedRules: [] };
 }
 
-function inTemplate(path: readonly PathSegment[]): boolean {
-  return path[0] === 'spec' && path[1] === 'template';
-}
-
 function mutate(request: AdmissionRequest, object: JsonObject, evaluation: Evaluation): AdmissionOutcome {
   const { uid } = request;
-  // On UPDATE, patching an unchanged pod template would itself start a rollout: leave it for the next change.
-  const templateFrozen =
-    request.operation === 'UPDATE' && jsonEqual(asRecord(object['spec'])?.['template'], asRecord(request.oldObject?.['spec'])?.['template']);
-  const applied: Evaluation['applied'] = [];
-  const paths: PathSegment[][] = [];
-  for (const fix of evaluation.applied) {
-    const open = templateFrozen ? fix.paths.filter((path) => !inTemplate(path)) : fix.paths;
-    if (open.length === 0) continue;
-    applied.push(fix);
-    for (const path of open) paths.push(path);
-  }
-  const patch = evaluation.changed && evaluation.fixed ? patchForPaths(object, evaluation.fixed, paths) : [];
   const warnings: string[] = [];
-  if (patch.length > 0) {
-    warnings.push(`rollsafe changed ${evaluation.ref.kind} ${evaluation.ref.name}: ${applied.map((fix) => fix.description).join('; ')}`);
+  if (!startsRollout(request)) {
+    // Patching now would change a workload nobody is rolling out (and a patch inside the template would start
+    // a rollout itself): say what the next template change gets, patch nothing.
+    if (evaluation.applied.length > 0) {
+      warnings.push(
+        `rollsafe left ${evaluation.ref.kind} ${evaluation.ref.name} unchanged (this update starts no rollout); on the next change of its pod template it will ${evaluation.applied.map((fix) => fix.description.replace(/^sets/, 'set')).join('; ')}`,
+      );
+    }
+  } else if (evaluation.changed && evaluation.fixed) {
+    const paths: PathSegment[][] = [];
+    for (const fix of evaluation.applied) for (const path of fix.paths) paths.push(path);
+    const patch = patchForPaths(object, evaluation.fixed, paths);
+    if (patch.length > 0) {
+      warnings.push(`rollsafe changed ${evaluation.ref.kind} ${evaluation.ref.name}: ${evaluation.applied.map((fix) => fix.description).join('; ')}`);
+      addWouldFix(evaluation, warnings);
+      const patchedRules: RuleId[] = [];
+      for (const fix of evaluation.applied) if (!patchedRules.includes(fix.rule)) patchedRules.push(fix.rule);
+      return { response: patched(uid, patch, warnings), decision: 'patched', patchedRules };
+    }
   }
-  const postponed = applied.length === evaluation.applied.length ? [] : evaluation.applied.filter((fix) => !applied.includes(fix));
-  if (postponed.length > 0) {
-    warnings.push(
-      `rollsafe left the pod template of ${evaluation.ref.name} alone (patching it would start a rollout); on its next change it will ${postponed.map((fix) => fix.description.replace(/^sets/, 'set')).join('; ')}`,
-    );
-  }
+  addWouldFix(evaluation, warnings);
+  return { response: allowed(uid, warnings), decision: warnings.length > 0 ? 'warned' : 'allowed', patchedRules: [] };
+}
+
+/** Warn-mode findings with a fix: the mutating webhook says what it would set. */
+function addWouldFix(evaluation: Evaluation, warnings: string[]): void {
   for (const finding of evaluation.findings) {
     if (isActive(finding) && finding.fix && finding.mode === 'warn') warnings.push(warningFor(finding, 'would fix '));
   }
-  const patchedRules: RuleId[] = [];
-  for (const fix of applied) if (!patchedRules.includes(fix.rule)) patchedRules.push(fix.rule);
-  if (patch.length > 0) return { response: patched(uid, patch, warnings), decision: 'patched', patchedRules };
-  return { response: allowed(uid, warnings), decision: warnings.length > 0 ? 'warned' : 'allowed', patchedRules: [] };
+}
+
+/**
+ * A rule threw on this object (an engine bug, or a shape we did not foresee). The webhook must never block
+ * because of its own failure, and the apiserver enforces `allowed: false` whatever the failurePolicy says:
+ * allow, unpatched, with a warning. The server logs the rule ids and counts them.
+ */
+function failedOpen(request: AdmissionRequest, evaluation: Evaluation): AdmissionOutcome {
+  const failed = evaluation.errors.map((error) => error.rule).join(', ');
+  const warning = `rollsafe could not check ${evaluation.ref.kind} ${evaluation.ref.name} (rule ${failed} failed on this object); allowed unchecked, see the webhook logs`;
+  return { response: allowed(request.uid, [warning]), decision: 'error', evaluation, patchedRules: [] };
 }
 
 /**
@@ -134,15 +144,7 @@ export function handleAdmission(request: AdmissionRequest, endpoint: Endpoint, p
   if (endpoint === 'mutate') options.fixModes = ENFORCE_ONLY;
   const evaluation = evaluate(object, policy, options);
   if (!evaluation) return { response: allowed(request.uid), decision: 'skipped', patchedRules: [] };
-  if (evaluation.errors.length > 0) {
-    const failed = evaluation.errors.map((error) => error.rule).join(', ');
-    return {
-      response: errored(request.uid, 500, `rollsafe could not evaluate ${evaluation.ref.kind} ${evaluation.ref.name}: rule(s) ${failed} failed on this object`),
-      decision: 'error',
-      evaluation,
-      patchedRules: [],
-    };
-  }
+  if (evaluation.errors.length > 0) return failedOpen(request, evaluation);
   const outcome = endpoint === 'validate' ? validate(request, evaluation) : mutate(request, object, evaluation);
   outcome.evaluation = evaluation;
   return outcome;

@@ -1,7 +1,7 @@
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { handleAdmission, type AdmissionOutcome, type Endpoint } from '../admission/handle.js';
-import { errored, reply, type ReviewReply } from '../admission/responses.js';
+import { allowed, errored, reply, type ReviewReply } from '../admission/responses.js';
 import { parseReview, ReviewError, type AdmissionReview } from '../admission/review.js';
 import { MODES, type Mode, type Policy } from '../policy/types.js';
 import { asRecord, asString } from '../util/object.js';
@@ -118,8 +118,14 @@ export function buildApp(options: AppOptions): FastifyInstance {
     try {
       outcome = handleAdmission(admission, endpoint, options.policy.current, modeParam as Mode | undefined);
     } catch (error) {
+      // Our own failure never blocks (see failedOpen in handle.ts); the error's type only: its message may quote the object.
       logger.error({ uid: admission.uid, endpoint, err: { type: (error as Error).name } }, 'admission handler failed');
-      outcome = { response: errored(admission.uid, 500, 'rollsafe failed to evaluate this object; see the webhook logs'), decision: 'error', patchedRules: [] };
+      metrics.evaluationErrors.inc({ endpoint, rule: 'handler' });
+      outcome = { response: allowed(admission.uid, ['rollsafe could not check this object (internal error); allowed unchecked, see the webhook logs']), decision: 'error', patchedRules: [] };
+    }
+    if (outcome.evaluation && outcome.evaluation.errors.length > 0) {
+      for (const { rule } of outcome.evaluation.errors) metrics.evaluationErrors.inc({ endpoint, rule });
+      logger.error({ uid: admission.uid, endpoint, failedRules: outcome.evaluation.errors.map((error) => error.rule) }, 'rule failed; request allowed unchecked');
     }
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     const findings = outcome.evaluation?.findings.filter((finding) => !finding.exempt) ?? [];

@@ -33,6 +33,13 @@ export function createMetrics() {
       labelNames: ['rule'] as const,
       registry,
     }),
+    // Rare by construction (a rule bug): plain prom-client. Labels from closed sets: rule ids and "handler".
+    evaluationErrors: new Counter({
+      name: 'rollsafe_evaluation_errors_total',
+      help: 'Admission requests allowed unchecked because a rule (or the handler) failed, by endpoint and rule.',
+      labelNames: ['endpoint', 'rule'] as const,
+      registers: [registry],
+    }),
     policyReloads: new Counter({
       name: 'rollsafe_policy_reloads_total',
       help: 'Policy file reloads by result (ok, failed).',

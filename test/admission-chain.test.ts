@@ -1,0 +1,196 @@
+/**
+ * The apiserver's admission chain, replayed: /mutate, the patch applied, /mutate again (reinvocationPolicy
+ * IfNeeded), then /validate on the mutated object, as kube-apiserver's mutating and validating admission
+ * plugins (k8s.io/apiserver/pkg/admission/plugin/webhook/mutating/dispatcher.go, then .../validating) call
+ * them. Two promises, on every captured request and on UPDATEs derived from them, and on random workloads:
+ *  1. an UPDATE that does not change the pod template is never denied and never patched;
+ *  2. rollsafe's own patch never turns an allowed request into a denied one.
+ * test/cluster-webhook.test.ts checks the same against a real kube-apiserver.
+ */
+import fc from 'fast-check';
+import fastJsonPatch from 'fast-json-patch';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import t, { type Test } from 'tap';
+import { handleAdmission, startsRollout } from '../src/admission/handle.js';
+import type { AdmissionRequest } from '../src/admission/review.js';
+import { defaultPolicy, parsePolicy } from '../src/policy/load.js';
+import { MODES, RULE_IDS, type Mode, type Policy } from '../src/policy/types.js';
+import { anyJson, workload } from './helpers/arbitrary-workload.js';
+import { FIXTURES } from './helpers/fixtures.js';
+import { startTestServer } from './helpers/server.js';
+
+type Obj = Record<string, any>;
+const RUNS = Number(process.env['FUZZ_RUNS'] ?? 2000);
+
+interface Chained {
+  mutations: Obj[];
+  object: Obj;
+  validation: Obj;
+  /** /validate on the request as the user sent it, before any patch. */
+  unpatched: Obj;
+}
+
+type Ask = (endpoint: 'validate' | 'mutate', request: Obj) => Promise<Obj> | Obj;
+
+function applied(object: Obj, response: Obj): Obj {
+  if (!response['patch']) return object;
+  const patch = JSON.parse(Buffer.from(response['patch'], 'base64').toString());
+  return fastJsonPatch.applyPatch(structuredClone(object), patch, true, false).newDocument;
+}
+
+/** /mutate until it stops patching (at most twice, as the apiserver reinvokes once), then /validate. */
+async function chain(ask: Ask, request: Obj): Promise<Chained> {
+  const mutations: Obj[] = [];
+  let object = request['object'];
+  for (let call = 0; call < 2; call++) {
+    const response = await ask('mutate', { ...request, object });
+    mutations.push(response);
+    if (!response['patch']) break;
+    object = applied(object, response);
+  }
+  const validation = await ask('validate', { ...request, object });
+  const unpatched = await ask('validate', request);
+  return { mutations, object, validation, unpatched };
+}
+
+function checkPromises(t: Test | undefined, request: Obj, result: Chained, label: string): string | undefined {
+  const problems: string[] = [];
+  const frozen = !startsRollout(request as AdmissionRequest);
+  if (frozen && !result.validation['allowed']) problems.push('an UPDATE that keeps the pod template was denied');
+  if (frozen && result.mutations.some((mutation) => mutation['patch'])) problems.push('an UPDATE that keeps the pod template was patched');
+  if (result.unpatched['allowed'] && !result.validation['allowed']) problems.push("rollsafe's patch turned an allowed request into a denied one");
+  if (result.mutations.length > 1 && result.mutations[1]?.['patch']) problems.push('reinvocation patched again');
+  if (t) t.same(problems, [], label);
+  return problems.length > 0 ? `${label}: ${problems.join('; ')}` : undefined;
+}
+
+const server = await startTestServer();
+t.teardown(() => server.close());
+const overTls: Ask = async (endpoint, request) => {
+  const result = await server.post(`/${endpoint}`, JSON.stringify({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request }));
+  if (result.status !== 200) throw new Error(`${endpoint}: HTTP ${result.status} ${result.body.slice(0, 200)}`);
+  return result.json().response;
+};
+
+const captured = readdirSync(join(FIXTURES, 'admission'))
+  .filter((name) => name.endsWith('.json'))
+  .sort()
+  .map((name) => ({ name, request: JSON.parse(readFileSync(join(FIXTURES, 'admission', name), 'utf8')).request as Obj }));
+
+/** UPDATEs a user or a controller sends for an existing object: none of them changes the pod template. */
+function updatesKeepingTemplate(stored: Obj): Array<[string, Obj]> {
+  const edit = (change: (object: Obj) => void): Obj => {
+    const object = structuredClone(stored);
+    change(object);
+    return object;
+  };
+  return [
+    ['label', edit((o) => (o['metadata'].labels = { ...o['metadata'].labels, team: 'payments' }))],
+    ['annotation', edit((o) => (o['metadata'].annotations = { ...o['metadata'].annotations, 'example.com/owner': 'payments' }))],
+    ['finalizer', edit((o) => (o['metadata'].finalizers = ['example.com/hold']))],
+    ['replicas', edit((o) => (o['spec'].replicas = 7))],
+    ['strategy', edit((o) => (o['spec'].strategy = { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 1 } }))],
+    ['nothing', edit(() => undefined)],
+  ];
+}
+
+function templateChange(stored: Obj): Obj {
+  const object = structuredClone(stored);
+  const containers = object['spec']?.template?.spec?.containers;
+  if (Array.isArray(containers) && containers[0]) containers[0].image = `${containers[0].image}-next`;
+  return object;
+}
+
+t.test('every captured request, chained /mutate -> /mutate -> /validate over TLS', async (t) => {
+  t.ok(captured.length >= 25);
+  for (const { name, request } of captured) {
+    checkPromises(t, request, await chain(overTls, request), name);
+  }
+});
+
+t.test('UPDATEs derived from every captured workload: the stored object as a user meets it', async (t) => {
+  let judged = 0;
+  for (const { name, request } of captured) {
+    if (!request['object'] || request['operation'] === 'DELETE' || request['subResource']) continue;
+    // What the apiserver stores after a CREATE through the webhook: the mutated object.
+    const stored = (await chain(overTls, { ...request, operation: 'CREATE', oldObject: null })).object;
+    for (const [what, object] of updatesKeepingTemplate(stored)) {
+      const update = { ...request, uid: `${request['uid']}-${what}`, operation: 'UPDATE', object, oldObject: stored };
+      const result = await chain(overTls, update);
+      checkPromises(t, update, result, `${name}: ${what}`);
+      t.equal(result.validation['allowed'], true, `${name}: ${what} allowed`);
+      judged++;
+    }
+    // Also a stored object that predates the policy (never mutated), as in the issue that found the bug.
+    for (const [what, object] of updatesKeepingTemplate(request['object'])) {
+      const update = { ...request, uid: `${request['uid']}-old-${what}`, operation: 'UPDATE', object, oldObject: request['object'] };
+      const result = await chain(overTls, update);
+      checkPromises(t, update, result, `${name}: ${what} on an object that predates the policy`);
+      t.notOk(result.mutations[0]?.['patch'], `${name}: ${what}: nothing patched`);
+    }
+    const changed = { ...request, uid: `${request['uid']}-image`, operation: 'UPDATE', object: templateChange(request['object']), oldObject: request['object'] };
+    checkPromises(t, changed, await chain(overTls, changed), `${name}: image change`);
+  }
+  t.ok(judged >= 25 * 6);
+});
+
+t.test('a template change is judged: the unfixable finding of an object that predates the policy denies it', async (t) => {
+  const { request } = captured.find((entry) => entry.name === 'deploy-update-label--deployment-update.json')!;
+  const stored = request['oldObject'];
+  const update = { ...request, operation: 'UPDATE', object: templateChange(stored), oldObject: stored };
+  const result = await chain(overTls, update);
+  t.equal(result.validation['allowed'], false, 'an image change starts a rollout without a readiness probe');
+  t.match(result.validation['status'].message, /\[readiness-probe\]/);
+  t.ok(result.mutations[0]?.['patch'], 'the fixable parts were patched on the way');
+  const label = { ...request, operation: 'UPDATE', object: { ...stored, metadata: { ...stored.metadata, labels: { x: 'y' } } }, oldObject: stored };
+  t.equal((await chain(overTls, label)).validation['allowed'], true, 'the same object is labelled freely');
+});
+
+// Random workloads and random policies, in-process (the same handleAdmission the server calls).
+const modes = fc.constantFrom<Mode>(...MODES);
+const policy = fc
+  .record({ rules: fc.dictionary(fc.constantFrom(...RULE_IDS), fc.record({ mode: modes, severity: fc.constantFrom('error', 'warning', 'info') }, { requiredKeys: [] })), action: fc.constantFrom('auto', 'sleep', 'exec'), version: fc.constantFrom('1.28', '1.30', '1.34') })
+  .map(({ rules, action, version }) => parsePolicy(JSON.stringify({ apiVersion: 'rollsafe.dev/v1alpha1', kind: 'Policy', kubernetesVersion: version, preStop: { action }, rules }), 'random policy'));
+const label = fc.option(fc.constantFrom<Mode>('enforce', 'warn', 'audit'), { nil: undefined });
+
+function inProcess(current: Policy, namespaceMode: Mode | undefined): Ask {
+  return (endpoint, request) => handleAdmission(request as AdmissionRequest, endpoint, current, namespaceMode).response as unknown as Obj;
+}
+
+function review(operation: 'CREATE' | 'UPDATE', object: Obj, oldObject: Obj | null): Obj {
+  const kind = typeof object['kind'] === 'string' ? object['kind'] : 'Deployment';
+  return { uid: 'chain', kind: { group: 'apps', version: 'v1', kind }, resource: { group: 'apps', version: 'v1', resource: `${kind.toLowerCase()}s` }, namespace: 'shop', operation, object, oldObject };
+}
+
+t.test('random workloads and policies: the two promises hold on CREATE and on every kind of UPDATE', async (t) => {
+  const failures: string[] = [];
+  await fc.assert(
+    fc.asyncProperty(workload, workload, policy, label, fc.constantFrom('create', 'keep-template', 'new-template'), anyJson, async (object, other, current, namespaceMode, shape, extra) => {
+      let request: Obj;
+      if (shape === 'create') request = review('CREATE', object, null);
+      else if (shape === 'new-template') request = review('UPDATE', other, object);
+      else {
+        // Same template, anything else changed: metadata, replicas, strategy.
+        const spec = (object as Obj)['spec'];
+        const changed = structuredClone(object) as Obj;
+        if (spec && typeof spec === 'object' && !Array.isArray(spec)) changed['spec'] = { ...structuredClone(spec), replicas: extra, strategy: extra };
+        changed['metadata'] = { ...(changed['metadata'] as Obj), labels: { changed: 'yes' } };
+        request = review('UPDATE', changed, object);
+      }
+      const problem = checkPromises(undefined, request, await chain(inProcess(current, namespaceMode), request), shape);
+      if (problem) failures.push(problem);
+      return problem === undefined;
+    }),
+    { numRuns: RUNS },
+  );
+  t.same(failures, []);
+});
+
+t.test('startsRollout follows the template only', async (t) => {
+  const object = captured.find((entry) => entry.name === 'deploy-create-good--deployment-create.json')!.request['object'];
+  t.equal(startsRollout(review('CREATE', object, null) as AdmissionRequest), true);
+  t.equal(startsRollout(review('UPDATE', { ...object, spec: { ...object.spec, replicas: 9, strategy: { type: 'Recreate' } } }, object) as AdmissionRequest), false);
+  t.equal(startsRollout(review('UPDATE', templateChange(object), object) as AdmissionRequest), true);
+  t.equal(defaultPolicy().rules['readiness-probe'].mode, 'enforce', 'the default policy enforces, so the promises above are tested where they bite');
+});
