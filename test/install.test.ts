@@ -27,7 +27,11 @@ function render(dir: string): Obj[] {
   return parseAllDocuments(output).map((doc) => doc.toJS() as Obj);
 }
 
-const find = (objects: Obj[], kind: string, name?: string) => objects.find((o) => o.kind === kind && (name === undefined || o.metadata?.name === name));
+function find(objects: Obj[], kind: string, name?: string): Obj {
+  const found = objects.find((o) => o.kind === kind && (name === undefined || o.metadata?.name === name));
+  if (!found) throw new Error(`no ${kind}${name ? ` ${name}` : ''} in the rendered objects`);
+  return found;
+}
 
 t.test('every manifest file parses and validates against the Kubernetes schema of its kind', async (t) => {
   const files = yamlFiles(MANIFESTS);

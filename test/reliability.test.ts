@@ -117,7 +117,8 @@ t.test('secret-looking values in env and annotations reach no log, metric label 
   const answers: string[] = [];
   for (const path of ['/validate', '/mutate', '/validate/warn', '/mutate/warn', '/validate/audit']) answers.push((await server.post(path, body)).body);
   // Broken variants: truncated right after a secret, a bad type next to one, the wrong content type.
-  answers.push((await server.post('/validate', body.slice(0, body.indexOf(secrets[0]) + secrets[0].length + 5))).body);
+  const first = secrets[0]!;
+  answers.push((await server.post('/validate', body.slice(0, body.indexOf(first) + first.length + 5))).body);
   const badType = structuredClone(review);
   badType.request.operation = secrets[0];
   answers.push((await server.post('/validate', JSON.stringify(badType))).body);

@@ -64,12 +64,24 @@ export function startsRollout(request: AdmissionRequest): boolean {
   return !jsonEqual(asRecord(request.object?.['spec'])?.['template'], asRecord(request.oldObject?.['spec'])?.['template']);
 }
 
+/**
+ * kube-controller-manager, as itself or as one of its controllers' service accounts
+ * (--use-service-account-credentials). The Deployment controller writes a template only to carry out a
+ * rollback the user asked for (pkg/controller/deployment/rollback.go, rollbackToTemplate); denying it would
+ * leave the controller retrying forever, so it is judged but never denied.
+ */
+export function byKubernetesController(request: AdmissionRequest): boolean {
+  const username = request.userInfo?.username;
+  return username === 'system:kube-controller-manager' || (username !== undefined && CONTROLLER_ACCOUNT.test(username));
+}
+const CONTROLLER_ACCOUNT = /^system:serviceaccount:kube-system:[a-z0-9-]+-controller$/;
+
 function validate(request: AdmissionRequest, evaluation: Evaluation): AdmissionOutcome {
   const { uid } = request;
   const active = evaluation.findings.filter(isActive);
   // Existing violations never block an UPDATE that starts no rollout: blocking it would stop teams from
   // operating (labelling, scaling, deleting with finalizers) workloads that predate the policy.
-  const blocking = startsRollout(request);
+  const blocking = startsRollout(request) && !byKubernetesController(request);
   const violations = active.filter((finding) => blocking && finding.mode === 'enforce' && finding.severity === 'error');
   const warnings = active
     .filter((finding) => !violations.includes(finding) && finding.mode !== 'audit')
@@ -83,31 +95,40 @@ function validate(request: AdmissionRequest, evaluation: Evaluation): AdmissionO
   return { response: denied(uid, message, warnings), decision: 'denied', patchedRules: [] };
 }
 
+function inTemplate(path: readonly PathSegment[]): boolean {
+  return path[0] === 'spec' && path[1] === 'template';
+}
+
 function mutate(request: AdmissionRequest, object: JsonObject, evaluation: Evaluation): AdmissionOutcome {
   const { uid } = request;
+  // When the update starts no rollout, patching the pod template would start one: only fields outside it
+  // (the strategy) are patched, so the stored workload is always safe to roll; the template waits for its
+  // next change. Re-applying an unchanged manifest is then a no-op, not a tug of war with the applier.
+  const templateFrozen = !startsRollout(request);
+  const applied: Evaluation['applied'] = [];
+  const paths: PathSegment[][] = [];
+  for (const fix of evaluation.applied) {
+    const open = templateFrozen ? fix.paths.filter((path) => !inTemplate(path)) : fix.paths;
+    if (open.length === 0) continue;
+    applied.push(fix);
+    for (const path of open) paths.push(path);
+  }
+  const patch = evaluation.changed && evaluation.fixed && paths.length > 0 ? patchForPaths(object, evaluation.fixed, paths) : [];
   const warnings: string[] = [];
-  if (!startsRollout(request)) {
-    // Patching now would change a workload nobody is rolling out (and a patch inside the template would start
-    // a rollout itself): say what the next template change gets, patch nothing.
-    if (evaluation.applied.length > 0) {
-      warnings.push(
-        `rollsafe left ${evaluation.ref.kind} ${evaluation.ref.name} unchanged (this update starts no rollout); on the next change of its pod template it will ${evaluation.applied.map((fix) => fix.description.replace(/^sets/, 'set')).join('; ')}`,
-      );
-    }
-  } else if (evaluation.changed && evaluation.fixed) {
-    const paths: PathSegment[][] = [];
-    for (const fix of evaluation.applied) for (const path of fix.paths) paths.push(path);
-    const patch = patchForPaths(object, evaluation.fixed, paths);
-    if (patch.length > 0) {
-      warnings.push(`rollsafe changed ${evaluation.ref.kind} ${evaluation.ref.name}: ${evaluation.applied.map((fix) => fix.description).join('; ')}`);
-      addWouldFix(evaluation, warnings);
-      const patchedRules: RuleId[] = [];
-      for (const fix of evaluation.applied) if (!patchedRules.includes(fix.rule)) patchedRules.push(fix.rule);
-      return { response: patched(uid, patch, warnings), decision: 'patched', patchedRules };
-    }
+  if (patch.length > 0) {
+    warnings.push(`rollsafe changed ${evaluation.ref.kind} ${evaluation.ref.name}: ${applied.map((fix) => fix.description).join('; ')}`);
+  }
+  const postponed = applied.length === evaluation.applied.length ? [] : evaluation.applied.filter((fix) => !applied.includes(fix));
+  if (postponed.length > 0) {
+    warnings.push(
+      `rollsafe left the pod template of ${evaluation.ref.kind} ${evaluation.ref.name} alone (this update starts no rollout); on its next change it will ${postponed.map((fix) => fix.description.replace(/^sets/, 'set')).join('; ')}`,
+    );
   }
   addWouldFix(evaluation, warnings);
-  return { response: allowed(uid, warnings), decision: warnings.length > 0 ? 'warned' : 'allowed', patchedRules: [] };
+  if (patch.length === 0) return { response: allowed(uid, warnings), decision: warnings.length > 0 ? 'warned' : 'allowed', patchedRules: [] };
+  const patchedRules: RuleId[] = [];
+  for (const fix of applied) if (!patchedRules.includes(fix.rule)) patchedRules.push(fix.rule);
+  return { response: patched(uid, patch, warnings), decision: 'patched', patchedRules };
 }
 
 /** Warn-mode findings with a fix: the mutating webhook says what it would set. */

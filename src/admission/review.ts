@@ -15,6 +15,8 @@ export interface AdmissionRequest {
   object?: JsonObject | null;
   oldObject?: JsonObject | null;
   dryRun?: boolean;
+  /** Who sent the write; only the username is read (see byKubernetesController). */
+  userInfo?: { username?: string };
 }
 
 export interface AdmissionReview {
@@ -58,6 +60,7 @@ const reviewSchema = {
         object: { type: ['object', 'null'] },
         oldObject: { type: ['object', 'null'] },
         dryRun: { type: 'boolean' },
+        userInfo: { type: 'object', properties: { username: { type: 'string' } } },
       },
     },
   },

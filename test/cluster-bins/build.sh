@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# Builds what the cluster tests run, from Go modules pinned in this folder (go.mod + go.sum, checked by Go):
+#   kubernetes/  kube-apiserver, kube-controller-manager, kube-scheduler, kubectl, and etcd (the version
+#                Kubernetes itself requires); the Kubernetes version is the k8s.io/kubernetes line of its go.mod
+#   kwok/        kwok, simulated nodes, so Deployments really roll without containers
+# into ~/.cache/rollsafe/ (ROLLSAFE_CACHE changes it), one folder per module, keyed by its versions and go.sum.
+# Nothing built is committed; a warm cache makes this a no-op. Go's module and build caches make a rebuild
+# after a version bump incremental.
+#
+#   build.sh            build what is missing, print progress on stderr and the binaries' folder on stdout
+#   build.sh --check    print the folder if everything is built, else fail with a message (never builds)
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+cache="${ROLLSAFE_CACHE:-$HOME/.cache/rollsafe}"
+mode="${1:-build}"
+
+say() { printf 'cluster-bins: %s\n' "$*" >&2; }
+
+module_version() { # module_version DIR MODULE -> the version DIR/go.mod requires
+  awk -v m="$2" '$1 == m && $2 ~ /^v/ { print $2; exit } $1 == "require" && $2 == m { print $3; exit }' "$1/go.mod"
+}
+
+kube="$(module_version "$here/kubernetes" k8s.io/kubernetes)"
+etcd="$(module_version "$here/kubernetes" go.etcd.io/etcd/server/v3)"
+kwok="$(module_version "$here/kwok" sigs.k8s.io/kwok)"
+[[ -n "$kube" && -n "$etcd" && -n "$kwok" ]] || { say "cannot read the pinned versions from $here/*/go.mod"; exit 1; }
+
+# The staging modules (k8s.io/api, ...) are published as v0.X.Y for Kubernetes v1.X.Y: every replace must match.
+staging="v0.${kube#v1.}"
+if grep -E '^\s+k8s\.io/[a-z-]+ => k8s\.io/[a-z-]+ v' "$here/kubernetes/go.mod" | grep -v " $staging\$" >&2; then
+  say "the replace lines above must all be $staging to match k8s.io/kubernetes $kube (see pin.sh)"
+  exit 1
+fi
+
+key() { # key DIR -> a short hash of the module's go.mod and go.sum, so any change of a pin rebuilds
+  cat "$1/go.mod" "$1/go.sum" | sha256sum | cut -c1-12
+}
+kube_dir="$cache/kubernetes-$kube-etcd-$etcd-$(key "$here/kubernetes")"
+kwok_dir="$cache/kwok-$kwok-$(key "$here/kwok")"
+kube_bins=(kube-apiserver kube-controller-manager kube-scheduler kubectl etcd)
+
+complete() { [[ -f "$1/.complete" ]]; }
+kwok_ready() { complete "$kwok_dir" && [[ -f "$kwok_dir/stages.yaml" ]]; }
+
+if [[ "$mode" == "--check" ]]; then
+  if complete "$kube_dir" && kwok_ready; then
+    printf '%s\n%s\n' "$kube_dir" "$kwok_dir"
+    exit 0
+  fi
+  say "the control plane binaries (Kubernetes $kube, etcd $etcd, kwok $kwok) are not built: run 'bash test/cluster-bins/build.sh' (npm test does)"
+  exit 1
+fi
+
+command -v go >/dev/null || { say "Go is needed to build the test control plane (the project's machines have it)"; exit 1; }
+mkdir -p "$cache"
+# One build at a time per cache (two test runs starting together wait for each other).
+exec 9>"$cache/.lock"
+flock 9
+
+export GOFLAGS="-mod=readonly -buildvcs=false" GOTOOLCHAIN=local
+
+# build_into DIR MODULE_DIR LDFLAGS NAME=PACKAGE...: builds into DIR.partial, then renames, so an
+# interrupted build never looks complete.
+build_into() {
+  local target="$1" module="$2" ldflags="$3"
+  shift 3
+  if complete "$target"; then
+    say "cached: $target"
+    return
+  fi
+  local partial="$target.partial"
+  mkdir -p "$partial"
+  local total=$# n=0
+  for spec in "$@"; do
+    local name="${spec%%=*}" package="${spec#*=}"
+    n=$((n + 1))
+    if [[ -x "$partial/$name" ]]; then
+      say "[$n/$total] $name already built"
+      continue
+    fi
+    say "[$n/$total] building $name ($package); the first build on a machine takes several minutes"
+    local started=$SECONDS
+    (cd "$module" && go build -ldflags "$ldflags" -o "$partial/$name.tmp" "$package")
+    mv "$partial/$name.tmp" "$partial/$name"
+    say "[$n/$total] $name built in $((SECONDS - started)) s"
+  done
+  touch "$partial/.complete"
+  rm -rf "$target"
+  mv "$partial" "$target"
+}
+
+minor="${kube#v1.}"
+minor="${minor%%.*}"
+version_flags="-s -w"
+for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+  version_flags+=" -X $pkg.gitVersion=$kube -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor -X $pkg.gitTreeState=clean"
+done
+
+say "Kubernetes $kube, etcd $etcd, kwok $kwok -> $cache"
+build_into "$kube_dir" "$here/kubernetes" "$version_flags" \
+  kube-apiserver=k8s.io/kubernetes/cmd/kube-apiserver \
+  kube-controller-manager=k8s.io/kubernetes/cmd/kube-controller-manager \
+  kube-scheduler=k8s.io/kubernetes/cmd/kube-scheduler \
+  kubectl=k8s.io/kubernetes/cmd/kubectl \
+  etcd=go.etcd.io/etcd/server/v3
+build_into "$kwok_dir" "$here/kwok" "-s -w" kwok=sigs.k8s.io/kwok/cmd/kwok
+if [[ ! -f "$kwok_dir/stages.yaml" ]]; then
+  # kwok's own "fast" stages of the pinned release: nodes become Ready, scheduled pods Running and Ready,
+  # terminating pods are deleted at once. kwok runs with no stage unless given some.
+  stages="$(cd "$here/kwok" && go list -m -f '{{.Dir}}' sigs.k8s.io/kwok)/kustomize/stage"
+  for stage in node/fast/node-initialize pod/fast/pod-ready pod/fast/pod-complete pod/fast/pod-delete; do
+    printf -- '---\n'
+    cat "$stages/$stage.yaml"
+  done >"$kwok_dir/stages.yaml.tmp"
+  mv "$kwok_dir/stages.yaml.tmp" "$kwok_dir/stages.yaml"
+fi
+for bin in "${kube_bins[@]}"; do [[ -x "$kube_dir/$bin" ]] || { say "missing $kube_dir/$bin"; exit 1; }; done
+printf '%s\n%s\n' "$kube_dir" "$kwok_dir"

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Re-pins the test control plane: pin.sh KUBERNETES_VERSION [KWOK_VERSION], e.g. pin.sh v1.37.2 v0.8.0.
+# Rewrites kubernetes/go.mod (k8s.io/kubernetes, its staging modules at the matching v0.X.Y, and the etcd
+# server Kubernetes requires) and kwok/go.mod, then records every module's checksum in go.sum. Needs the Go
+# module proxy; the checksum database is not reachable from the project's machines, so go.sum is written from
+# what the proxy serves and reviewed in the commit like any other pin.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+kube="${1:?usage: pin.sh KUBERNETES_VERSION [KWOK_VERSION]}"
+kwok="${2:-}"
+export GOSUMDB=off GOFLAGS=-mod=mod GOTOOLCHAIN=local
+proxy="$(go env GOPROXY)"; proxy="${proxy%%,*}"
+proxy="${proxy:-https://proxy.golang.org}"
+mod="$(curl -fsS "$proxy/k8s.io/kubernetes/@v/$kube.mod")"
+etcd="$(awk '$1 == "go.etcd.io/etcd/server/v3" { print $2; exit }' <<<"$mod")"
+{
+  echo "// Builds the Kubernetes control plane, kubectl and etcd for the test suite (see ../build.sh; re-pin with ../pin.sh)."
+  echo "// Nothing here ships: the binaries go to ~/.cache/rollsafe/, keyed by these versions."
+  echo "module rollsafe.dev/test/cluster-bins/kubernetes"
+  echo
+  echo "go $(awk '$1 == "go" { print $2; exit }' <<<"$mod")"
+  echo
+  echo "require ("
+  echo "	go.etcd.io/etcd/server/v3 $etcd"
+  echo "	k8s.io/kubernetes $kube"
+  echo ")"
+  echo
+  echo "// k8s.io/kubernetes points its staging modules at ./staging; as a dependency they are the published v0.X.Y."
+  echo "replace ("
+  awk '$2 == "=>" && $3 ~ /^\.\/staging\// { print "\t" $1 " => " $1 " v0." substr(v, 4) }' v="$kube" <<<"$mod"
+  echo ")"
+} >"$here/kubernetes/go.mod"
+(cd "$here/kubernetes" && rm -f go.sum && go get -tool k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager \
+  k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kubectl "go.etcd.io/etcd/server/v3@$etcd" && go mod tidy)
+if [[ -n "$kwok" ]]; then
+  (cd "$here/kwok" && go get -tool "sigs.k8s.io/kwok/cmd/kwok@$kwok" && go mod tidy)
+fi
+echo "pinned Kubernetes $kube (etcd $etcd)${kwok:+, kwok $kwok}; run build.sh"
