@@ -137,3 +137,33 @@ t.test('slow clients: a request whose headers never finish is timed out, others 
   t.ok(ms < 5000, `the slow connection was closed (${ms} ms)`);
   t.match(answer, /^HTTP\/1\.1 408/, 'with 408 Request Timeout');
 });
+
+t.test('shutdown ends idle keep-alive connections, as the apiserver leaves them: HTTP/2 gets GOAWAY, idle HTTP/1.1 is closed', async (t) => {
+  const { connect } = await import('node:http2');
+  const server = await startTestServer();
+  const url = new URL(server.url);
+  // An HTTP/2 session with one finished request, then idle: what kube-apiserver holds for 90 s.
+  const session = connect(server.url, { ca: server.certificates.ca });
+  const goaway = new Promise<void>((resolve) => session.once('goaway', () => resolve()));
+  const status = await new Promise<number>((resolve, reject) => {
+    const stream = session.request({ ':method': 'POST', ':path': '/validate', 'content-type': 'application/json' });
+    stream.on('response', (headers) => resolve(Number(headers[':status'])));
+    stream.on('error', reject);
+    stream.resume();
+    stream.end(CREATE);
+  });
+  t.equal(status, 200);
+  // An idle HTTP/1.1 keep-alive connection (ALPN http/1.1), after one request.
+  const agent = new Agent({ keepAlive: true, ca: server.certificates.ca, maxSockets: 1, ALPNProtocols: ['http/1.1'] } as never);
+  t.equal(await post(agent, Number(url.port), CREATE), 200);
+  const [socket] = Object.values((agent as unknown as { freeSockets: Record<string, import('node:net').Socket[]> }).freeSockets).flat();
+  t.ok(socket, 'the HTTP/1.1 connection is kept alive, idle');
+  const socketClosed = new Promise<void>((resolve) => socket!.once('close', () => resolve()));
+  // Neither client closes anything: shutdown must, or it waits for their idle timeouts (past tap's timeout).
+  await server.shutdown();
+  await goaway;
+  await socketClosed;
+  t.pass('shutdown completed with both clients still holding their connections');
+  session.destroy();
+  agent.destroy();
+});

@@ -1,8 +1,10 @@
 import { createServer, type Server } from 'node:http';
+import type { Http2SecureServer } from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { buildApp } from './app.js';
+import { trackConnections } from './connections.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { PolicyStore } from './policy-store.js';
 import { loadKeyPair, watchKeyPair } from './tls-reloader.js';
@@ -72,6 +74,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     ...(config.headersTimeoutMs !== undefined ? { headersTimeoutMs: config.headersTimeoutMs } : {}),
     ...(config.requestTimeoutMs !== undefined ? { requestTimeoutMs: config.requestTimeoutMs } : {}),
   });
+  const connections = trackConnections(app.server as unknown as Http2SecureServer);
   await app.listen({ host: config.host, port: config.port });
   const stopCertificates = watchKeyPair(app.server as never, { cert: config.certFile, key: config.keyFile }, config.watchIntervalMs, logger, metrics);
   policy.watch(config.watchIntervalMs);
@@ -87,6 +90,8 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       await new Promise((resolve) => setTimeout(resolve, config.shutdownDelayMs));
       stopCertificates();
       policy.close();
+      // Idle keep-alive connections (the apiserver's) would hold close() for up to 90 s.
+      connections.closeIdle();
       await app.close();
       await new Promise<void>((resolve) => (metricsServer ? metricsServer.close(() => resolve()) : resolve()));
       logger.info({ event: 'shutdown' }, 'stopped');
