@@ -198,3 +198,18 @@ t.test('startsRollout follows the template only', async (t) => {
   t.equal(startsRollout(review('UPDATE', templateChange(object), object) as AdmissionRequest), true);
   t.equal(defaultPolicy().rules['readiness-probe'].mode, 'enforce', 'the default policy enforces, so the promises above are tested where they bite');
 });
+
+t.test("kube-controller-manager's writes are judged but never denied", async (t) => {
+  const { request } = captured.find((entry) => entry.name === 'deploy-update-label--deployment-update.json')!;
+  const stored = request['oldObject'];
+  const rollback = (username: string) => ({ ...request, operation: 'UPDATE', object: templateChange(stored), oldObject: stored, userInfo: { username } });
+  for (const username of ['system:serviceaccount:kube-system:deployment-controller', 'system:kube-controller-manager']) {
+    const result = await chain(overTls, rollback(username));
+    t.equal(result.validation['allowed'], true, `${username}: allowed`);
+    t.match(result.validation['warnings'], [/readiness-probe/], `${username}: findings as warnings`);
+    t.ok(result.mutations[0]?.['patch'], `${username}: still patched`);
+  }
+  for (const username of ['system:serviceaccount:kube-system:deployment-controller-impostor', 'system:serviceaccount:shop:deployment-controller', 'alice']) {
+    t.equal((await chain(overTls, rollback(username))).validation['allowed'], false, `${username}: judged like anyone`);
+  }
+});
