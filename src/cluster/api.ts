@@ -23,9 +23,11 @@ export interface ApiClient {
 export interface ConnectOptions {
   kubeconfig?: string;
   context?: string;
+  /** How long one request may take, from sending it to the end of the answer (default 30 s). */
+  requestTimeoutMs?: number;
 }
 
-const REQUEST_TIMEOUT_MS = 30_000;
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 
 /**
  * Connects through @kubernetes/client-node's KubeConfig, which resolves the context, cluster, CA and
@@ -49,6 +51,7 @@ export async function connect(options: ConnectOptions): Promise<ApiClient> {
   const cluster = config.getCurrentCluster();
   if (!cluster) throw new ClusterError(`kubeconfig context "${config.getCurrentContext()}" has no cluster`);
   const base = new URL(cluster.server);
+  const timeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
 
   return {
     server: cluster.server,
@@ -56,18 +59,27 @@ export async function connect(options: ConnectOptions): Promise<ApiClient> {
     namespace: config.getContextObject(config.getCurrentContext())?.namespace || 'default',
     async request(method, path, body) {
       const url = new URL(path, base);
-      const options: RequestOptions = {
+      const requestOptions: RequestOptions = {
         method,
         headers: { accept: 'application/json', ...(body ? { 'content-type': body.contentType } : {}) },
-        timeout: REQUEST_TIMEOUT_MS,
       };
-      await config.applyToHTTPSOptions(options);
+      await config.applyToHTTPSOptions(requestOptions);
       const send = url.protocol === 'http:' ? httpRequest : httpsRequest;
+      const what = `${method} ${url.pathname}`;
       return new Promise<ApiResponse>((resolve, reject) => {
-        const req = send(url, options, (response) => {
+        let answered = false;
+        // One deadline for the whole exchange: a server that sends headers and then stalls is cut off too.
+        const deadline = setTimeout(() => req.destroy(new TimeoutError()), timeoutMs);
+        const fail = (error: ClusterError) => {
+          clearTimeout(deadline);
+          reject(error);
+        };
+        const req = send(url, requestOptions, (response) => {
+          answered = true;
           const chunks: Buffer[] = [];
           response.on('data', (chunk: Buffer) => chunks.push(chunk));
           response.on('end', () => {
+            clearTimeout(deadline);
             const text = Buffer.concat(chunks).toString();
             let parsed: unknown = text;
             try {
@@ -77,14 +89,22 @@ export async function connect(options: ConnectOptions): Promise<ApiClient> {
             }
             resolve({ status: response.statusCode ?? 0, body: parsed });
           });
-          response.on('error', reject);
+          response.on('error', (error) => fail(broken(error, what, timeoutMs, cluster.server)));
+          response.on('aborted', () => fail(broken(new Error('aborted'), what, timeoutMs, cluster.server)));
         });
-        req.on('timeout', () => req.destroy(new Error(`no answer within ${REQUEST_TIMEOUT_MS / 1000}s`)));
-        req.on('error', (error: NodeJS.ErrnoException) =>
-          reject(new ClusterError(`cannot reach the API server ${cluster.server}: ${error.code ?? error.message}`)),
-        );
+        req.on('error', (error: NodeJS.ErrnoException) => {
+          fail(answered || error instanceof TimeoutError ? broken(error, what, timeoutMs, cluster.server) : new ClusterError(`cannot reach the API server ${cluster.server}: ${error.code ?? error.message}`));
+        });
         req.end(body?.data);
       });
     },
   };
+}
+
+class TimeoutError extends Error {}
+
+/** An exchange that started but did not finish: timed out, or the connection closed mid-answer. */
+function broken(error: Error, what: string, timeoutMs: number, server: string): ClusterError {
+  if (error instanceof TimeoutError) return new ClusterError(`the API server ${server} did not answer ${what} within ${timeoutMs / 1000} s (--request-timeout)`);
+  return new ClusterError(`the API server ${server} closed the connection in the middle of the answer to ${what}`);
 }

@@ -6,7 +6,7 @@ import { asArray, asRecord, asString, isRecord, type JsonObject } from '../util/
 import { addRelated, emptyRelated } from '../workloads/related.js';
 import { objectRef, stringMap } from '../workloads/workload.js';
 import { ClusterError, type ApiClient } from './api.js';
-import { CONTEXT_RESOURCES, ForbiddenError, listPaged, WORKLOAD_RESOURCES } from './list.js';
+import { CONTEXT_RESOURCES, ForbiddenError, ListError, listPaged, WORKLOAD_RESOURCES } from './list.js';
 
 const { compare } = fastJsonPatch;
 const MODE_LABEL = 'rollsafe.dev/mode';
@@ -51,6 +51,7 @@ async function namespacesToAudit(client: ApiClient, wanted: string[] | 'all'): P
       });
     } catch (error) {
       if (error instanceof ForbiddenError) throw new ClusterError('the credentials may not list namespaces: name them with -n NAMESPACE');
+      if (error instanceof ListError) throw new ClusterError(`cannot list namespaces: ${error.message}`);
       throw error;
     }
     return found;
@@ -81,7 +82,8 @@ function stub(object: JsonObject): JsonObject {
 /**
  * Audits a live cluster namespace by namespace: workloads and their context (Services, HPAs, PDBs, PVCs) are
  * listed page by page, evaluated, and dropped, so memory grows with findings, not with the cluster. A namespace
- * the credentials may not read is an error for that namespace; the others are still audited.
+ * the credentials may not read, or whose lists the server answers with an error, is an error for that
+ * namespace; the others are still audited. A server that cannot be reached, or stops answering, ends it.
  */
 export async function auditCluster(client: ApiClient, options: ClusterAuditOptions): Promise<ClusterAudit> {
   const result: ClusterAudit = { results: [], skipped: [], inputErrors: [], namespaces: [], previews: [] };
@@ -99,7 +101,7 @@ export async function auditCluster(client: ApiClient, options: ClusterAuditOptio
         await listPaged(client, resource.path(namespace.name), resource, (items) => items.forEach((item) => addRelated(related, item)));
       }
     } catch (error) {
-      if (!(error instanceof ForbiddenError)) throw error;
+      if (!(error instanceof ForbiddenError || error instanceof ListError)) throw error;
       result.inputErrors.push({ file: `namespace/${namespace.name}`, message: `cannot list: ${error.message}` });
       continue;
     }

@@ -35,6 +35,15 @@ export class ForbiddenError extends Error {
   override name = 'ForbiddenError';
 }
 
+/**
+ * The API server answered a list with an error (a 5xx from an overloaded server or etcd, a 404, a body that
+ * is no list): that collection could not be read, but the server is there; the caller reports it for that
+ * namespace and goes on.
+ */
+export class ListError extends Error {
+  override name = 'ListError';
+}
+
 function statusMessage(body: unknown): string {
   return asString(asRecord(body)?.['message']) ?? (typeof body === 'string' ? body.slice(0, 200) : '');
 }
@@ -56,9 +65,10 @@ export async function listPaged(
     const { status, body } = await client.request('GET', `${path}?${query}`);
     if (status === 401) throw new ClusterError(`the API server ${client.server} refused the credentials (401 Unauthorized)`);
     if (status === 403) throw new ForbiddenError(statusMessage(body) || `forbidden: ${path}`);
-    if (status < 200 || status >= 300 || !isRecord(body)) {
-      throw new ClusterError(`GET ${path} failed with HTTP ${status}${statusMessage(body) ? `: ${statusMessage(body)}` : ''}`);
+    if (status < 200 || status >= 300) {
+      throw new ListError(`GET ${path} failed with HTTP ${status}${statusMessage(body) ? `: ${statusMessage(body)}` : ''}`);
     }
+    if (!isRecord(body) || !Array.isArray(body['items'])) throw new ListError(`GET ${path} answered HTTP ${status} with something that is not a list`);
     const items = asArray(body['items']).filter(isRecord);
     for (const item of items) {
       item['apiVersion'] = identity.apiVersion;

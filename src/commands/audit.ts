@@ -12,7 +12,7 @@ import { policyFromFlag } from './load-policy.js';
 
 const OUTPUTS = ['text', 'json', 'sarif', 'junit', 'policyreport'] as const;
 const FAIL_ON = ['error', 'warning', 'never'] as const;
-const CLUSTER_ONLY = ['kubeconfig', 'context', 'namespace', 'all-namespaces', 'apply-reports', 'fix-preview'] as const;
+const CLUSTER_ONLY = ['kubeconfig', 'context', 'namespace', 'all-namespaces', 'apply-reports', 'fix-preview', 'request-timeout'] as const;
 
 export function useColor(io: Io): boolean {
   const noColor = io.env['NO_COLOR'];
@@ -55,6 +55,7 @@ export async function auditCommand(args: string[], io: Io): Promise<number> {
       'all-namespaces': { type: 'boolean', short: 'A' },
       'apply-reports': { type: 'boolean' },
       'fix-preview': { type: 'boolean' },
+      'request-timeout': { type: 'string' },
     },
   });
   const output = oneOf(values.output, OUTPUTS, '--output', 'text');
@@ -73,7 +74,7 @@ export async function auditCommand(args: string[], io: Io): Promise<number> {
 }
 
 async function auditClusterCommand(
-  values: { kubeconfig?: string; context?: string; namespace?: string[]; 'all-namespaces'?: boolean; 'apply-reports'?: boolean; 'fix-preview'?: boolean },
+  values: { kubeconfig?: string; context?: string; namespace?: string[]; 'all-namespaces'?: boolean; 'apply-reports'?: boolean; 'fix-preview'?: boolean; 'request-timeout'?: string },
   positionals: string[],
   policy: Policy,
   output: (typeof OUTPUTS)[number],
@@ -82,12 +83,21 @@ async function auditClusterCommand(
 ): Promise<number> {
   if (positionals.length > 0) throw new UsageError('--cluster audits the live cluster: give no paths');
   if (values['all-namespaces'] && values.namespace) throw new UsageError('use -A or -n, not both');
+  const timeout = values['request-timeout'];
+  const timeoutSeconds = timeout === undefined ? undefined : Number(timeout);
+  if (timeoutSeconds !== undefined && !(Number.isFinite(timeoutSeconds) && timeoutSeconds > 0 && timeoutSeconds <= 3600)) {
+    throw new UsageError(`--request-timeout must be a number of seconds between 0 and 3600 (got "${String(timeout).slice(0, 20)}")`);
+  }
   // Loaded only here: the file audit never pays for the Kubernetes client.
   const { connect, ClusterError } = await import('../cluster/api.js');
   const { auditCluster } = await import('../cluster/audit-cluster.js');
   const progress = io.stderr.isTTY ? (text: string) => io.stderr.write(`\r\u001b[Krollsafe: ${text}`) : undefined;
   try {
-    const client = await connect({ ...(values.kubeconfig ? { kubeconfig: values.kubeconfig } : {}), ...(values.context ? { context: values.context } : {}) });
+    const client = await connect({
+      ...(values.kubeconfig ? { kubeconfig: values.kubeconfig } : {}),
+      ...(values.context ? { context: values.context } : {}),
+      ...(timeoutSeconds !== undefined ? { requestTimeoutMs: timeoutSeconds * 1000 } : {}),
+    });
     const namespaces = values['all-namespaces'] ? 'all' : (values.namespace ?? [client.namespace]);
     const audit = await auditCluster(client, { namespaces, policy, fixPreview: values['fix-preview'] === true, ...(progress ? { progress } : {}) });
     if (progress) io.stderr.write('\n');

@@ -1,8 +1,9 @@
 /**
- * A local HTTPS Kubernetes API server for the cluster audit: serves list responses built from objects a real
- * kube-apiserver returned (the captured AdmissionReviews), paginates them with continue tokens (at most
- * PAGE items per page, as a real server may return fewer than `limit`), answers 403 for one namespace, 401
- * without the bearer token, and records server-side applies. Reached through a real kubeconfig file.
+ * A stand-in Kubernetes API server, only for the faults a real kube-apiserver cannot be made to show
+ * (test/cluster-faults.test.ts; everything else runs against the real one in cluster-audit.test.ts): pages
+ * shorter than `limit` (at most PAGE items, with continue tokens), 500s, answers that never come, stall or
+ * are cut mid-body, and bodies that are no list. Serves objects a real kube-apiserver returned (the captured
+ * AdmissionReviews), reached through a real kubeconfig file.
  */
 import { createServer, type Server } from 'node:https';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -92,7 +93,15 @@ function status(code: number, reason: string, message: string): Obj {
   return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, code };
 }
 
-export async function startFakeApiServer(data: ClusterData = recordedCluster(), options: { policyReportCrd?: boolean } = {}): Promise<FakeApiServer> {
+export type Fault = 'status500' | 'hang' | 'stall' | 'cut' | 'garbage';
+
+export interface FakeOptions {
+  policyReportCrd?: boolean;
+  /** Requests whose path starts with `path` get the fault instead of an answer. */
+  faults?: Array<{ path: string; fault: Fault }>;
+}
+
+export async function startFakeApiServer(data: ClusterData = recordedCluster(), options: FakeOptions = {}): Promise<FakeApiServer> {
   const certificates = makeCertificates();
   const requests: string[] = [];
   const applied: FakeApiServer['applied'] = [];
@@ -101,6 +110,23 @@ export async function startFakeApiServer(data: ClusterData = recordedCluster(), 
     requests.push(`${req.method} ${url.pathname}${url.search}`);
     const send = (code: number, body: Obj) => res.writeHead(code, { 'content-type': 'application/json' }).end(JSON.stringify(body));
     if (req.headers.authorization !== `Bearer ${TOKEN}`) return send(401, status(401, 'Unauthorized', 'Unauthorized'));
+    const fault = options.faults?.find((candidate) => url.pathname.startsWith(candidate.path))?.fault;
+    switch (fault) {
+      case 'status500':
+        return send(500, status(500, 'InternalError', 'Internal error occurred: etcdserver: request timed out'));
+      case 'hang':
+        return; // never answered
+      case 'stall':
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.write('{"kind":"DeploymentList","items":[');
+        return; // headers and half a body, then nothing
+      case 'cut':
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.write('{"kind":"DeploymentList","items":[', () => res.socket?.destroy());
+        return;
+      case 'garbage':
+        return res.writeHead(200, { 'content-type': 'text/html' }).end('<html><body>Bad gateway</body></html>');
+    }
     let bodyText = '';
     req.on('data', (chunk) => (bodyText += chunk));
     req.on('end', () => {
