@@ -127,8 +127,11 @@ await namespace('wh-legacy-warn', { 'rollsafe.dev/mode': 'warn' });
 // Setup fails by throwing: tap ends a file's root test once its subtests are done, so no assertion goes here.
 const applyOk = (namespace: string, object: Obj) => kubectlOk(plane, ['apply', '-n', namespace, '-f', '-'], JSON.stringify(object));
 for (const ns of ['wh-legacy', 'wh-legacy-warn']) for (const name of ['legacy', 'history']) await applyOk(ns, deployment(name));
-await applyOk('wh-legacy', deployment('history', { image: 'example.com/app:2.0' }));
 for (const ns of ['wh-legacy', 'wh-legacy-warn']) for (const name of ['legacy', 'history']) await rolledOut(ns, name);
+// Revision 2 only once revision 1 has its ReplicaSet: otherwise the controller may see only the second template.
+await applyOk('wh-legacy', deployment('history', { image: 'example.com/app:2.0' }));
+await rolledOut('wh-legacy', 'history');
+if ((await replicaSets('wh-legacy', 'history')).length !== 2) throw new Error('history should have two revisions before the webhook');
 
 await namespace('wh-default');
 await namespace('wh-enforce', { 'rollsafe.dev/mode': 'enforce' });

@@ -52,16 +52,22 @@ export function binaryDirs(): { kube: string; kwok: string } {
   return { kube, kwok };
 }
 
+/**
+ * A free port below Linux's ephemeral range (32768-60999), where the kernel never hands out ports for
+ * outgoing connections or listen(0): a port found free here is not taken by the parallel test files'
+ * servers and clients between this check and the component's bind.
+ */
 async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+  for (;;) {
+    const port = 20000 + Math.floor(Math.random() * 12000);
+    const free = await new Promise<boolean>((resolve) => {
+      const server = createServer();
+      server.unref();
+      server.once('error', () => resolve(false));
+      server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
     });
-  });
+    if (free) return port;
+  }
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
