@@ -7,11 +7,13 @@ import t from 'tap';
 import { parseAllDocuments } from 'yaml';
 import { TEST_DIR } from './helpers/fixtures.js';
 import { schemaError } from './helpers/k8s-schema.js';
+import { binaryDirs } from './helpers/control-plane.js';
 import { runCli } from './helpers/run-cli.js';
 
 const ROOT = join(TEST_DIR, '..');
 const MANIFESTS = join(ROOT, 'manifests');
 const GENERATE = join(ROOT, 'certs', 'generate.sh');
+const KUBECTL = join(binaryDirs().kube, 'kubectl');
 
 type Obj = Record<string, any>;
 
@@ -23,7 +25,7 @@ function yamlFiles(dir: string): string[] {
 }
 
 function render(dir: string): Obj[] {
-  const output = execFileSync('kubectl', ['kustomize', dir], { encoding: 'utf8' });
+  const output = execFileSync(KUBECTL, ['kustomize', dir], { encoding: 'utf8' });
   return parseAllDocuments(output).map((doc) => doc.toJS() as Obj);
 }
 
@@ -46,9 +48,10 @@ t.test('every manifest file parses and validates against the Kubernetes schema o
   }
 });
 
-t.test('kubectl is available for rendering (part of the machine image)', async (t) => {
-  const version = spawnSync('kubectl', ['version', '--client'], { encoding: 'utf8' });
-  t.equal(version.status, 0, 'kubectl kustomize renders the overlays; install kubectl if this fails');
+t.test('kubectl (the pinned build from test/cluster-bins) renders the overlays', async (t) => {
+  const version = spawnSync(KUBECTL, ['version', '--client'], { encoding: 'utf8' });
+  t.equal(version.status, 0);
+  t.match(version.stdout, /Client Version: v1\.\d+\.\d+/);
 });
 
 t.test('the base renders with everything a highly available, least-privilege webhook needs', async (t) => {
@@ -105,7 +108,7 @@ t.test('rollsafe audits its own manifests with zero findings', async (t) => {
   t.equal(run.code, 0);
   t.equal(report.summary.objects, 1);
   t.same(report.results[0].findings, []);
-  const rendered = await runCli(['audit', '-', '--output', 'json', '--fail-on', 'warning'], { stdin: execFileSync('kubectl', ['kustomize', join(MANIFESTS, 'base')], { encoding: 'utf8' }) });
+  const rendered = await runCli(['audit', '-', '--output', 'json', '--fail-on', 'warning'], { stdin: execFileSync(KUBECTL, ['kustomize', join(MANIFESTS, 'base')], { encoding: 'utf8' }) });
   t.same(JSON.parse(rendered.stdout).results[0].findings, [], 'also rendered, with the PDB and Service as context');
 });
 
