@@ -37,6 +37,9 @@ export class ReviewError extends Error {
   }
 }
 
+const DNS_LABEL_OR_EMPTY = '^([a-z0-9]([-a-z0-9]*[a-z0-9])?)?$';
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
 const reviewSchema = {
   type: 'object',
   required: ['apiVersion', 'kind', 'request'],
@@ -48,15 +51,23 @@ const reviewSchema = {
       required: ['uid', 'kind', 'operation'],
       properties: {
         uid: { type: 'string', minLength: 1, maxLength: 256 },
+        // Bounded as Kubernetes bounds them, so nothing a request brings outlives it unbounded (metric
+        // labels, cache keys): a group is a DNS-1123 subdomain, a version and (lowercased) a kind DNS-1035
+        // labels (apiextensions validation.go, validateNamesSpec), a namespace a DNS-1123 label
+        // (apimachinery validation ValidateNamespaceName), a name at most 253 characters.
         kind: {
           type: 'object',
           required: ['group', 'version', 'kind'],
-          properties: { group: { type: 'string' }, version: { type: 'string' }, kind: { type: 'string' } },
+          properties: {
+            group: { type: 'string', maxLength: 253, pattern: '^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*)?$' },
+            version: { type: 'string', maxLength: 63, pattern: '^[a-z0-9]*$' },
+            kind: { type: 'string', minLength: 1, maxLength: 63, pattern: '^[A-Za-z][A-Za-z0-9]*$' },
+          },
         },
-        name: { type: 'string' },
-        namespace: { type: 'string' },
+        name: { type: 'string', maxLength: 253 },
+        namespace: { type: 'string', maxLength: 63, pattern: DNS_LABEL_OR_EMPTY },
         operation: { enum: ['CREATE', 'UPDATE', 'DELETE', 'CONNECT'] },
-        subResource: { type: 'string' },
+        subResource: { type: 'string', maxLength: 63 },
         object: { type: ['object', 'null'] },
         oldObject: { type: ['object', 'null'] },
         dryRun: { type: 'boolean' },
@@ -120,6 +131,11 @@ export function parseReview(body: string | Buffer | undefined, contentType: stri
   const { operation, object } = review.request;
   if ((operation === 'CREATE' || operation === 'UPDATE') && (object === undefined || object === null)) {
     throw new ReviewError(400, `not an AdmissionReview: request.object is required for ${operation}`, uid, apiVersion);
+  }
+  // Without request.namespace the object's own namespace is used (see handleAdmission): bounded the same way.
+  const objectNamespace = asRecord(object?.['metadata'])?.['namespace'];
+  if (!review.request.namespace && objectNamespace !== undefined && (typeof objectNamespace !== 'string' || (objectNamespace !== '' && (objectNamespace.length > 63 || !DNS_LABEL.test(objectNamespace))))) {
+    throw new ReviewError(400, 'not an AdmissionReview: request.object.metadata.namespace must be a DNS-1123 label (at most 63 characters)', uid, apiVersion);
   }
   return review;
 }

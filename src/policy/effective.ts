@@ -1,12 +1,15 @@
+import { globMatcher, type GlobMatcher } from './glob.js';
 import { RULE_IDS, type EffectivePolicy, type Mode, type NamespaceOverride, type Policy } from './types.js';
 
-function globToRegExp(glob: string): RegExp {
-  const body = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
-  return new RegExp(`^${body}$`);
-}
+const matchers = new WeakMap<NamespaceOverride, GlobMatcher[]>();
 
 function matches(override: NamespaceOverride, namespace: string): boolean {
-  return override.names.some((name) => (/[*?]/.test(name) ? globToRegExp(name).test(namespace) : name === namespace));
+  let compiled = matchers.get(override);
+  if (!compiled) {
+    compiled = override.names.map((name) => (/[*?]/.test(name) ? globMatcher(name) : (candidate: string) => candidate === name));
+    matchers.set(override, compiled);
+  }
+  return compiled.some((match) => match(namespace));
 }
 
 /** Replaces the mode of every rule that is not off (how a namespace-wide mode, from the policy or a label, applies). */
@@ -46,6 +49,7 @@ function resolve(policy: Policy, namespace: string): EffectivePolicy {
 }
 
 const cache = new WeakMap<Policy, Map<string, EffectivePolicy>>();
+export const MAX_CACHED_NAMESPACES = 4096;
 
 /**
  * The policy in force for a namespace, with the namespace-wide mode of its label when given. Cached per policy
@@ -62,7 +66,14 @@ export function effectivePolicy(policy: Policy, namespace: string, namespaceMode
   if (!effective) {
     effective = resolve(policy, namespace);
     if (namespaceMode) effective = withNamespaceMode(effective, namespaceMode);
-    if (perNamespace.size < 10_000) perNamespace.set(key, effective);
+    // Bounded: past the limit the oldest entry goes (resolving again costs microseconds).
+    if (perNamespace.size >= MAX_CACHED_NAMESPACES) perNamespace.delete(perNamespace.keys().next().value as string);
+    perNamespace.set(key, effective);
   }
   return effective;
+}
+
+/** How many namespaces are cached for a policy (for tests of the bound). */
+export function cachedNamespaces(policy: Policy): number {
+  return cache.get(policy)?.size ?? 0;
 }

@@ -5,7 +5,9 @@ import { allowed, errored, reply, type ReviewReply } from '../admission/response
 import { parseReview, ReviewError, type AdmissionReview } from '../admission/review.js';
 import { MODES, type Mode, type Policy } from '../policy/types.js';
 import { asRecord, asString } from '../util/object.js';
+import { WORKLOAD_KINDS } from '../workloads/workload.js';
 import { inBatches } from './batch.js';
+import { BoundedLabels, OTHER } from './bounded-labels.js';
 import type { Metrics } from './metrics.js';
 import { TLS_OPTIONS, type KeyPair } from './tls-reloader.js';
 
@@ -27,6 +29,8 @@ export interface AppOptions {
   keepAliveTimeoutMs?: number;
   headersTimeoutMs?: number;
   requestTimeoutMs?: number;
+  /** Distinct namespace label values of rollsafe_findings_total (default MAX_NAMESPACE_LABELS). */
+  maxNamespaceLabels?: number;
 }
 
 /** What an admission route answers: an AdmissionReview, serialized in the batch, with its HTTP status. */
@@ -46,6 +50,14 @@ function send(response: FastifyReply, decided: Answer): FastifyReply {
 }
 
 const ADMISSION_PATH = /^\/(validate|mutate)(\/|$)/;
+
+/** Distinct namespaces counted by name in rollsafe_findings_total; findings in further ones count as "other". */
+export const MAX_NAMESPACE_LABELS = 2000;
+
+/** The kinds we judge by name, every other kind as "other": a closed set of label values. */
+function kindLabel(kind: string): string {
+  return (WORKLOAD_KINDS as readonly string[]).includes(kind) ? kind : OTHER;
+}
 
 function objectName(review: AdmissionReview): string {
   const metadata = asRecord(review.request.object?.['metadata'] ?? review.request.oldObject?.['metadata']);
@@ -129,11 +141,14 @@ export function buildApp(options: AppOptions): FastifyInstance {
     }
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     const findings = outcome.evaluation?.findings.filter((finding) => !finding.exempt) ?? [];
-    metrics.requests.inc({ endpoint, kind: admission.kind.kind, operation: admission.operation, decision: outcome.decision });
+    metrics.requests.inc({ endpoint, kind: kindLabel(admission.kind.kind), operation: admission.operation, decision: outcome.decision });
     metrics.duration.observe({ endpoint }, seconds);
     const namespace = outcome.evaluation?.namespace ?? admission.namespace ?? '';
     // Findings are counted once, by the validating webhook; the mutating one counts its patches.
-    if (endpoint === 'validate') for (const finding of findings) metrics.findings.inc({ rule: finding.rule, namespace, mode: finding.mode });
+    if (endpoint === 'validate') {
+      const namespaceLabel = findings.length > 0 ? namespaces.of(namespace) : '';
+      for (const finding of findings) metrics.findings.inc({ rule: finding.rule, namespace: namespaceLabel, mode: finding.mode });
+    }
     for (const rule of outcome.patchedRules) metrics.patches.inc({ rule });
     logger.info(
       {
@@ -155,6 +170,9 @@ export function buildApp(options: AppOptions): FastifyInstance {
     );
     return answer(200, reply(review.apiVersion, outcome.response));
   }
+
+  // Label values from requests are bounded (see BoundedLabels): kinds come from a closed set.
+  const namespaces = new BoundedLabels(options.maxNamespaceLabels ?? MAX_NAMESPACE_LABELS);
 
   // Requests read in one turn of the event loop are decided together (see inBatches for why).
   const decideInBatches = inBatches(decide);

@@ -24,6 +24,8 @@ export interface ServerConfig {
   /** Slow-client limits (defaults: headers 10 s, whole request 30 s). */
   headersTimeoutMs?: number;
   requestTimeoutMs?: number;
+  /** Distinct namespace label values in rollsafe_findings_total (tests lower it). */
+  maxNamespaceLabels?: number;
 }
 
 export interface RunningServer {
@@ -73,6 +75,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     isDraining: () => shuttingDown,
     ...(config.headersTimeoutMs !== undefined ? { headersTimeoutMs: config.headersTimeoutMs } : {}),
     ...(config.requestTimeoutMs !== undefined ? { requestTimeoutMs: config.requestTimeoutMs } : {}),
+    ...(config.maxNamespaceLabels !== undefined ? { maxNamespaceLabels: config.maxNamespaceLabels } : {}),
   });
   const connections = trackConnections(app.server as unknown as Http2SecureServer);
   await app.listen({ host: config.host, port: config.port });
