@@ -1,4 +1,4 @@
-import { evaluate, type EvaluateOptions, type Evaluation, type Finding } from '../engine/engine.js';
+import { blocks, ENFORCE_FIX_MODES, evaluate, type EvaluateOptions, type Evaluation, type Finding } from '../engine/engine.js';
 import type { Mode, Policy, RuleId } from '../policy/types.js';
 import { asRecord, jsonEqual, type JsonObject, type PathSegment } from '../util/object.js';
 import { WORKLOAD_KINDS } from '../workloads/workload.js';
@@ -17,7 +17,6 @@ export interface AdmissionOutcome {
   patchedRules: RuleId[];
 }
 
-const ENFORCE_ONLY: ReadonlySet<Mode> = new Set(['enforce']);
 const MAX_WARNING = 240;
 
 /** Only apps/v1 workloads on CREATE/UPDATE of the main resource are judged; scale, status, DELETE pass. */
@@ -82,7 +81,7 @@ function validate(request: AdmissionRequest, evaluation: Evaluation): AdmissionO
   // Existing violations never block an UPDATE that starts no rollout: blocking it would stop teams from
   // operating (labelling, scaling, deleting with finalizers) workloads that predate the policy.
   const blocking = startsRollout(request) && !byKubernetesController(request);
-  const violations = active.filter((finding) => blocking && finding.mode === 'enforce' && finding.severity === 'error');
+  const violations = blocking ? active.filter(blocks) : [];
   const warnings = active
     .filter((finding) => !violations.includes(finding) && finding.mode !== 'audit')
     .map((finding) => warningFor(finding));
@@ -162,7 +161,7 @@ export function handleAdmission(request: AdmissionRequest, endpoint: Endpoint, p
   // Built member by member: object spreads on this path cost more than the rules they feed.
   const options: EvaluateOptions = { namespace: typeof namespace === 'string' && namespace !== '' ? namespace : 'default' };
   if (namespaceMode) options.namespaceMode = namespaceMode;
-  if (endpoint === 'mutate') options.fixModes = ENFORCE_ONLY;
+  if (endpoint === 'mutate') options.fixModes = ENFORCE_FIX_MODES;
   const evaluation = evaluate(object, policy, options);
   if (!evaluation) return { response: allowed(request.uid), decision: 'skipped', patchedRules: [] };
   if (evaluation.errors.length > 0) return failedOpen(request, evaluation);

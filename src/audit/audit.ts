@@ -1,6 +1,6 @@
-import { evaluate, type Evaluation, type EvaluateOptions, type Finding } from '../engine/engine.js';
+import { evaluate, failsAt, type Evaluation, type EvaluateOptions, type Finding } from '../engine/engine.js';
 import type { InputError, ParsedFile, SourceObject } from '../manifests/read.js';
-import { severityAtLeast, type Policy } from '../policy/types.js';
+import type { Policy } from '../policy/types.js';
 import { addRelated, emptyRelated, type RelatedObjects } from '../workloads/related.js';
 import { isWorkloadObject, objectRef } from '../workloads/workload.js';
 
@@ -78,7 +78,7 @@ export function auditFiles(files: ParsedFile[], policy: Policy, options: Pick<Ev
 
 /** A finding fails the audit when enforced, not exempt, and at or above --fail-on. warn/audit modes only report. */
 export function findingFails(finding: Finding, failOn: FailOn): boolean {
-  return failOn !== 'never' && finding.mode === 'enforce' && !finding.exempt && severityAtLeast(finding.severity, failOn);
+  return failOn !== 'never' && failsAt(finding, failOn);
 }
 
 export function summarize(audit: AuditResult): Summary {

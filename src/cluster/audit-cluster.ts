@@ -1,6 +1,6 @@
-import fastJsonPatch from 'fast-json-patch';
 import type { AuditResult } from '../audit/audit.js';
-import { evaluate } from '../engine/engine.js';
+import { patchForPaths } from '../admission/patch.js';
+import { ENFORCE_FIX_MODES, evaluate } from '../engine/engine.js';
 import { MODES, type Mode, type Policy } from '../policy/types.js';
 import { asArray, asRecord, asString, isRecord, type JsonObject } from '../util/object.js';
 import { addRelated, emptyRelated } from '../workloads/related.js';
@@ -8,7 +8,6 @@ import { objectRef, stringMap } from '../workloads/workload.js';
 import { ClusterError, type ApiClient } from './api.js';
 import { CONTEXT_RESOURCES, ForbiddenError, ListError, listPaged, WORKLOAD_RESOURCES } from './list.js';
 
-const { compare } = fastJsonPatch;
 const MODE_LABEL = 'rollsafe.dev/mode';
 
 export interface FixPreview {
@@ -105,6 +104,8 @@ export async function auditCluster(client: ApiClient, options: ClusterAuditOptio
       result.inputErrors.push({ file: `namespace/${namespace.name}`, message: `cannot list: ${error.message}` });
       continue;
     }
+    // The workloads are context too: a PDB counts the pods of every workload it selects.
+    for (const workload of workloads) addRelated(related, workload);
     objectsRead += workloads.length;
     result.namespaces.push(namespace.name);
     for (const workload of workloads) {
@@ -119,14 +120,15 @@ export async function auditCluster(client: ApiClient, options: ClusterAuditOptio
         related,
         namespace: namespace.name,
         ...(namespace.mode ? { namespaceMode: namespace.mode } : {}),
-        ...(options.fixPreview ? { fixModes: new Set<Mode>(['enforce']) } : {}),
+        ...(options.fixPreview ? { fixModes: ENFORCE_FIX_MODES } : {}),
       });
       if (!evaluation) continue;
       for (const error of evaluation.errors) {
         result.inputErrors.push({ file: path, message: `rule ${error.rule} failed on ${ref.kind} ${ref.name}: ${error.message}` });
       }
       if (options.fixPreview && evaluation.fixed) {
-        const patch = compare(workload, evaluation.fixed);
+        // The generator /mutate uses, over the paths its fixes set: what a template change would be sent.
+        const patch = evaluation.changed ? patchForPaths(workload, evaluation.fixed, evaluation.applied.flatMap((fix) => fix.paths)) : [];
         if (patch.length > 0) result.previews.push({ kind: ref.kind, namespace: namespace.name, name: ref.name, patch });
         delete evaluation.fixed;
       }

@@ -1,5 +1,5 @@
 import { effectivePolicy } from '../policy/effective.js';
-import { milderSeverity, type Mode, type Policy, type RuleId, type Severity } from '../policy/types.js';
+import { milderSeverity, severityAtLeast, type Mode, type Policy, type RuleId, type Severity } from '../policy/types.js';
 import { RULES } from '../rules/index.js';
 import type { RuleFinding } from '../rules/types.js';
 import { deepClone, setPathCopying, shallowCopy, type JsonObject, type PathSegment } from '../util/object.js';
@@ -58,7 +58,23 @@ export interface EvaluateOptions {
 }
 
 export const ALL_ACTIVE_MODES: ReadonlySet<Mode> = new Set(['enforce', 'warn', 'audit']);
-const ENFORCE_ONLY: ReadonlySet<Mode> = new Set(['enforce']);
+/**
+ * The fixes the mutating webhook applies (and that findings describe when no fixModes are given: validate,
+ * audit, --fix-preview): only rules in enforce mode. `rollsafe fix` uses ALL_ACTIVE_MODES.
+ */
+export const ENFORCE_FIX_MODES: ReadonlySet<Mode> = new Set(['enforce']);
+
+/**
+ * What blocks, defined once: an enforced, non-exempt finding at or above `threshold`. At `error` it denies at
+ * admission, fails `rollsafe audit` (the default --fail-on) and is a `fail` in PolicyReports.
+ */
+export function failsAt(finding: Finding, threshold: Exclude<Severity, 'info'>): boolean {
+  return finding.mode === 'enforce' && !finding.exempt && severityAtLeast(finding.severity, threshold);
+}
+
+export function blocks(finding: Finding): boolean {
+  return failsAt(finding, 'error');
+}
 
 /**
  * Runs every rule on one object. Returns undefined for objects that are not apps/v1 Deployments,
@@ -75,11 +91,12 @@ export function evaluate(object: JsonObject, policy: Policy, options: EvaluateOp
     evaluation.findings.push({ rule: 'exemption', severity: 'warning', mode: 'enforce', message: problem });
   }
 
-  const prestop = effective.rules['prestop-delay'];
-  const preStopFixActive = prestop.mode !== 'off' && !exemptions.rules.has('prestop-delay');
   // Without fixModes (validate, audit) findings describe what the mutating webhook would do: enforce fixes.
-  const grace = effective.rules['grace-period'];
-  const graceFixActive = grace.mode !== 'off' && !exemptions.rules.has('grace-period') && (options.fixModes ?? ENFORCE_ONLY).has(grace.mode);
+  // A preStop sleep counts toward the grace period only where it will really be added.
+  const fixModes = options.fixModes ?? ENFORCE_FIX_MODES;
+  const fixActive = (rule: RuleId) => effective.rules[rule].mode !== 'off' && !exemptions.rules.has(rule) && fixModes.has(effective.rules[rule].mode);
+  const preStopFixActive = fixActive('prestop-delay');
+  const graceFixActive = fixActive('grace-period');
   const input = { workload, policy: effective, related: options.related, preStopFixActive, graceFixActive };
   const fixes: Array<{ rule: RuleId; finding: RuleFinding }> = [];
 

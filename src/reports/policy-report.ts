@@ -1,6 +1,6 @@
 import { stringify } from 'yaml';
 import type { AuditResult } from '../audit/audit.js';
-import type { Finding } from '../engine/engine.js';
+import { blocks, type Finding } from '../engine/engine.js';
 
 const SEVERITY = { error: 'high', warning: 'medium', info: 'info' } as const;
 export const POLICY_REPORT_NAME = 'rollsafe';
@@ -11,7 +11,7 @@ type ReportResult = 'pass' | 'fail' | 'warn' | 'error' | 'skip';
 function outcome(finding: Finding): ReportResult {
   if (finding.exempt) return 'skip';
   if (finding.severity === 'info') return 'pass';
-  return finding.severity === 'error' && finding.mode === 'enforce' ? 'fail' : 'warn';
+  return blocks(finding) ? 'fail' : 'warn';
 }
 
 export interface PolicyReport {

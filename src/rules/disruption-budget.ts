@@ -1,7 +1,7 @@
 import { asInteger, asRecord, type JsonObject } from '../util/object.js';
 import { resolveIntOrPercent } from '../workloads/int-or-percent.js';
-import { autoscalerFor, disruptionBudgetsSelecting } from '../workloads/related.js';
-import { objectRef } from '../workloads/workload.js';
+import { autoscalerFor, disruptionBudgetsSelecting, workloadsSelectedBy, type RelatedObjects } from '../workloads/related.js';
+import { objectRef, type Workload } from '../workloads/workload.js';
 import type { Rule } from './types.js';
 
 /** Disruptions a PDB allows with all `replicas` healthy, as the disruption controller computes them (percentages round up). */
@@ -16,6 +16,12 @@ export function allowedDisruptions(pdb: JsonObject, replicas: number): number | 
   return 0;
 }
 
+/** Replicas at their lowest: the HPA's minReplicas when one targets the workload. */
+function replicasOf(workload: Workload, related: RelatedObjects): number {
+  const hpa = autoscalerFor(workload, related);
+  return hpa ? (asInteger(asRecord(hpa['spec'])?.['minReplicas']) ?? 1) : (workload.replicas ?? 1);
+}
+
 export const disruptionBudget: Rule = {
   id: 'disruption-budget',
   summary: 'A Deployment or StatefulSet with 2+ replicas is covered by one PodDisruptionBudget that still allows a disruption.',
@@ -23,8 +29,7 @@ export const disruptionBudget: Rule = {
   check({ workload, related }) {
     // Needs the surrounding objects; a lone object (admission) cannot say whether a PDB exists.
     if (!related || workload.ref.kind === 'DaemonSet') return [];
-    const hpa = autoscalerFor(workload, related);
-    const replicas = hpa ? (asInteger(asRecord(hpa['spec'])?.['minReplicas']) ?? 1) : (workload.replicas ?? 1);
+    const replicas = replicasOf(workload, related);
     if (replicas < 2) return [];
     const budgets = disruptionBudgetsSelecting(workload, related);
     if (budgets.length === 0) {
@@ -42,11 +47,16 @@ export const disruptionBudget: Rule = {
       ];
     }
     const budget = budgets[0] as JsonObject;
-    const allowed = allowedDisruptions(budget, replicas);
+    // The disruption controller counts every pod the PDB selects, across workloads (disruption.go,
+    // getExpectedPodCount): the replicas of each selected workload in the input, this one included.
+    const others = workloadsSelectedBy(budget, related).filter((other) => other.object !== workload.object);
+    const pods = others.reduce((sum, other) => sum + replicasOf(other, related), replicas);
+    const allowed = allowedDisruptions(budget, pods);
     if (allowed === undefined || allowed >= 1) return [];
+    const counted = others.length > 0 ? `${pods} pods (its ${replicas} and those of ${others.map((other) => `${other.ref.kind} ${other.ref.name}`).join(', ')})` : `${replicas} replicas`;
     return [
       {
-        message: `PodDisruptionBudget "${objectRef(budget).name}" allows no disruption at ${replicas} replicas: node drains block until someone deletes a pod by hand. Use maxUnavailable: 1.`,
+        message: `PodDisruptionBudget "${objectRef(budget).name}" allows no disruption at ${counted}: node drains block until someone deletes a pod by hand. Use maxUnavailable: 1.`,
       },
     ];
   },

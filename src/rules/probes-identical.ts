@@ -18,10 +18,14 @@ const HANDLER_DEFAULTS: Record<string, Record<string, unknown>> = {
   exec: {},
 };
 
+/** pkg/apis/core/v1/defaults.go SetDefaults_Probe: a zero is replaced like an absent value (Go has no "unset" int). */
+const ZERO_IS_UNSET = new Set(['timeoutSeconds', 'periodSeconds', 'successThreshold', 'failureThreshold']);
+
 function withDefault(record: JsonObject, key: string, defaults: Record<string, unknown>): unknown {
   const value = record[key];
   // An empty httpGet path is defaulted to "/" like an absent one.
-  return value === undefined || (key === 'path' && value === '') ? defaults[key] : value;
+  if (value === undefined || (key === 'path' && value === '') || (value === 0 && ZERO_IS_UNSET.has(key))) return defaults[key];
+  return value;
 }
 
 /** Calls `visit` once per key of `a`, `b` or `defaults` (no set built per call); stops when it returns false. */

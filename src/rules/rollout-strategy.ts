@@ -1,7 +1,7 @@
 import { asArray, asInteger, asRecord, asString, isRecord } from '../util/object.js';
-import { resolveIntOrPercent } from '../workloads/int-or-percent.js';
-import { volumeClaim } from '../workloads/related.js';
-import { containerPorts, type Workload } from '../workloads/workload.js';
+import { parseIntOrPercent, resolveIntOrPercent, scale } from '../workloads/int-or-percent.js';
+import { autoscalerFor, volumeClaim } from '../workloads/related.js';
+import { containerPorts, objectRef, type Workload } from '../workloads/workload.js';
 import type { Rule, RuleFinding, RuleInput } from './types.js';
 
 function describeValue(value: unknown, fallback: string): string {
@@ -40,39 +40,60 @@ function recreate({ workload, related }: RuleInput): RuleFinding[] {
   ];
 }
 
-function deploymentRollingUpdate({ workload }: RuleInput, strategy: Record<string, unknown> | undefined): RuleFinding[] {
-  const replicas = workload.replicas ?? 1;
-  if (replicas === 0) return [];
+/** What the apiserver refuses in a Deployment's rollingUpdate (ValidateRollingUpdateDeployment), in words. */
+function refusedValues(surgeValue: unknown, unavailableValue: unknown): string[] {
+  const problems: string[] = [];
+  for (const [field, value] of [['maxSurge', surgeValue], ['maxUnavailable', unavailableValue]] as const) {
+    if (value !== undefined && !parseIntOrPercent(value)) {
+      problems.push(`${field} ${JSON.stringify(value)} is neither an integer >= 0 nor a percentage like "25%"`);
+    }
+  }
+  const unavailable = parseIntOrPercent(unavailableValue);
+  if (unavailable?.kind === 'percent' && unavailable.value > 100) problems.push(`maxUnavailable ${JSON.stringify(unavailableValue)} is more than 100%`);
+  // getIntOrPercentValue: the number as written, percent or not; both 0 is refused.
+  const surge = parseIntOrPercent(surgeValue);
+  if (surge?.value === 0 && unavailable?.value === 0) problems.push('maxSurge and maxUnavailable are both 0');
+  return problems;
+}
+
+function deploymentRollingUpdate({ workload, related }: RuleInput, strategy: Record<string, unknown> | undefined): RuleFinding[] {
+  const hpa = related ? autoscalerFor(workload, related) : undefined;
+  // With an HPA the replicas are the HPA's; a rollout may start at its minReplicas (written or defaulted to 1).
+  const hpaMin = hpa ? (asInteger(asRecord(hpa['spec'])?.['minReplicas']) ?? 1) : undefined;
+  const replicas = hpaMin ?? workload.replicas ?? 1;
   const rollingUpdate = asRecord(strategy?.['rollingUpdate']);
   const surgeValue = rollingUpdate?.['maxSurge'];
   const unavailableValue = rollingUpdate?.['maxUnavailable'];
-  const surge = resolveIntOrPercent(surgeValue ?? '25%', replicas, 'up');
-  const unavailable = resolveIntOrPercent(unavailableValue ?? '25%', replicas, 'down');
-  if (surge === undefined || unavailable === undefined) return []; // malformed: the apiserver rejects it first
-  // Both 0 is refused by the apiserver when written so, and when percentages resolve to 0 the controller
-  // falls back to maxUnavailable 1: either way a rollout stops pods before new ones are ready.
-  const bothZero = surge === 0 && unavailable === 0;
-  if (!bothZero && unavailable < replicas) return [];
-  const replicasText = workload.replicas === undefined ? 'replicas unset, defaults to 1' : `replicas ${replicas}`;
-  const why =
-    bothZero
-      ? `maxSurge ${describeValue(surgeValue, '25%')} and maxUnavailable ${describeValue(unavailableValue, '25%')} both resolve to 0: the apiserver refuses that, and for percentages the controller falls back to taking a pod down before a new one is ready`
-      : `maxUnavailable ${describeValue(unavailableValue, '25%')} resolves to ${unavailable} pod(s)`;
-  const set: Array<{ path: string[]; value: unknown }> = [
-    { path: ['spec', 'strategy', 'rollingUpdate', 'maxUnavailable'], value: 0 },
-  ];
-  if (surge < 1) set.push({ path: ['spec', 'strategy', 'rollingUpdate', 'maxSurge'], value: 1 });
-  return [
-    {
-      message: bothZero
-        ? `with ${replicasText}, ${why}.`
-        : `with ${replicasText}, ${why}: a rollout may take every replica down at once.`,
-      fix: {
-        description: `sets strategy.rollingUpdate.maxUnavailable: 0${surge < 1 ? ' and maxSurge: 1' : ''}, so new pods start before old ones stop`,
-        set,
-      },
-    },
-  ];
+  const fix = (surge: number) => ({
+    description: `sets strategy.rollingUpdate.maxUnavailable: 0${surge < 1 ? ' and maxSurge: 1' : ''}, so new pods start before old ones stop`,
+    set: [
+      { path: ['spec', 'strategy', 'rollingUpdate', 'maxUnavailable'], value: 0 },
+      ...(surge < 1 ? [{ path: ['spec', 'strategy', 'rollingUpdate', 'maxSurge'], value: 1 }] : []),
+    ],
+  });
+  const refused = refusedValues(surgeValue, unavailableValue);
+  if (refused.length > 0) {
+    // The apiserver refuses the object before any rollout: no fix guesses what was meant.
+    return [{ message: `the apiserver refuses this strategy: ${refused.join('; ')}.` }];
+  }
+  if (replicas === 0) return [];
+  const surgeParsed = parseIntOrPercent(surgeValue ?? '25%');
+  const unavailableParsed = parseIntOrPercent(unavailableValue ?? '25%');
+  if (!surgeParsed || !unavailableParsed) return [];
+  // pkg/controller/deployment/util ResolveFenceposts: surge rounds up, unavailable down; when both come to
+  // 0 the controller takes one pod down anyway (surge might not fit a quota).
+  const surge = scale(surgeParsed, replicas, 'up');
+  let unavailable = scale(unavailableParsed, replicas, 'down');
+  const fellBack = surge === 0 && unavailable === 0;
+  if (fellBack) unavailable = 1;
+  if (unavailable < replicas) return [];
+  const replicasText = hpa
+    ? `HorizontalPodAutoscaler "${objectRef(hpa).name}" scaling down to minReplicas ${hpaMin}`
+    : workload.replicas === undefined ? 'replicas unset, defaults to 1' : `replicas ${replicas}`;
+  const why = fellBack
+    ? `maxSurge ${describeValue(surgeValue, '25%')} and maxUnavailable ${describeValue(unavailableValue, '25%')} both resolve to 0, so the Deployment controller takes 1 pod down before a new one is ready`
+    : `maxUnavailable ${describeValue(unavailableValue, '25%')} resolves to ${unavailable} pod(s)`;
+  return [{ message: `with ${replicasText}, ${why}: a rollout may take every replica down at once.`, fix: fix(surge) }];
 }
 
 function onDelete(workload: Workload): RuleFinding[] {
@@ -132,9 +153,11 @@ export const rolloutStrategy: Rule = {
     switch (workload.ref.kind) {
       case 'Deployment': {
         const strategy = asRecord(spec?.['strategy']);
-        const type = asString(strategy?.['type']) ?? 'RollingUpdate';
+        const type = strategy?.['type'] ?? 'RollingUpdate';
         if (type === 'Recreate') return recreate(input);
-        return type === 'RollingUpdate' ? deploymentRollingUpdate(input, strategy) : [];
+        if (type === 'RollingUpdate') return deploymentRollingUpdate(input, strategy);
+        // ValidateDeploymentStrategy: the apiserver knows only these two (case matters).
+        return [{ message: `the apiserver refuses strategy.type ${JSON.stringify(type)}: it must be "RollingUpdate" or "Recreate".` }];
       }
       case 'StatefulSet': {
         const strategy = spec?.['updateStrategy'];

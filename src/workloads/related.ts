@@ -1,6 +1,6 @@
 import { asRecord, asString, type JsonObject } from '../util/object.js';
 import { selectorMatches, serviceSelects } from './label-selector.js';
-import { objectRef, type Workload } from './workload.js';
+import { objectRef, toWorkload, type Workload } from './workload.js';
 
 /**
  * Objects that give rules their context: Services (who serves), HPAs (who owns replicas), PDBs, PVCs.
@@ -11,10 +11,12 @@ export interface RelatedObjects {
   autoscalers: JsonObject[];
   disruptionBudgets: JsonObject[];
   volumeClaims: JsonObject[];
+  /** Deployments and StatefulSets: a PDB counts the pods of every workload it selects. */
+  workloads: Workload[];
 }
 
 export function emptyRelated(): RelatedObjects {
-  return { services: [], autoscalers: [], disruptionBudgets: [], volumeClaims: [] };
+  return { services: [], autoscalers: [], disruptionBudgets: [], volumeClaims: [], workloads: [] };
 }
 
 /** Sorts one object into the context it belongs to; returns false when it is no context object. */
@@ -33,6 +35,12 @@ export function addRelated(related: RelatedObjects, object: JsonObject): boolean
     case 'PersistentVolumeClaim':
       if (apiVersion === 'v1') related.volumeClaims.push(object);
       return apiVersion === 'v1';
+    case 'Deployment':
+    case 'StatefulSet': {
+      const workload = toWorkload(object);
+      if (workload) related.workloads.push(workload);
+      return workload !== undefined;
+    }
     default:
       return false;
   }
@@ -85,4 +93,25 @@ export function volumeClaim(workload: Workload, related: RelatedObjects, claimNa
   return related.volumeClaims.find(
     (claim) => inNamespaceOf(claim, workload) && objectRef(claim).name === claimName,
   );
+}
+
+/**
+ * The workloads whose pods a PDB selects, as the disruption controller finds them: every pod in its namespace
+ * that its selector matches, whoever owns it (pkg/controller/disruption, getPodsForPdb). Memoized per PDB
+ * and context, so a PDB over thousands of workloads is matched once.
+ */
+const selectedBy = new WeakMap<RelatedObjects, WeakMap<JsonObject, Workload[]>>();
+
+export function workloadsSelectedBy(pdb: JsonObject, related: RelatedObjects): Workload[] {
+  let perPdb = selectedBy.get(related);
+  if (!perPdb) {
+    perPdb = new WeakMap();
+    selectedBy.set(related, perPdb);
+  }
+  let found = perPdb.get(pdb);
+  if (!found) {
+    found = related.workloads.filter((candidate) => disruptionBudgetsSelecting(candidate, { ...related, disruptionBudgets: [pdb] }).length > 0);
+    perPdb.set(pdb, found);
+  }
+  return found;
 }
