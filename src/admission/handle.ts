@@ -15,6 +15,8 @@ export interface AdmissionOutcome {
   evaluation?: Evaluation;
   /** Rules whose fix went into the patch. */
   patchedRules: RuleId[];
+  /** For judged requests: a CREATE, or an UPDATE that changes the pod template (see startsRollout). */
+  startsRollout?: boolean;
 }
 
 const MAX_WARNING = 240;
@@ -75,12 +77,12 @@ export function byKubernetesController(request: AdmissionRequest): boolean {
 }
 const CONTROLLER_ACCOUNT = /^system:serviceaccount:kube-system:[a-z0-9-]+-controller$/;
 
-function validate(request: AdmissionRequest, evaluation: Evaluation): AdmissionOutcome {
+function validate(request: AdmissionRequest, evaluation: Evaluation, rollout: boolean): AdmissionOutcome {
   const { uid } = request;
   const active = evaluation.findings.filter(isActive);
   // Existing violations never block an UPDATE that starts no rollout: blocking it would stop teams from
   // operating (labelling, scaling, deleting with finalizers) workloads that predate the policy.
-  const blocking = startsRollout(request) && !byKubernetesController(request);
+  const blocking = rollout && !byKubernetesController(request);
   const violations = blocking ? active.filter(blocks) : [];
   const warnings = active
     .filter((finding) => !violations.includes(finding) && finding.mode !== 'audit')
@@ -98,12 +100,12 @@ function inTemplate(path: readonly PathSegment[]): boolean {
   return path[0] === 'spec' && path[1] === 'template';
 }
 
-function mutate(request: AdmissionRequest, object: JsonObject, evaluation: Evaluation): AdmissionOutcome {
+function mutate(request: AdmissionRequest, object: JsonObject, evaluation: Evaluation, rollout: boolean): AdmissionOutcome {
   const { uid } = request;
   // When the update starts no rollout, patching the pod template would start one: only fields outside it
   // (the strategy) are patched, so the stored workload is always safe to roll; the template waits for its
   // next change. Re-applying an unchanged manifest is then a no-op, not a tug of war with the applier.
-  const templateFrozen = !startsRollout(request);
+  const templateFrozen = !rollout;
   const applied: Evaluation['applied'] = [];
   const paths: PathSegment[][] = [];
   for (const fix of evaluation.applied) {
@@ -165,7 +167,9 @@ export function handleAdmission(request: AdmissionRequest, endpoint: Endpoint, p
   const evaluation = evaluate(object, policy, options);
   if (!evaluation) return { response: allowed(request.uid), decision: 'skipped', patchedRules: [] };
   if (evaluation.errors.length > 0) return failedOpen(request, evaluation);
-  const outcome = endpoint === 'validate' ? validate(request, evaluation) : mutate(request, object, evaluation);
+  const rollout = startsRollout(request);
+  const outcome = endpoint === 'validate' ? validate(request, evaluation, rollout) : mutate(request, object, evaluation, rollout);
   outcome.evaluation = evaluation;
+  outcome.startsRollout = rollout;
   return outcome;
 }

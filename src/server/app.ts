@@ -1,6 +1,6 @@
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
-import { handleAdmission, startsRollout, type AdmissionOutcome, type Endpoint } from '../admission/handle.js';
+import { handleAdmission, type AdmissionOutcome, type Endpoint } from '../admission/handle.js';
 import { allowed, errored, reply, type ReviewReply } from '../admission/responses.js';
 import { parseReview, ReviewError, type AdmissionReview } from '../admission/review.js';
 import { MODES, type Mode, type Policy } from '../policy/types.js';
@@ -159,7 +159,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
         name: objectName(review),
         operation: admission.operation,
         // Only a CREATE or a change of the pod template can be denied (see startsRollout).
-        ...(outcome.evaluation ? { startsRollout: startsRollout(admission) } : {}),
+        ...(outcome.startsRollout !== undefined ? { startsRollout: outcome.startsRollout } : {}),
         dryRun: admission.dryRun === true,
         decision: outcome.decision,
         rules: [...new Set(findings.map((finding) => finding.rule))],
