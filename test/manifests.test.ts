@@ -11,10 +11,30 @@ t.test('YAML syntax errors name the line and column', async (t) => {
   t.ok((parsed.errors[0]?.line ?? 0) >= 5);
 });
 
-t.test('Helm templates are refused with the command to render them', async (t) => {
-  const parsed = parseManifest('apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {{ .Release.Name }}\n', 'chart/templates/d.yaml');
-  t.match(parsed.errors, [{ document: 1, message: /helm template/ }]);
-  t.same(parsed.objects, []);
+t.test('unrendered templates are refused at the line of the `{{` that breaks the YAML, with the command to render them', async (t) => {
+  const cases: Array<[string, number]> = [
+    ['apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {{ .Release.Name }}\n', 4],
+    // Valid YAML only by accident: `{{ .Values.replicas }}` reads as a mapping used as a key.
+    ['apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: {{ .Values.replicas }}\n', 6],
+    ['apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n{{- if .Values.labels }}\n  labels: {a: b}\n{{- end }}\n', 5],
+  ];
+  for (const [text, line] of cases) {
+    const parsed = parseManifest(text, 'chart/templates/d.yaml');
+    t.match(parsed.errors, [{ document: 1, line, message: /unrendered template.*helm template/ }], text);
+    t.same(parsed.objects, []);
+  }
+});
+
+t.test('rendered manifests with `{{ }}` inside strings are read: alert annotations, Vault templates, ConfigMaps', async (t) => {
+  const rendered = [
+    'apiVersion: monitoring.coreos.com/v1\nkind: PrometheusRule\nmetadata:\n  name: r\nspec:\n  groups:\n  - name: g\n    rules:\n    - alert: Down\n      annotations:\n        description: Pod {{ $labels.pod }} is down\n        summary: "{{ $labels.pod }} down"\n',
+    'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  tpl: |\n    {{- with secret "x" -}}\n    {{ .Data.password }}\n    {{- end }}\n',
+    DEPLOYMENT.replace(/metadata:\n/, "metadata:\n  annotations:\n    vault.hashicorp.com/agent-inject-template-db: '{{- with secret \"db\" -}}{{ .Data.x }}{{- end }}'\n"),
+  ];
+  const { audit } = auditText(rendered.join('---\n'));
+  t.same(audit.inputErrors, []);
+  t.equal(audit.results.length, 1, 'the Deployment is judged');
+  t.equal(audit.skipped.length, 2, 'the PrometheusRule and ConfigMap are read and skipped as other kinds');
 });
 
 t.test('alias bombs are refused, not expanded', async (t) => {

@@ -1,4 +1,4 @@
-import { LineCounter, parseAllDocuments, type Document } from 'yaml';
+import { isCollection, LineCounter, parseAllDocuments, visit, type Document } from 'yaml';
 import { asArray, asString, isRecord, type JsonObject } from '../util/object.js';
 
 /** Inputs larger than this are refused rather than parsed: a manifest set is never this big. */
@@ -36,7 +36,36 @@ export interface ParsedFile {
   errors: InputError[];
 }
 
-const HELM_SYNTAX = /\{\{[-\s]/;
+/**
+ * The line of a `{{` that makes the document an unrendered template, or undefined when every `{{` sits inside
+ * a string. Either the document does not parse and its first error is on (or just after) a line with `{{`, or
+ * it parses only because `{{ x }}` read as a flow mapping whose key is itself a mapping (`key: {{ .Values.x }}`),
+ * which no rendered manifest contains.
+ */
+function unrenderedTemplateLine(doc: Document.Parsed, source: string, start: number, lines: LineCounter): number | undefined {
+  const error = doc.errors[0];
+  if (error) {
+    const errorLine = lines.linePos(error.pos[0]).line;
+    let line = lines.linePos(start).line;
+    for (const text of source.split('\n')) {
+      if (text.includes('{{') && (line === errorLine || line === errorLine - 1)) return line;
+      line++;
+    }
+    return undefined;
+  }
+  let found: number | undefined;
+  visit(doc, {
+    Pair(_key, pair) {
+      if (isCollection(pair.key) && (pair.key as { flow?: boolean }).flow) {
+        const range = (pair.key as { range?: [number, number, number] }).range;
+        found = range ? lines.linePos(range[0]).line : lines.linePos(start).line;
+        return visit.BREAK;
+      }
+      return undefined;
+    },
+  });
+  return found;
+}
 
 function looksLikeJson(file: string, text: string): boolean {
   return file.endsWith('.json') || /^\s*[{[]/.test(text) && /[}\]]\s*$/.test(text) && isJson(text);
@@ -71,12 +100,15 @@ export function parseManifest(text: string, file: string): ParsedFile {
     const start = doc.range[0];
     const position = lines.linePos(doc.contents?.range?.[0] ?? start);
     const source = text.slice(start, doc.range[2]);
-    if (HELM_SYNTAX.test(source)) {
+    // Template syntax is refused only where it breaks the YAML (an unrendered chart); rendered manifests are
+    // full of `{{ }}` inside strings (alert annotations, Vault agent templates, ConfigMaps) and pass.
+    const templateLine = source.includes('{{') ? unrenderedTemplateLine(doc, source, start, lines) : undefined;
+    if (templateLine !== undefined) {
       parsed.errors.push({
         file,
         document,
-        line: position.line,
-        message: 'contains Helm template syntax ({{ ... }}): render it first, e.g. `helm template RELEASE CHART | rollsafe audit -`',
+        line: templateLine,
+        message: 'is an unrendered template: the `{{` on this line is not valid YAML; render it first, e.g. `helm template RELEASE CHART | rollsafe audit -`',
       });
       return;
     }
