@@ -139,3 +139,14 @@ t.test('the built binary: stdin pipe, exit code, and no fastify or client-node o
   t.ok(seen.size > 10, 'walked the graph');
   t.notOk([...packages].some((name) => /fastify|client-node|pino|prom-client/.test(name)), [...packages].join(', '));
 });
+
+t.test('an input named twice is read once; a directory without manifests is an input error', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'rollsafe-inputs-'));
+  copyFileSync(BAD, join(dir, 'web.yaml'));
+  const twice = JSON.parse((await runCli(['audit', join(dir, 'web.yaml'), join(dir, 'web.yaml'), dir, '--output', 'json'])).stdout);
+  t.equal(twice.summary.objects, 1, 'the same file via two arguments and its directory: one object');
+  const empty = mkdtempSync(join(tmpdir(), 'rollsafe-empty-'));
+  const run = await runCli(['audit', empty]);
+  t.equal(run.code, 2, 'a path with nothing to audit fails, so a typo cannot pass CI');
+  t.match(run.stdout, /no manifest files \(\*\.yaml, \*\.yml, \*\.json\) in this directory/);
+});

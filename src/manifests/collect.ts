@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { MAX_INPUT_BYTES, parseManifest, type InputError, type ParsedFile } from './read.js';
 
@@ -36,20 +36,30 @@ function reason(error: unknown): string {
  */
 export function collectInputs(paths: string[], stdinText: () => string): CollectedInputs {
   const result: CollectedInputs = { files: [], errors: [] };
+  // A file named twice (or a directory and a file inside it) is one input: read once, its objects counted once.
+  const seen = new Set<string>();
+  let stdinRead = false;
   for (const path of paths) {
     if (path === '-') {
-      result.files.push(parseManifest(stdinText(), '-'));
+      if (!stdinRead) result.files.push(parseManifest(stdinText(), '-'));
+      stdinRead = true;
       continue;
     }
     let files: string[];
     try {
-      files = statSync(path).isDirectory() ? (() => { const found: string[] = []; walk(path, found); return found; })() : [path];
+      const directory = statSync(path).isDirectory();
+      files = directory ? (() => { const found: string[] = []; walk(path, found); return found; })() : [path];
+      // A typo'd or empty directory must not pass CI silently.
+      if (directory && files.length === 0) result.errors.push({ file: path, message: 'no manifest files (*.yaml, *.yml, *.json) in this directory' });
     } catch (error) {
       result.errors.push({ file: path, message: `cannot read: ${reason(error)}` });
       continue;
     }
     for (const file of files) {
       try {
+        const real = realpathSync(file);
+        if (seen.has(real)) continue;
+        seen.add(real);
         if (statSync(file).size > MAX_INPUT_BYTES) {
           result.errors.push({ file, message: `larger than ${MAX_INPUT_BYTES / 1024 / 1024} MiB; refused` });
           continue;
