@@ -10,7 +10,7 @@ export const USAGE = `rollsafe ${VERSION}: zero-downtime rollouts by policy
 
 Usage:
   rollsafe audit [PATH|-]... [--policy FILE] [--output text|json|sarif|junit|policyreport] [--fail-on error|warning|never]
-  rollsafe audit --cluster [--kubeconfig F] [--context C] [-n NS]... [-A] [--policy FILE]
+  rollsafe audit --cluster [--kubeconfig F] [--context C] [-n NS]... [-A] [--policy FILE] [--request-timeout 30]
                  [--output text|json|sarif|junit|policyreport] [--apply-reports] [--fix-preview]
   rollsafe fix [PATH|-]... [--policy FILE] [--in-place]
   rollsafe rules [--output text|json]
@@ -21,6 +21,48 @@ Usage:
 
 Exit codes: 0 clean, 1 findings at or above --fail-on, 2 bad usage or unreadable input.
 `;
+
+/** `rollsafe COMMAND --help`: the command's usage and flags (the README has the whole story). */
+const COMMAND_HELP: Record<string, string> = {
+  audit: `Usage: rollsafe audit [PATH|-]... [flags]
+       rollsafe audit --cluster [flags]
+
+Checks Deployments, StatefulSets and DaemonSets for what drops requests during rollouts.
+PATH is a file, a directory (recursive *.yaml, *.yml, *.json) or - for standard input.
+
+  --policy FILE              policy document (default: the built-in policy)
+  --output, -o FORMAT        text (default), json, sarif, junit, policyreport
+  --fail-on LEVEL            error (default), warning, never
+  --cluster                  audit the live cluster instead of files
+  --kubeconfig F, --context C
+  -n, --namespace NS         repeatable; -A, --all-namespaces for every namespace
+  --request-timeout SECONDS  per API request, whole answer included (default 30)
+  --apply-reports            write PolicyReports to the cluster (server-side apply)
+  --fix-preview              print the JSON patch the mutating webhook would apply
+
+Exit codes: 0 clean, 1 findings at or above --fail-on, 2 bad usage or unreadable input.
+`,
+  fix: `Usage: rollsafe fix [PATH|-]... [--policy FILE] [--in-place]
+
+Applies every fix rollsafe knows (preStop sleep, grace period, rollout strategy), keeping comments and
+formatting. Writes to standard output, or rewrites the files with --in-place.
+`,
+  rules: `Usage: rollsafe rules [--output text|json]
+
+Lists the rules, their default severity and whether they are fixable.
+`,
+  policy: `Usage: rollsafe policy --print-default
+       rollsafe policy --check FILE
+
+Prints the default policy, or validates a policy document.
+`,
+  serve: `Usage: rollsafe serve [--policy FILE] [--port 8443] [--host 0.0.0.0] [--tls-cert F --tls-key F | --dev-certs]
+                      [--metrics-port 9090] [--shutdown-delay 5] [--watch-interval 2000] [--log-level info]
+
+Serves the admission webhook over HTTPS: POST /validate and /mutate (with /MODE), GET /healthz, /readyz;
+Prometheus metrics on --metrics-port.
+`,
+};
 
 type Command = (args: string[], io: Io) => number | Promise<number>;
 
@@ -48,6 +90,10 @@ export async function main(argv: string[], io: Io): Promise<number> {
   if (!command) {
     io.stderr.write(`rollsafe: unknown command "${name}"\n\n${USAGE}`);
     return 2;
+  }
+  if (args.includes('--help') || args.includes('-h')) {
+    io.stdout.write(COMMAND_HELP[name] ?? USAGE);
+    return 0;
   }
   try {
     return await command(args, io);

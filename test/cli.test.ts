@@ -150,3 +150,14 @@ t.test('an input named twice is read once; a directory without manifests is an i
   t.equal(run.code, 2, 'a path with nothing to audit fails, so a typo cannot pass CI');
   t.match(run.stdout, /no manifest files \(\*\.yaml, \*\.yml, \*\.json\) in this directory/);
 });
+
+t.test('every command has --help: its usage on stdout, exit 0', async (t) => {
+  for (const command of ['audit', 'fix', 'rules', 'policy', 'serve']) {
+    for (const flag of ['--help', '-h']) {
+      const run = await runCli([command, flag]);
+      t.equal(run.code, 0, `${command} ${flag}`);
+      t.match(run.stdout, new RegExp(`^Usage: rollsafe ${command}`), `${command} ${flag}`);
+    }
+  }
+  t.match((await runCli(['audit', '--help'])).stdout, /--request-timeout/);
+});
