@@ -161,3 +161,18 @@ t.test('every command has --help: its usage on stdout, exit 0', async (t) => {
   }
   t.match((await runCli(['audit', '--help'])).stdout, /--request-timeout/);
 });
+
+t.test('fix --in-place through a symlink rewrites the target and keeps the link', async (t) => {
+  const { lstatSync, readlinkSync, symlinkSync } = await import('node:fs');
+  const dir = mkdtempSync(join(tmpdir(), 'rollsafe-link-'));
+  const target = join(dir, 'real.yaml');
+  copyFileSync(BAD, target);
+  const link = join(dir, 'link.yaml');
+  symlinkSync('real.yaml', link);
+  const run = await runCli(['fix', '--in-place', link]);
+  t.equal(run.code, 0, run.stderr);
+  t.ok(lstatSync(link).isSymbolicLink(), 'still a link');
+  t.equal(readlinkSync(link), 'real.yaml');
+  t.match(readFileSync(target, 'utf8'), /preStop/, 'the target was fixed');
+  t.same(readdirSync(dir).sort(), ['link.yaml', 'real.yaml'], 'no temporary file left');
+});

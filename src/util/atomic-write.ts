@@ -1,4 +1,4 @@
-import { closeSync, fsyncSync, openSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, realpathSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 
@@ -6,7 +6,9 @@ import { randomBytes } from 'node:crypto';
  * Replaces a file atomically: write a temporary file beside it, fsync, rename over the original. A crash or
  * a full disk leaves the original intact, never a half-written manifest. The file mode is kept.
  */
-export function writeFileAtomic(path: string, content: string): void {
+export function writeFileAtomic(linkOrPath: string, content: string): void {
+  // Through a symlink, the target is rewritten and the link kept (renaming onto the link would replace it).
+  const path = realpathSync(linkOrPath);
   const mode = statSync(path).mode & 0o7777;
   const temporary = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
   let fd: number | undefined;
