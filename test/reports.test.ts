@@ -87,3 +87,14 @@ t.test('JUnit: well-formed XML, one testcase per object and rule, failures follo
   }
   t.same(stack, [], 'every element closed');
 });
+
+t.test('PolicyReport output: plain YAML, no anchors or aliases, read back by a default parser', async (t) => {
+  const { parseAllDocuments } = await import('yaml');
+  const run = await runCli(['audit', join(FIXTURES, 'admission', 'web-no-probes.yaml'), '--output', 'policyreport']);
+  t.notMatch(run.stdout, /(^|\s)[&*][a-z0-9]+\b/m, 'no anchor or alias');
+  const documents = parseAllDocuments(run.stdout);
+  for (const document of documents) t.same(document.errors, []);
+  const [report] = documents.map((document) => document.toJS({ maxAliasCount: 0 }));
+  t.ok(report.results.length > 1);
+  t.same(report.results[0].timestamp, report.results[1].timestamp, 'the shared timestamp written out in full each time');
+});

@@ -75,5 +75,7 @@ export function policyReports(audit: AuditResult, now = new Date()): PolicyRepor
 }
 
 export function policyReportText(reports: PolicyReport[]): string {
-  return reports.map((report) => stringify(report, { lineWidth: 0 })).join('---\n');
+  // No anchors or aliases: shared objects (timestamp, resources) are written out each time, as consumers
+  // (and the yaml library's own parser, by default) expect plain documents.
+  return reports.map((report) => stringify(report, { lineWidth: 0, aliasDuplicateObjects: false })).join('---\n');
 }
