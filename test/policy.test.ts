@@ -3,6 +3,7 @@ import { parse } from 'yaml';
 import { defaultPolicy, parsePolicy, PolicyError } from '../src/policy/load.js';
 import { DEFAULT_POLICY_YAML } from '../src/policy/default-document.js';
 import { effectivePolicy } from '../src/policy/effective.js';
+import { runCli } from './helpers/run-cli.js';
 
 function problems(text: string): string[] {
   try {
@@ -79,4 +80,24 @@ t.test('effective policies are cached per policy, namespace and mode; a new poli
   t.equal(effectivePolicy(policy, 'shop').rules['grace-period'].mode, 'enforce', 'the mode does not leak into the plain entry');
   const reloaded = parsePolicy(`${HEADER}rules:\n  grace-period: {mode: audit}\n`, 'p');
   t.equal(effectivePolicy(reloaded, 'shop').rules['grace-period'].mode, 'audit');
+});
+
+t.test('preStop.action: sleep with a target older than 1.30 is refused, at the top and per namespace', async (t) => {
+  const base = 'apiVersion: rollsafe.dev/v1alpha1\nkind: Policy\n';
+  t.throws(() => parsePolicy(`${base}kubernetesVersion: "1.28"\npreStop: {action: sleep}\n`, 'p.yaml'), /preStop\.action: sleep needs kubernetesVersion 1\.30 or later.*"1\.28"/);
+  t.throws(
+    () => parsePolicy(`${base}preStop: {action: sleep}\nnamespaces:\n  - names: [legacy]\n    kubernetesVersion: "1.29"\n`, 'p.yaml'),
+    /namespaces\.0\.preStop\.action: sleep needs kubernetesVersion 1\.30/,
+    'an override that lowers the version inherits action sleep',
+  );
+  t.doesNotThrow(() => parsePolicy(`${base}kubernetesVersion: "1.28"\npreStop: {action: auto}\n`, 'p.yaml'), 'auto picks exec on 1.28');
+  t.doesNotThrow(() => parsePolicy(`${base}kubernetesVersion: "1.30"\npreStop: {action: sleep}\n`, 'p.yaml'));
+  const { mkdtempSync, writeFileSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const file = join(mkdtempSync(join(tmpdir(), 'rollsafe-policy-')), 'policy.yaml');
+  writeFileSync(file, `${base}kubernetesVersion: "1.28"\npreStop: {action: sleep}\n`);
+  const check = await runCli(['policy', '--check', file]);
+  t.equal(check.code, 2);
+  t.match(check.stderr, /preStop\.action: sleep needs kubernetesVersion 1\.30/);
 });

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Ajv, type ErrorObject } from 'ajv';
 import { LineCounter, parseDocument } from 'yaml';
 import { policySchema } from './schema.js';
+import { supportsNativeSleep } from '../workloads/pre-stop.js';
 import type { Policy } from './types.js';
 
 export class PolicyError extends Error {
@@ -52,7 +53,29 @@ export function parsePolicy(text: string, source: string): Policy {
   const data: unknown = doc.toJS({ maxAliasCount: 50 }) ?? {};
   const problems = validatePolicy(data).map(describe);
   if (problems.length > 0) throw new PolicyError(source, [...new Set(problems)]);
-  return data as Policy;
+  const policy = data as Policy;
+  const conflicts = versionConflicts(policy);
+  if (conflicts.length > 0) throw new PolicyError(source, conflicts);
+  return policy;
+}
+
+/**
+ * preStop.action: sleep writes the native sleep action, which the apiserver accepts from Kubernetes 1.30 on
+ * (PodLifecycleSleepAction, beta and on by default in 1.30, GA in 1.34): refused for an older target, at the
+ * top level and in every namespace override (with the version it inherits).
+ */
+function versionConflicts(policy: Policy): string[] {
+  const problems: string[] = [];
+  const check = (where: string, action: string | undefined, version: string) => {
+    if (action === 'sleep' && !supportsNativeSleep(version)) {
+      problems.push(`${where}preStop.action: sleep needs kubernetesVersion 1.30 or later (the native sleep action); the target is "${version}": use action auto or exec`);
+    }
+  };
+  check('', policy.preStop.action, policy.kubernetesVersion);
+  policy.namespaces.forEach((override, index) => {
+    check(`namespaces.${index}.`, override.preStop?.action ?? policy.preStop.action, override.kubernetesVersion ?? policy.kubernetesVersion);
+  });
+  return [...new Set(problems)];
 }
 
 export function loadPolicyFile(path: string): Policy {
