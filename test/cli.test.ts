@@ -176,3 +176,11 @@ t.test('fix --in-place through a symlink rewrites the target and keeps the link'
   t.match(readFileSync(target, 'utf8'), /preStop/, 'the target was fixed');
   t.same(readdirSync(dir).sort(), ['link.yaml', 'real.yaml'], 'no temporary file left');
 });
+
+t.test('a workload kind under another apiVersion is skipped with the reason', async (t) => {
+  const stdin = 'apiVersion: extensions/v1beta1\nkind: Deployment\nmetadata: {name: old}\nspec: {template: {spec: {containers: [{name: a, image: a}]}}}\n';
+  const report = JSON.parse((await runCli(['audit', '-', '--output', 'json'], { stdin })).stdout);
+  t.match(report.skipped, [{ apiVersion: 'extensions/v1beta1', kind: 'Deployment', name: 'old', reason: /not apps\/v1/ }]);
+  const configMap = JSON.parse((await runCli(['audit', '-', '--output', 'json'], { stdin: 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n' })).stdout);
+  t.notOk(configMap.skipped[0].reason, 'other kinds need no reason');
+});

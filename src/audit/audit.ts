@@ -1,8 +1,9 @@
 import { evaluate, failsAt, type Evaluation, type EvaluateOptions, type Finding } from '../engine/engine.js';
 import type { InputError, ParsedFile, SourceObject } from '../manifests/read.js';
 import type { Policy } from '../policy/types.js';
+import type { JsonObject } from '../util/object.js';
 import { addRelated, emptyRelated, type RelatedObjects } from '../workloads/related.js';
-import { isWorkloadObject, objectRef } from '../workloads/workload.js';
+import { isWorkloadObject, objectRef, WORKLOAD_KINDS } from '../workloads/workload.js';
 
 export type FailOn = 'error' | 'warning' | 'never';
 
@@ -24,6 +25,14 @@ export interface SkippedObject {
 }
 
 export const NO_POD_TEMPLATE = 'no pod template with containers: a patch fragment? render it first (kustomize build, helm template)';
+
+/** A workload kind under another apiVersion is skipped with the reason: apps/v1 is the only one served. */
+function otherApiVersion(object: JsonObject): { reason?: string } {
+  const kind = object['kind'];
+  if (typeof kind !== 'string' || !(WORKLOAD_KINDS as readonly string[]).includes(kind)) return {};
+  const apiVersion = typeof object['apiVersion'] === 'string' ? object['apiVersion'] : '(none)';
+  return { reason: `apiVersion ${apiVersion} is not apps/v1, the only version of ${kind} Kubernetes has served since 1.16: rollsafe judges apps/v1 objects; migrate it (kubectl convert)` };
+}
 
 export interface AuditResult {
   results: ObjectResult[];
@@ -59,7 +68,7 @@ export function auditFiles(files: ParsedFile[], policy: Policy, options: Pick<Ev
         apiVersion: ref.apiVersion,
         kind: ref.kind || '(no kind)',
         name: ref.name,
-        ...(isWorkloadObject(source.object) ? { reason: NO_POD_TEMPLATE } : {}),
+        ...(isWorkloadObject(source.object) ? { reason: NO_POD_TEMPLATE } : otherApiVersion(source.object)),
       });
       continue;
     }
