@@ -355,7 +355,12 @@ t.test("the Deployment controller's own template write (a rollback it carries ou
   const ns = 'wh-legacy';
   const before = await get(ns, 'history');
   t.equal(containerOf(before).image, 'example.com/app:2.0');
-  const annotate = await k('annotate', 'deployment', 'history', '-n', ns, 'deprecated.deployment.rollback.to=1');
+  // Set by a user, the annotation is judged (the controller's write it causes will not be): denied in enforce.
+  const refused = await k('annotate', 'deployment', 'history', '-n', ns, 'deprecated.deployment.rollback.to=1');
+  t.ok(denied(refused), refused.stderr);
+  t.match(refused.stderr, /kubectl rollout undo/);
+  // With rollout-strategy exempted (with a reason), the user may; then the controller's write is judged only.
+  const annotate = await k('annotate', 'deployment', 'history', '-n', ns, 'deprecated.deployment.rollback.to=1', 'rollsafe.dev/exempt=rollout-strategy', 'rollsafe.dev/exempt-reason=rollback drill');
   t.equal(annotate.code, 0, annotate.stderr);
   const after = await eventually('the controller rolled back', async () => {
     const object = await get(ns, 'history');
@@ -364,14 +369,14 @@ t.test("the Deployment controller's own template write (a rollback it carries ou
   t.notOk(after.metadata.annotations?.['deprecated.deployment.rollback.to'], 'the controller cleared the annotation');
   await rolledOut(ns, 'history');
   const lines = admissionLines().filter((line) => line.namespace === ns && line.name === 'history' && line.endpoint === 'validate');
-  t.notOk(lines.some((line) => line.decision === 'denied'), 'no denial on the controller write');
+  t.equal(lines.filter((line) => line.decision === 'denied').length, 1, 'one denial: the user\'s first annotation, none on the controller write');
   t.ok(lines.some((line) => line.startsRollout && line.decision === 'warned' && line.rules.includes('readiness-probe')), 'the write was judged: its findings came back as warnings');
   t.same(containerOf(after).lifecycle, { preStop: { sleep: { seconds: 10 } } }, 'and /mutate fixed the template the controller wrote');
 });
 
 t.test('only what the tests above expected was denied; no log line holds object contents', async (t) => {
   const deniedObjects = [...new Set(admissionLines().filter((line) => line.decision === 'denied').map((line) => `${line.namespace}/${line.name}`))].sort();
-  t.same(deniedObjects, ['wh-default/naive', 'wh-default/probe-naive', 'wh-enforce/dry', 'wh-enforce/naive', 'wh-legacy/legacy']);
+  t.same(deniedObjects, ['wh-default/naive', 'wh-default/probe-naive', 'wh-enforce/dry', 'wh-enforce/naive', 'wh-legacy/history', 'wh-legacy/legacy']);
   t.notMatch(server.logs.join('\n'), new RegExp(SECRET), 'env values never logged');
   t.notOk(admissionLines().some((line) => line.decision === 'error' || line.decision === 'invalid'), 'every request from the apiserver was understood');
 });

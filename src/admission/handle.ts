@@ -55,10 +55,7 @@ function isActive(finding: Finding): boolean {
 
 /**
  * An UPDATE starts a rollout only when it changes the pod template (the Deployment controller hashes
- * `spec.template` into pod-template-hash; StatefulSets and DaemonSets compare revisions of it). Only such an
- * UPDATE, or a CREATE, is judged: anything else (a label, an annotation, replicas, the strategy, a finalizer,
- * and whatever the mutating webhook patched outside the template) cannot cause downtime now, and the next
- * template change is judged in full.
+ * `spec.template` into pod-template-hash; StatefulSets and DaemonSets compare revisions of it).
  */
 export function startsRollout(request: AdmissionRequest): boolean {
   if (request.operation !== 'UPDATE') return true;
@@ -66,24 +63,63 @@ export function startsRollout(request: AdmissionRequest): boolean {
 }
 
 /**
- * kube-controller-manager, as itself or as one of its controllers' service accounts
- * (--use-service-account-credentials). The Deployment controller writes a template only to carry out a
- * rollback the user asked for (pkg/controller/deployment/rollback.go, rollbackToTemplate); denying it would
- * leave the controller retrying forever, so it is judged but never denied.
+ * What a request may be denied for. A CREATE, or an UPDATE that changes the pod template: everything. An
+ * UPDATE that changes only the strategy: the strategy (it governs a rollout in progress: switching one to
+ * Recreate stops every old pod at once). Any other UPDATE (labels, annotations, replicas, finalizers, and
+ * whatever the mutating webhook patched outside the template): nothing; it cannot cause downtime now, and
+ * blocking it would stop teams from operating workloads that predate the policy.
+ */
+export type Judged = 'everything' | 'strategy' | 'nothing';
+
+export function judgedOn(request: AdmissionRequest): Judged {
+  if (startsRollout(request)) return 'everything';
+  const spec = asRecord(request.object?.['spec']);
+  const oldSpec = asRecord(request.oldObject?.['spec']);
+  const strategyChanged = !jsonEqual(spec?.['strategy'], oldSpec?.['strategy']) || !jsonEqual(spec?.['updateStrategy'], oldSpec?.['updateStrategy']);
+  return strategyChanged ? 'strategy' : 'nothing';
+}
+
+/**
+ * The Deployment controller's own writes: kube-controller-manager itself, or the Deployment controller's
+ * service account (--use-service-account-credentials). It writes a template only to carry out a rollback
+ * (pkg/controller/deployment/rollback.go, rollbackToTemplate); denying that would leave it retrying forever,
+ * so it is judged but never denied. Other kube-system "*-controller" accounts (add-ons) are users like any.
  */
 export function byKubernetesController(request: AdmissionRequest): boolean {
   const username = request.userInfo?.username;
-  return username === 'system:kube-controller-manager' || (username !== undefined && CONTROLLER_ACCOUNT.test(username));
+  return username === 'system:kube-controller-manager' || username === 'system:serviceaccount:kube-system:deployment-controller';
 }
-const CONTROLLER_ACCOUNT = /^system:serviceaccount:kube-system:[a-z0-9-]+-controller$/;
 
-function validate(request: AdmissionRequest, evaluation: Evaluation, rollout: boolean): AdmissionOutcome {
+/** The deprecated annotation that makes the Deployment controller copy an old template back (getRollbackTo). */
+export const ROLLBACK_ANNOTATION = 'deprecated.deployment.rollback.to';
+
+/**
+ * A user who sets the rollback annotation hands the Deployment controller a template rollsafe cannot see (it
+ * is in an old ReplicaSet), and the controller's write is never denied: judged as a rollout-strategy problem
+ * in the rule's mode, so enforce denies it and points to `kubectl rollout undo`, whose template change is judged.
+ */
+function rollbackByAnnotation(request: AdmissionRequest, evaluation: Evaluation): Finding | undefined {
+  if (request.operation !== 'UPDATE' || byKubernetesController(request)) return undefined;
+  const value = asRecord(asRecord(request.object?.['metadata'])?.['annotations'])?.[ROLLBACK_ANNOTATION];
+  const previous = asRecord(asRecord(request.oldObject?.['metadata'])?.['annotations'])?.[ROLLBACK_ANNOTATION];
+  if (value === undefined || value === previous) return undefined;
+  const rule = evaluation.rules.find((outcome) => outcome.rule === 'rollout-strategy');
+  if (!rule || rule.exempt) return undefined;
+  return {
+    rule: 'rollout-strategy',
+    severity: 'error',
+    mode: rule.mode,
+    message: `annotation ${ROLLBACK_ANNOTATION} asks the Deployment controller to restore an old pod template that rollsafe cannot check. Use kubectl rollout undo, whose template change rollsafe judges.`,
+  };
+}
+
+function validate(request: AdmissionRequest, evaluation: Evaluation, judged: Judged): AdmissionOutcome {
   const { uid } = request;
   const active = evaluation.findings.filter(isActive);
-  // Existing violations never block an UPDATE that starts no rollout: blocking it would stop teams from
-  // operating (labelling, scaling, deleting with finalizers) workloads that predate the policy.
-  const blocking = rollout && !byKubernetesController(request);
-  const violations = blocking ? active.filter(blocks) : [];
+  const rollback = rollbackByAnnotation(request, evaluation);
+  if (rollback) active.push(rollback);
+  const judges = (finding: Finding) => judged === 'everything' || finding === rollback || (judged === 'strategy' && finding.rule === 'rollout-strategy');
+  const violations = byKubernetesController(request) ? [] : active.filter((finding) => blocks(finding) && judges(finding));
   const warnings = active
     .filter((finding) => !violations.includes(finding) && finding.mode !== 'audit')
     .map((finding) => warningFor(finding));
@@ -167,8 +203,9 @@ export function handleAdmission(request: AdmissionRequest, endpoint: Endpoint, p
   const evaluation = evaluate(object, policy, options);
   if (!evaluation) return { response: allowed(request.uid), decision: 'skipped', patchedRules: [] };
   if (evaluation.errors.length > 0) return failedOpen(request, evaluation);
-  const rollout = startsRollout(request);
-  const outcome = endpoint === 'validate' ? validate(request, evaluation, rollout) : mutate(request, object, evaluation, rollout);
+  const judged = judgedOn(request);
+  const rollout = judged === 'everything';
+  const outcome = endpoint === 'validate' ? validate(request, evaluation, judged) : mutate(request, object, evaluation, rollout);
   outcome.evaluation = evaluation;
   outcome.startsRollout = rollout;
   return outcome;
