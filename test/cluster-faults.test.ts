@@ -75,3 +75,38 @@ t.test('--request-timeout is checked', async (t) => {
   }
   t.equal((await runCli(['audit', 'x.yaml', '--request-timeout', '5'])).code, 2, '--request-timeout needs --cluster');
 });
+
+t.test('an API the cluster does not serve (404 on a context list): audited without it, one note', async (t) => {
+  const audit = await withFault(t, '/apis/autoscaling/v2/', 'status404');
+  const run = await audit('-n', 'shop', '-n', 'legacy', '--output', 'json');
+  t.equal(run.code, 1, 'findings, not an input error');
+  const report = JSON.parse(run.stdout);
+  t.same(report.inputErrors, []);
+  t.ok(report.results.some((r: any) => r.namespace === 'shop' && r.name === 'web'));
+  t.equal(run.stderr.match(/HorizontalPodAutoscaler is not served by this cluster \(404\)/g)?.length, 1, 'said once');
+});
+
+t.test('a server that repeats its continue token: that namespace is an error, no endless paging', async (t) => {
+  const audit = await withFault(t, '/apis/apps/v1/namespaces/shop/deployments', 'same-continue');
+  const run = await audit('-n', 'shop', '--output', 'json');
+  t.equal(run.code, 2);
+  t.match(JSON.parse(run.stdout).inputErrors, [{ file: 'namespace/shop', message: /answered the same continue token twice/ }]);
+});
+
+t.test('a request Node refuses to send (a newline in a token, a server of another scheme): one line, exit 2, no hang', async (t) => {
+  const { mkdtempSync, writeFileSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const dir = mkdtempSync(join(tmpdir(), 'rollsafe-kubeconfig-'));
+  const cases: Array<[string, string]> = [
+    ['https://127.0.0.1:1', 'token: "abc\\ndef"'],
+    ['tcp://127.0.0.1:1', 'token: abc'],
+  ];
+  for (const [index, [server, user]] of cases.entries()) {
+    const file = join(dir, `config-${index}`);
+    writeFileSync(file, `apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "${server}"}}]\nusers: [{name: u, user: {${user}}}]\ncontexts: [{name: x, context: {cluster: c, user: u}}]\ncurrent-context: x\n`);
+    const run = await runCli(['audit', '--cluster', '--kubeconfig', file, '-n', 'shop', '--request-timeout', '300']);
+    t.equal(run.code, 2, server);
+    t.match(run.stderr, /^rollsafe: (cannot send a request to|cannot reach) the API server .*\n$/, server);
+  }
+});

@@ -1,4 +1,4 @@
-import { request as httpRequest } from 'node:http';
+import { request as httpRequest, type ClientRequest } from 'node:http';
 import { request as httpsRequest, type RequestOptions } from 'node:https';
 
 /** A failure that ends the cluster audit with one line and exit code 2. */
@@ -18,6 +18,8 @@ export interface ApiClient {
   /** The context's default namespace ("default" when unset). */
   namespace: string;
   request(method: 'GET' | 'PATCH', path: string, body?: { contentType: string; data: string }): Promise<ApiResponse>;
+  /** Ends requests still in flight. */
+  close(): void;
 }
 
 export interface ConnectOptions {
@@ -52,6 +54,7 @@ export async function connect(options: ConnectOptions): Promise<ApiClient> {
   if (!cluster) throw new ClusterError(`kubeconfig context "${config.getCurrentContext()}" has no cluster`);
   const base = new URL(cluster.server);
   const timeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  const live = new Set<ClientRequest>();
 
   return {
     server: cluster.server,
@@ -68,13 +71,15 @@ export async function connect(options: ConnectOptions): Promise<ApiClient> {
       const what = `${method} ${url.pathname}`;
       return new Promise<ApiResponse>((resolve, reject) => {
         let answered = false;
-        // One deadline for the whole exchange: a server that sends headers and then stalls is cut off too.
-        const deadline = setTimeout(() => req.destroy(new TimeoutError()), timeoutMs);
+        let deadline: NodeJS.Timeout | undefined;
         const fail = (error: ClusterError) => {
           clearTimeout(deadline);
+          live.delete(req);
           reject(error);
         };
-        const req = send(url, requestOptions, (response) => {
+        let req: ClientRequest;
+        try {
+          req = send(url, requestOptions, (response) => {
           answered = true;
           const chunks: Buffer[] = [];
           response.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -87,16 +92,31 @@ export async function connect(options: ConnectOptions): Promise<ApiClient> {
             } catch {
               // not JSON (e.g. a proxy's error page): keep the text for the message
             }
+            live.delete(req);
             resolve({ status: response.statusCode ?? 0, body: parsed });
           });
           response.on('error', (error) => fail(broken(error, what, timeoutMs, cluster.server)));
           response.on('aborted', () => fail(broken(new Error('aborted'), what, timeoutMs, cluster.server)));
-        });
+          });
+        } catch (error) {
+          // Refused before anything was sent: a header with a newline in a token, a server URL of another scheme.
+          reject(new ClusterError(`cannot send a request to the API server ${cluster.server}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`));
+          return;
+        }
+        live.add(req);
+        // One deadline for the whole exchange: a server that sends headers and then stalls is cut off too.
+        deadline = setTimeout(() => req.destroy(new TimeoutError()), timeoutMs);
         req.on('error', (error: NodeJS.ErrnoException) => {
           fail(answered || error instanceof TimeoutError ? broken(error, what, timeoutMs, cluster.server) : new ClusterError(`cannot reach the API server ${cluster.server}: ${error.code ?? error.message}`));
         });
         req.end(body?.data);
       });
+    },
+    close() {
+      // Requests still running when the audit ended on another one's error: their sockets and deadlines
+      // would keep the process alive until they finish or time out.
+      for (const req of live) req.destroy();
+      live.clear();
     },
   };
 }

@@ -29,6 +29,8 @@ export interface ClusterAuditOptions {
   policy: Policy;
   fixPreview?: boolean;
   progress?: (text: string) => void;
+  /** One-line notes for standard error (e.g. a context API the cluster does not serve). */
+  warn?: (text: string) => void;
 }
 
 interface NamespaceInfo {
@@ -87,6 +89,7 @@ function stub(object: JsonObject): JsonObject {
 export async function auditCluster(client: ApiClient, options: ClusterAuditOptions): Promise<ClusterAudit> {
   const result: ClusterAudit = { results: [], skipped: [], inputErrors: [], namespaces: [], previews: [] };
   const namespaces = await namespacesToAudit(client, options.namespaces);
+  const missingApis = new Set<string>();
   let objectsRead = 0;
   for (const [index, namespace] of namespaces.entries()) {
     options.progress?.(`namespace ${index + 1}/${namespaces.length} (${namespace.name}), ${objectsRead} objects read`);
@@ -97,7 +100,16 @@ export async function auditCluster(client: ApiClient, options: ClusterAuditOptio
         await listPaged(client, resource.path(namespace.name), resource, (items) => workloads.push(...items));
       }
       for (const resource of CONTEXT_RESOURCES) {
-        await listPaged(client, resource.path(namespace.name), resource, (items) => items.forEach((item) => addRelated(related, item)));
+        try {
+          await listPaged(client, resource.path(namespace.name), resource, (items) => items.forEach((item) => addRelated(related, item)));
+        } catch (error) {
+          // An API this cluster does not serve (autoscaling/v2 before 1.23): no such context, the audit goes on.
+          if (!(error instanceof ListError && error.status === 404)) throw error;
+          if (!missingApis.has(resource.kind)) {
+            missingApis.add(resource.kind);
+            options.warn?.(`${resource.apiVersion} ${resource.kind} is not served by this cluster (404); audited without them`);
+          }
+        }
       }
     } catch (error) {
       if (!(error instanceof ForbiddenError || error instanceof ListError)) throw error;

@@ -42,6 +42,14 @@ export class ForbiddenError extends Error {
  */
 export class ListError extends Error {
   override name = 'ListError';
+
+  constructor(
+    message: string,
+    /** The HTTP status of the answer, when there was one. */
+    readonly status?: number,
+  ) {
+    super(message);
+  }
 }
 
 function statusMessage(body: unknown): string {
@@ -66,7 +74,7 @@ export async function listPaged(
     if (status === 401) throw new ClusterError(`the API server ${client.server} refused the credentials (401 Unauthorized)`);
     if (status === 403) throw new ForbiddenError(statusMessage(body) || `forbidden: ${path}`);
     if (status < 200 || status >= 300) {
-      throw new ListError(`GET ${path} failed with HTTP ${status}${statusMessage(body) ? `: ${statusMessage(body)}` : ''}`);
+      throw new ListError(`GET ${path} failed with HTTP ${status}${statusMessage(body) ? `: ${statusMessage(body)}` : ''}`, status);
     }
     if (!isRecord(body) || !Array.isArray(body['items'])) throw new ListError(`GET ${path} answered HTTP ${status} with something that is not a list`);
     const items = asArray(body['items']).filter(isRecord);
@@ -78,7 +86,10 @@ export async function listPaged(
     }
     onItems(items);
     pages++;
-    token = asString(asRecord(body['metadata'])?.['continue']) || undefined;
+    const next = asString(asRecord(body['metadata'])?.['continue']) || undefined;
+    // A server that hands back the token it was given would page forever.
+    if (next !== undefined && next === token) throw new ListError(`GET ${path} answered the same continue token twice; stopped paging`);
+    token = next;
   } while (token);
   return pages;
 }

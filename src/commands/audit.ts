@@ -92,14 +92,16 @@ async function auditClusterCommand(
   const { connect, ClusterError } = await import('../cluster/api.js');
   const { auditCluster } = await import('../cluster/audit-cluster.js');
   const progress = io.stderr.isTTY ? (text: string) => io.stderr.write(`\r\u001b[Krollsafe: ${text}`) : undefined;
+  let client: Awaited<ReturnType<typeof connect>> | undefined;
   try {
-    const client = await connect({
+    client = await connect({
       ...(values.kubeconfig ? { kubeconfig: values.kubeconfig } : {}),
       ...(values.context ? { context: values.context } : {}),
       ...(timeoutSeconds !== undefined ? { requestTimeoutMs: timeoutSeconds * 1000 } : {}),
     });
     const namespaces = values['all-namespaces'] ? 'all' : (values.namespace ?? [client.namespace]);
-    const audit = await auditCluster(client, { namespaces, policy, fixPreview: values['fix-preview'] === true, ...(progress ? { progress } : {}) });
+    const warn = (text: string) => io.stderr.write(`${progress ? '\n' : ''}rollsafe: ${text}\n`);
+    const audit = await auditCluster(client, { namespaces, policy, fixPreview: values['fix-preview'] === true, warn, ...(progress ? { progress } : {}) });
     if (progress) io.stderr.write('\n');
     if (values['fix-preview']) {
       io.stdout.write(
@@ -123,5 +125,7 @@ async function auditClusterCommand(
       return 2;
     }
     throw error;
+  } finally {
+    client?.close();
   }
 }

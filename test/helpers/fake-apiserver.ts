@@ -93,7 +93,7 @@ function status(code: number, reason: string, message: string): Obj {
   return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, code };
 }
 
-export type Fault = 'status500' | 'hang' | 'stall' | 'cut' | 'garbage';
+export type Fault = 'status500' | 'status404' | 'hang' | 'stall' | 'cut' | 'garbage' | 'same-continue';
 
 export interface FakeOptions {
   policyReportCrd?: boolean;
@@ -126,6 +126,10 @@ export async function startFakeApiServer(data: ClusterData = recordedCluster(), 
         return;
       case 'garbage':
         return res.writeHead(200, { 'content-type': 'text/html' }).end('<html><body>Bad gateway</body></html>');
+      case 'status404':
+        return send(404, status(404, 'NotFound', 'the server could not find the requested resource'));
+      case 'same-continue':
+        return send(200, { apiVersion: 'apps/v1', kind: 'DeploymentList', metadata: { continue: 'again' }, items: [] });
     }
     let bodyText = '';
     req.on('data', (chunk) => (bodyText += chunk));
