@@ -167,3 +167,25 @@ t.test('shutdown ends idle keep-alive connections, as the apiserver leaves them:
   session.destroy();
   agent.destroy();
 });
+
+t.test('shutdown spares an HTTP/1.1 request whose headers are only partly received', async (t) => {
+  const { connect: tlsConnect } = await import('node:tls');
+  const server = await startTestServer();
+  const url = new URL(server.url);
+  const socket = tlsConnect({ host: '127.0.0.1', port: Number(url.port), ca: server.certificates.ca, ALPNProtocols: ['http/1.1'] });
+  await new Promise<void>((resolve) => socket.once('secureConnect', () => resolve()));
+  let answer = '';
+  socket.on('data', (chunk) => (answer += chunk));
+  const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+  // Half the headers, then shutdown begins.
+  socket.write(`POST /validate HTTP/1.1\r\nHost: 127.0.0.1\r\ncontent-type: application/json\r\n`);
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  const stopped = server.shutdown();
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  socket.write(`content-length: ${Buffer.byteLength(CREATE)}\r\n\r\n${CREATE}`);
+  await closed;
+  t.match(answer, /^HTTP\/1\.1 200 OK/, 'the request that had begun was answered');
+  t.match(answer, /connection: close/i);
+  await stopped;
+  t.pass('shutdown completed');
+});
