@@ -110,3 +110,15 @@ t.test('a request Node refuses to send (a newline in a token, a server of anothe
     t.match(run.stderr, /^rollsafe: (cannot send a request to|cannot reach) the API server .*\n$/, server);
   }
 });
+
+t.test('--cluster without any kubeconfig: one line saying where one is looked for', async (t) => {
+  const { spawnSync } = await import('node:child_process');
+  const { mkdtempSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { TEST_DIR } = await import('./helpers/fixtures.js');
+  const home = mkdtempSync(join(tmpdir(), 'rollsafe-home-'));
+  const run = spawnSync(process.execPath, [join(TEST_DIR, '..', 'dist', 'cli.js'), 'audit', '--cluster'], { encoding: 'utf8', env: { PATH: process.env['PATH'], HOME: home } });
+  t.equal(run.status, 2);
+  t.equal(run.stderr, 'rollsafe: no kubeconfig found: give --kubeconfig FILE, set $KUBECONFIG, or create ~/.kube/config (in a pod, the service account is used)\n');
+});

@@ -1,5 +1,8 @@
+import { existsSync } from 'node:fs';
 import { request as httpRequest, type ClientRequest } from 'node:http';
 import { request as httpsRequest, type RequestOptions } from 'node:https';
+import { homedir } from 'node:os';
+import { delimiter, join } from 'node:path';
 
 /** A failure that ends the cluster audit with one line and exit code 2. */
 export class ClusterError extends Error {
@@ -42,8 +45,12 @@ export async function connect(options: ConnectOptions): Promise<ApiClient> {
   const config = new KubeConfig();
   try {
     if (options.kubeconfig) config.loadFromFile(options.kubeconfig);
-    else config.loadFromDefault();
+    else if (!defaultConfigExists()) {
+      // loadFromDefault would fall back to http://localhost:8080 and fail later with a library message.
+      throw new ClusterError('no kubeconfig found: give --kubeconfig FILE, set $KUBECONFIG, or create ~/.kube/config (in a pod, the service account is used)');
+    } else config.loadFromDefault();
   } catch (error) {
+    if (error instanceof ClusterError) throw error;
     throw new ClusterError(`cannot load kubeconfig ${options.kubeconfig ?? '(default)'}: ${(error as Error).message.split('\n')[0]}`);
   }
   if (options.context) {
@@ -66,7 +73,12 @@ export async function connect(options: ConnectOptions): Promise<ApiClient> {
         method,
         headers: { accept: 'application/json', ...(body ? { 'content-type': body.contentType } : {}) },
       };
-      await config.applyToHTTPSOptions(requestOptions);
+      try {
+        await config.applyToHTTPSOptions(requestOptions);
+      } catch (error) {
+        // Credentials the library cannot use (an exec plugin that fails, a plain-HTTP server without skip-TLS).
+        throw new ClusterError(`cannot use the credentials of context "${config.getCurrentContext()}": ${(error as Error).message.split('\n')[0]}`);
+      }
       const send = url.protocol === 'http:' ? httpRequest : httpsRequest;
       const what = `${method} ${url.pathname}`;
       return new Promise<ApiResponse>((resolve, reject) => {
@@ -127,4 +139,12 @@ class TimeoutError extends Error {}
 function broken(error: Error, what: string, timeoutMs: number, server: string): ClusterError {
   if (error instanceof TimeoutError) return new ClusterError(`the API server ${server} did not answer ${what} within ${timeoutMs / 1000} s (--request-timeout)`);
   return new ClusterError(`the API server ${server} closed the connection in the middle of the answer to ${what}`);
+}
+
+/** Where @kubernetes/client-node's loadFromDefault looks: $KUBECONFIG, ~/.kube/config, or a pod's service account. */
+function defaultConfigExists(): boolean {
+  const paths = (process.env['KUBECONFIG'] ?? '').split(delimiter).filter(Boolean);
+  if (paths.some((path) => existsSync(path))) return true;
+  if (existsSync(join(homedir(), '.kube', 'config'))) return true;
+  return Boolean(process.env['KUBERNETES_SERVICE_HOST']) && existsSync('/var/run/secrets/kubernetes.io/serviceaccount/token');
 }
