@@ -98,3 +98,20 @@ t.test('PolicyReport output: plain YAML, no anchors or aliases, read back by a d
   t.ok(report.results.length > 1);
   t.same(report.results[0].timestamp, report.results[1].timestamp, 'the shared timestamp written out in full each time');
 });
+
+t.test('SARIF: the level says whether a finding fails (warn mode at most warning, audit mode note); # and ? in paths are escaped', async (t) => {
+  const { mkdtempSync, writeFileSync, copyFileSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const dir = mkdtempSync(join(tmpdir(), 'rollsafe-sarif-'));
+  const file = join(dir, 'team#1?.yaml');
+  copyFileSync(BAD, file);
+  const policy = join(dir, 'policy.yaml');
+  writeFileSync(policy, 'apiVersion: rollsafe.dev/v1alpha1\nkind: Policy\nrules:\n  readiness-probe: {mode: warn}\n  prestop-delay: {mode: audit}\n');
+  const log = JSON.parse((await runCli(['audit', file, '--policy', policy, '--output', 'sarif'])).stdout);
+  const results = log.runs[0].results;
+  const level = (rule: string) => results.find((result: any) => result.ruleId === rule)?.level;
+  t.equal(level('readiness-probe'), 'warning', 'an error in warn mode does not fail');
+  t.equal(level('prestop-delay'), 'note', 'audit mode');
+  t.equal(level('grace-period') ?? level('rollout-strategy'), 'error', 'enforced errors stay errors');
+  t.match(results[0].locations[0].physicalLocation.artifactLocation.uri, /team%231%3F\.yaml$/);
+});

@@ -1,11 +1,24 @@
 import type { AuditResult } from '../audit/audit.js';
+import type { Finding } from '../engine/engine.js';
 import { VERSION } from '../version.js';
 import { RULE_DOCS } from './rule-docs.js';
 
 const LEVEL = { error: 'error', warning: 'warning', info: 'note' } as const;
 
+/** A relative URI reference: encodeURI leaves `#` and `?` alone, which would end the path (fragment, query). */
 function artifactUri(file: string): string {
-  return file === '-' ? 'stdin' : encodeURI(file.split('\\').join('/'));
+  return file === '-' ? 'stdin' : encodeURI(file.split('\\').join('/')).replace(/#/g, '%23').replace(/\?/g, '%3F');
+}
+
+/**
+ * A finding's level says whether it fails: only enforced findings keep their severity's level; a finding in
+ * warn mode is at most a warning and one in audit mode a note (code-scanning tools gate on `error`).
+ */
+function levelOf(finding: Finding): 'error' | 'warning' | 'note' {
+  const level = LEVEL[finding.severity];
+  if (finding.mode === 'audit') return 'note';
+  if (finding.mode === 'warn' && level === 'error') return 'warning';
+  return level;
 }
 
 /** SARIF 2.1.0: one run, rule metadata in the driver, one result per finding with file/line and object. */
@@ -17,7 +30,7 @@ export function sarifReport(audit: AuditResult): string {
       return {
         ruleId: finding.rule,
         ruleIndex: ruleIndex.get(finding.rule) ?? 0,
-        level: LEVEL[finding.severity],
+        level: levelOf(finding),
         message: { text: finding.fix ? `${finding.message} Fix: ${finding.fix}.` : finding.message },
         locations: [
           {
