@@ -184,3 +184,12 @@ t.test('a workload kind under another apiVersion is skipped with the reason', as
   const configMap = JSON.parse((await runCli(['audit', '-', '--output', 'json'], { stdin: 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n' })).stdout);
   t.notOk(configMap.skipped[0].reason, 'other kinds need no reason');
 });
+
+t.test('the fix summary counts only what was written', async (t) => {
+  const unreadable = await runCli(['fix', BAD, '/no/such/file.yaml']);
+  t.equal(unreadable.code, 2);
+  t.equal(unreadable.stdout, '', 'nothing on standard output');
+  t.match(unreadable.stderr, /applied 0 fix\(es\); nothing written because an input is unreadable/);
+  const fine = await runCli(['fix', BAD]);
+  t.match(fine.stderr, /applied [1-9]\d* fix\(es\)/);
+});

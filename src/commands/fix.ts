@@ -31,27 +31,33 @@ export function fixCommand(args: string[], io: Io): number {
   const errors = [...inputs.errors, ...audit.inputErrors];
   for (const error of errors) io.stderr.write(describeError(error));
 
-  let applied = 0;
-  let manual = 0;
-  for (const { evaluation } of audit.results) {
-    applied += evaluation.applied.length;
-    manual += evaluation.findings.filter((f) => !f.fix && !f.exempt && f.severity !== 'info').length;
-  }
   const results = fixedTexts(inputs.files, audit);
   const broken = new Set(errors.map((error) => error.file));
+  // The summary counts what was written: nothing on standard output when an input is unreadable, and with
+  // --in-place only the files that were rewritten.
+  const written = new Set<string>();
   if (inPlace) {
     for (const { file, text, edits } of results) {
       if (edits === 0 || broken.has(file.file)) continue;
       writeFileAtomic(file.file, text);
+      written.add(file.file);
       io.stderr.write(`rollsafe: fixed ${edits} object(s) in ${file.file}\n`);
     }
   } else if (errors.length === 0) {
     // Several inputs become one YAML stream (JSON documents are YAML too), as kubectl apply -f - reads it.
     const texts = results.map(({ text }) => (text.endsWith('\n') || text === '' ? text : `${text}\n`));
     io.stdout.write(texts.join('---\n'));
+    for (const { file } of results) written.add(file.file);
   }
+  let applied = 0;
+  let manual = 0;
+  for (const { source, evaluation } of audit.results) {
+    if (written.has(source.file)) applied += evaluation.applied.length;
+    manual += evaluation.findings.filter((f) => !f.fix && !f.exempt && f.severity !== 'info').length;
+  }
+  const skipped = errors.length > 0 ? (inPlace ? '; unreadable files were left as they are' : '; nothing written because an input is unreadable') : '';
   io.stderr.write(
-    `rollsafe: applied ${applied} fix(es)${manual > 0 ? `; ${manual} finding(s) need a human, see \`rollsafe audit\`` : ''}\n`,
+    `rollsafe: applied ${applied} fix(es)${skipped}${manual > 0 ? `; ${manual} finding(s) need a human, see \`rollsafe audit\`` : ''}\n`,
   );
   return errors.length > 0 ? 2 : 0;
 }
