@@ -101,3 +101,16 @@ t.test('preStop.action: sleep with a target older than 1.30 is refused, at the t
   t.equal(check.code, 2);
   t.match(check.stderr, /preStop\.action: sleep needs kubernetesVersion 1\.30/);
 });
+
+t.test('misspelled keys and rule ids: did you mean', async (t) => {
+  t.same(problems(`${HEADER}drainSecond: 30\nrules:\n  prestop-dealy: {mode: warn}\n  readiness: {mode: warn}\n`), [
+    '(top level): unknown key "drainSecond" (did you mean "drainSeconds"?)',
+    'rules: unknown key "prestop-dealy" (did you mean "prestop-delay"?)',
+    'rules: unknown key "readiness" (did you mean "readiness-probe"?)',
+  ]);
+  t.same(problems(`${HEADER}colour: blue\n`), ['(top level): unknown key "colour"'], 'no guess when nothing is close');
+  const { evaluate } = await import('../src/engine/engine.js');
+  const object = parse('apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  annotations: {rollsafe.dev/exempt: min-replica, rollsafe.dev/exempt-reason: singleton}\nspec:\n  template:\n    spec:\n      containers: [{name: web, image: web}]\n');
+  const finding = evaluate(object, defaultPolicy())?.findings.find((candidate) => candidate.rule === 'exemption');
+  t.match(finding?.message, /unknown rule "min-replica" \(did you mean "min-replicas"\?\)/);
+});

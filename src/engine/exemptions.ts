@@ -1,3 +1,4 @@
+import { suggestion } from '../util/did-you-mean.js';
 import { RULE_IDS, type EffectivePolicy, type RuleId } from '../policy/types.js';
 
 export const EXEMPT_ANNOTATION = 'rollsafe.dev/exempt';
@@ -26,7 +27,7 @@ export function readExemptions(annotations: Record<string, string>, policy: Effe
   }
   for (const id of raw.split(',').map((part) => part.trim()).filter(Boolean)) {
     if ((RULE_IDS as readonly string[]).includes(id)) rules.add(id as RuleId);
-    else result.problems.push(`annotation ${EXEMPT_ANNOTATION} names unknown rule "${id}" (known: ${RULE_IDS.join(', ')}).`);
+    else result.problems.push(`annotation ${EXEMPT_ANNOTATION} names unknown rule "${id}"${suggestion(id, RULE_IDS)} (known: ${RULE_IDS.join(', ')}).`);
   }
   if (rules.size > 0 && !reason) {
     result.problems.push(`exemption from ${[...rules].join(', ')} has no reason: add annotation ${EXEMPT_REASON_ANNOTATION} saying why.`);

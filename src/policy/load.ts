@@ -4,6 +4,7 @@ import { LineCounter, parseDocument } from 'yaml';
 import { policySchema } from './schema.js';
 import { supportsNativeSleep } from '../workloads/pre-stop.js';
 import type { Policy } from './types.js';
+import { suggestion } from '../util/did-you-mean.js';
 
 export class PolicyError extends Error {
   constructor(
@@ -18,16 +19,25 @@ export class PolicyError extends Error {
 let validator: ReturnType<Ajv['compile']> | undefined;
 
 function validatePolicy(data: unknown): ErrorObject[] {
-  validator ??= new Ajv({ allErrors: true, useDefaults: true, strict: true }).compile(policySchema);
+  // verbose: errors carry their schema, so an unknown key can be matched against the known ones.
+  validator ??= new Ajv({ allErrors: true, useDefaults: true, strict: true, verbose: true }).compile(policySchema);
   return validator(data) ? [] : (validator.errors ?? []);
+}
+
+function asProperties(schema: unknown): Record<string, unknown> {
+  const properties = (schema as { properties?: unknown } | undefined)?.properties;
+  return typeof properties === 'object' && properties !== null ? (properties as Record<string, unknown>) : {};
 }
 
 function describe(error: ErrorObject): string {
   const path = error.instancePath === '' ? '(top level)' : error.instancePath.slice(1).split('/').join('.');
   const params = error.params as Record<string, unknown>;
   switch (error.keyword) {
-    case 'additionalProperties':
-      return `${path}: unknown key "${String(params['additionalProperty'])}"`;
+    case 'additionalProperties': {
+      const key = String(params['additionalProperty']);
+      const known = Object.keys(asProperties(error.parentSchema));
+      return `${path}: unknown key "${key}"${suggestion(key, known)}`;
+    }
     case 'enum':
       return `${path}: must be one of ${(params['allowedValues'] as unknown[]).join(', ')}`;
     case 'const':
