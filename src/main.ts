@@ -9,10 +9,11 @@ import { VERSION } from './version.js';
 export const USAGE = `rollsafe ${VERSION}: zero-downtime rollouts by policy
 
 Usage:
-  rollsafe audit [PATH|-]... [--policy FILE] [--output text|json|sarif|junit|policyreport] [--fail-on error|warning|never]
+  rollsafe audit [PATH|-]... [--policy FILE] [--kubernetes-version V] [--disable RULE]...
+                 [--output text|json|sarif|junit|policyreport] [--fail-on error|warning|never]
   rollsafe audit --cluster [--kubeconfig F] [--context C] [-n NS]... [-A] [--policy FILE] [--request-timeout 30]
                  [--output text|json|sarif|junit|policyreport] [--apply-reports] [--fix-preview]
-  rollsafe fix [PATH|-]... [--policy FILE] [--in-place]
+  rollsafe fix [PATH|-]... [--policy FILE] [--kubernetes-version V] [--disable RULE]... [--in-place]
   rollsafe rules [--output text|json]
   rollsafe policy --print-default | --check FILE
   rollsafe serve [--policy FILE] [--port 8443] [--host 0.0.0.0] [--tls-cert F --tls-key F | --dev-certs]
@@ -31,6 +32,8 @@ Checks Deployments, StatefulSets and DaemonSets for what drops requests during r
 PATH is a file, a directory (recursive *.yaml, *.yml, *.json) or - for standard input.
 
   --policy FILE              policy document (default: the built-in policy)
+  --kubernetes-version V     the oldest version fixes must run on (overrides the policy's kubernetesVersion)
+  --disable RULE             turn a rule off (repeatable)
   --output, -o FORMAT        text (default), json, sarif, junit, policyreport
   --fail-on LEVEL            error (default), warning, never
   --cluster                  audit the live cluster instead of files
@@ -42,7 +45,7 @@ PATH is a file, a directory (recursive *.yaml, *.yml, *.json) or - for standard 
 
 Exit codes: 0 clean, 1 findings at or above --fail-on, 2 bad usage or unreadable input.
 `,
-  fix: `Usage: rollsafe fix [PATH|-]... [--policy FILE] [--in-place]
+  fix: `Usage: rollsafe fix [PATH|-]... [--policy FILE] [--kubernetes-version V] [--disable RULE]... [--in-place]
 
 Applies every fix rollsafe knows (preStop sleep, grace period, rollout strategy), keeping comments and
 formatting. Writes to standard output, or rewrites the files with --in-place.

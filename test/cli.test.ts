@@ -193,3 +193,19 @@ t.test('the fix summary counts only what was written', async (t) => {
   const fine = await runCli(['fix', BAD]);
   t.match(fine.stderr, /applied [1-9]\d* fix\(es\)/);
 });
+
+t.test('--kubernetes-version and --disable without a policy file', async (t) => {
+  const old = await runCli(['fix', BAD, '--kubernetes-version', '1.28']);
+  t.match(old.stdout, /command:\s*\n\s*- sleep/, 'before 1.30 the fix uses exec sleep');
+  t.notMatch(old.stdout, /sleep:\s*\n\s*seconds/);
+  const fewer = JSON.parse((await runCli(['audit', BAD, '--disable', 'readiness-probe', '--disable', 'min-replicas', '--output', 'json'])).stdout);
+  const rules = fewer.results[0].findings.map((finding: { rule: string }) => finding.rule);
+  t.notOk(rules.includes('readiness-probe') || rules.includes('min-replicas'), 'disabled rules do not run');
+  t.ok(rules.includes('prestop-delay'));
+  const typo = await runCli(['audit', BAD, '--disable', 'readiness']);
+  t.equal(typo.code, 2);
+  t.match(typo.stderr, /unknown rule "readiness" \(did you mean "readiness-probe"\?\)/);
+  const badVersion = await runCli(['audit', BAD, '--kubernetes-version', '2.0']);
+  t.equal(badVersion.code, 2);
+  t.match(badVersion.stderr, /kubernetesVersion: must match pattern/);
+});

@@ -8,7 +8,7 @@ import { policyReports, policyReportText } from '../reports/policy-report.js';
 import { sarifReport } from '../reports/sarif.js';
 import { textReport } from '../reports/text.js';
 import { oneOf, UsageError, type Io } from './io.js';
-import { policyFromFlag } from './load-policy.js';
+import { policyFromFlags } from './load-policy.js';
 
 const OUTPUTS = ['text', 'json', 'sarif', 'junit', 'policyreport'] as const;
 const FAIL_ON = ['error', 'warning', 'never'] as const;
@@ -46,6 +46,8 @@ export async function auditCommand(args: string[], io: Io): Promise<number> {
     allowPositionals: true,
     options: {
       policy: { type: 'string' },
+      'kubernetes-version': { type: 'string' },
+      disable: { type: 'string', multiple: true },
       output: { type: 'string', short: 'o' },
       'fail-on': { type: 'string' },
       cluster: { type: 'boolean' },
@@ -60,7 +62,7 @@ export async function auditCommand(args: string[], io: Io): Promise<number> {
   });
   const output = oneOf(values.output, OUTPUTS, '--output', 'text');
   const failOn: FailOn = oneOf(values['fail-on'], FAIL_ON, '--fail-on', 'error');
-  const policy = policyFromFlag(values.policy);
+  const policy = policyFromFlags({ policy: values.policy, kubernetesVersion: values['kubernetes-version'], disable: values.disable });
   if (values.cluster) return auditClusterCommand(values, positionals, policy, output, failOn, io);
   const stray = CLUSTER_ONLY.find((flag) => values[flag] !== undefined);
   if (stray) throw new UsageError(`--${stray} needs --cluster`);

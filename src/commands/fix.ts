@@ -5,7 +5,7 @@ import { collectInputs } from '../manifests/collect.js';
 import { fixedTexts } from '../manifests/fix-files.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { UsageError, type Io } from './io.js';
-import { policyFromFlag } from './load-policy.js';
+import { policyFromFlags } from './load-policy.js';
 
 function describeError(error: { file: string; line?: number; column?: number; document?: number; message: string }): string {
   const where = [error.file, error.line, error.column].filter((part) => part !== undefined).join(':');
@@ -20,12 +20,17 @@ export function fixCommand(args: string[], io: Io): number {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
-    options: { policy: { type: 'string' }, 'in-place': { type: 'boolean', short: 'i' } },
+    options: {
+      policy: { type: 'string' },
+      'kubernetes-version': { type: 'string' },
+      disable: { type: 'string', multiple: true },
+      'in-place': { type: 'boolean', short: 'i' },
+    },
   });
   if (positionals.length === 0) throw new UsageError('fix needs at least one file, directory, or - for standard input');
   const inPlace = values['in-place'] === true;
   if (inPlace && positionals.includes('-')) throw new UsageError('--in-place cannot write back to standard input');
-  const policy = policyFromFlag(values.policy);
+  const policy = policyFromFlags({ policy: values.policy, kubernetesVersion: values['kubernetes-version'], disable: values.disable });
   const inputs = collectInputs(positionals, io.readStdin);
   const audit = auditFiles(inputs.files, policy, { fixModes: ALL_ACTIVE_MODES });
   const errors = [...inputs.errors, ...audit.inputErrors];

@@ -1,6 +1,28 @@
-import { defaultPolicy, loadPolicyFile } from '../policy/load.js';
-import type { Policy } from '../policy/types.js';
+import { defaultPolicy, loadPolicyFile, parsePolicy } from '../policy/load.js';
+import { RULE_IDS, type Policy, type RuleId } from '../policy/types.js';
+import { suggestion } from '../util/did-you-mean.js';
+import { UsageError } from './io.js';
 
-export function policyFromFlag(path: string | undefined): Policy {
-  return path === undefined ? defaultPolicy() : loadPolicyFile(path);
+export interface PolicyFlags {
+  policy?: string | undefined;
+  /** --kubernetes-version: the oldest version fixes must run on (the policy's kubernetesVersion). */
+  kubernetesVersion?: string | undefined;
+  /** --disable RULE (repeatable): the rule's mode becomes off. */
+  disable?: string[] | undefined;
+}
+
+/**
+ * The policy of a CLI run: the file (or the default), then the flags on top, checked like a policy file so
+ * a flag can never produce a policy the file could not (e.g. action sleep below 1.30).
+ */
+export function policyFromFlags(flags: PolicyFlags): Policy {
+  const base = flags.policy === undefined ? defaultPolicy() : loadPolicyFile(flags.policy);
+  if (flags.kubernetesVersion === undefined && (flags.disable ?? []).length === 0) return base;
+  const document = structuredClone(base) as Policy;
+  if (flags.kubernetesVersion !== undefined) document.kubernetesVersion = flags.kubernetesVersion;
+  for (const id of flags.disable ?? []) {
+    if (!(RULE_IDS as readonly string[]).includes(id)) throw new UsageError(`--disable: unknown rule "${id}"${suggestion(id, RULE_IDS)}; rules: ${RULE_IDS.join(', ')}`);
+    document.rules[id as RuleId] = { ...document.rules[id as RuleId], mode: 'off' };
+  }
+  return parsePolicy(JSON.stringify(document), flags.policy ? `${flags.policy} with command-line flags` : 'the default policy with command-line flags');
 }
