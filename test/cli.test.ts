@@ -209,3 +209,23 @@ t.test('--kubernetes-version and --disable without a policy file', async (t) => 
   t.equal(badVersion.code, 2);
   t.match(badVersion.stderr, /kubernetesVersion: must match pattern/);
 });
+
+t.test('fix keeps the file\'s own conventions: CRLF line ends, compact JSON, a leading ---', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'rollsafe-style-'));
+  const crlf = join(dir, 'crlf.yaml');
+  writeFileSync(crlf, readFileSync(BAD, 'utf8').replace(/\n/g, '\r\n'));
+  const fixedCrlf = (await runCli(['fix', crlf])).stdout;
+  t.ok(fixedCrlf.includes('preStop'), 'fixed');
+  t.notMatch(fixedCrlf, /[^\r]\n/, 'every line ends in CRLF, inserted ones too');
+  const compact = join(dir, 'compact.json');
+  const { parse } = await import('yaml');
+  writeFileSync(compact, JSON.stringify(parse(readFileSync(BAD, 'utf8'))));
+  const fixedJson = (await runCli(['fix', compact])).stdout;
+  t.equal(fixedJson.trim().split('\n').length, 1, 'compact JSON stays on one line');
+  t.match(JSON.parse(fixedJson), { spec: { template: { spec: { containers: [{ lifecycle: { preStop: { sleep: { seconds: 10 } } } }] } } } });
+  const leading = join(dir, 'leading.yaml');
+  writeFileSync(leading, `---\n${readFileSync(BAD, 'utf8')}`);
+  const both = (await runCli(['fix', BAD, leading])).stdout;
+  t.notMatch(both, /---\n---/, 'no doubled separator');
+  t.equal(both.match(/^---$/gm)?.length, 1, 'one separator between the two files');
+});

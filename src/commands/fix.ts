@@ -51,7 +51,8 @@ export function fixCommand(args: string[], io: Io): number {
   } else if (errors.length === 0) {
     // Several inputs become one YAML stream (JSON documents are YAML too), as kubectl apply -f - reads it.
     const texts = results.map(({ text }) => (text.endsWith('\n') || text === '' ? text : `${text}\n`));
-    io.stdout.write(texts.join('---\n'));
+    // A file that starts with its own `---` needs no separator before it (two would make an empty document).
+    io.stdout.write(texts.map((text, index) => (index === 0 || /^---(\s|$)/.test(text) ? text : `---\n${text}`)).join(''));
     for (const { file } of results) written.add(file.file);
   }
   let applied = 0;

@@ -50,10 +50,12 @@ function lineStart(text: string, offset: number): number {
 }
 
 /** Style of the file, so inserted lines look like their neighbours. */
-function blockStyle(text: string): { indent: number; indentSeq: boolean } {
+function blockStyle(text: string): { indent: number; indentSeq: boolean; newline: string } {
   const indent = /\n( +)\S/.exec(text)?.[1]?.length ?? 2;
-  const unindentedSeq = /\n( *)[^\s#-][^\n]*:\n\1- /.test(text);
-  return { indent: Math.min(Math.max(indent, 2), 8), indentSeq: !unindentedSeq };
+  const unindentedSeq = /\n( *)[^\s#-][^\n]*:\r?\n\1- /.test(text);
+  // Inserted lines end like the file's own (CRLF files stay CRLF).
+  const newline = text.includes('\r\n') ? '\r\n' : '\n';
+  return { indent: Math.min(Math.max(indent, 2), 8), indentSeq: !unindentedSeq, newline };
 }
 
 /**
@@ -90,12 +92,12 @@ function textEditFor(text: string, style: Style, doc: Document.Parsed, path: Pat
     .toString({ indent: style.indent, indentSeq: style.indentSeq, lineWidth: 0 })
     .trimEnd()
     .split('\n')
-    .map((line) => `${indent}${line}\n`)
+    .map((line) => `${indent}${line}${style.newline}`)
     .join('');
   const end = parent.range[1];
   if (text[end - 1] === '\n') return { start: end, end, text: lines, order };
   const newline = text.indexOf('\n', end);
-  if (newline === -1) return { start: text.length, end: text.length, text: `\n${lines}`, order };
+  if (newline === -1) return { start: text.length, end: text.length, text: `${style.newline}${lines}`, order };
   return { start: newline + 1, end: newline + 1, text: lines, order };
 }
 
@@ -135,7 +137,9 @@ export function writeFixed(parsed: ParsedFile, edits: ObjectEdit[]): string {
     const doc = parsed.documents[0];
     if (!doc) return parsed.text;
     for (const edit of edits) applyToTree(doc, edit.item === undefined ? [] : ['items', edit.item], edit);
-    const indent = /\n( +)"/.exec(parsed.text)?.[1]?.length ?? 2;
+    // Compact JSON (one line) stays compact; indented JSON keeps its indentation.
+    const compact = !parsed.text.trim().includes('\n');
+    const indent = compact ? undefined : (/\n( +)"/.exec(parsed.text)?.[1]?.length ?? 2);
     return JSON.stringify(doc.toJS(), null, indent) + (parsed.text.endsWith('\n') ? '\n' : '');
   }
   // The file's style is read once (each read scans the text).
@@ -167,7 +171,10 @@ export function writeFixed(parsed: ParsedFile, edits: ObjectEdit[]): string {
     const start = index === 0 ? 0 : doc.range[0];
     const next = parsed.documents[index + 1];
     const end = next ? next.range[0] : parsed.text.length;
-    if (reemit.has(index)) out.push(doc.toString({ ...style, lineWidth: 0 }));
+    if (reemit.has(index)) {
+      const emitted = doc.toString({ indent: style.indent, indentSeq: style.indentSeq, lineWidth: 0 });
+      out.push(style.newline === '\n' ? emitted : emitted.replace(/\r?\n/g, style.newline));
+    }
     else {
       const inside = editsOfDocument.get(index) ?? [];
       out.push(applyTextEdits(parsed.text.slice(start, end), inside.map((edit) => ({ ...edit, start: edit.start - start, end: edit.end - start }))));
