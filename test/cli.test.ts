@@ -229,3 +229,17 @@ t.test('fix keeps the file\'s own conventions: CRLF line ends, compact JSON, a l
   t.notMatch(both, /---\n---/, 'no doubled separator');
   t.equal(both.match(/^---$/gm)?.length, 1, 'one separator between the two files');
 });
+
+t.test('hidden directories are passed over with a note, and read when named', async (t) => {
+  const { mkdirSync } = await import('node:fs');
+  const dir = mkdtempSync(join(tmpdir(), 'rollsafe-hidden-'));
+  mkdirSync(join(dir, '.deploy'));
+  copyFileSync(BAD, join(dir, '.deploy', 'web.yaml'));
+  copyFileSync(GOOD, join(dir, 'good.yaml'));
+  const run = await runCli(['audit', dir, '--output', 'json']);
+  t.match(run.stderr, /skipped hidden directory .*\.deploy \(name it to include it\)/);
+  t.equal(JSON.parse(run.stdout).summary.objects, 1);
+  const named = await runCli(['audit', join(dir, '.deploy'), '--output', 'json']);
+  t.equal(JSON.parse(named.stdout).summary.objects, 1, 'named, it is read');
+  t.equal(named.code, 1);
+});

@@ -68,6 +68,7 @@ export async function auditCommand(args: string[], io: Io): Promise<number> {
   if (stray) throw new UsageError(`--${stray} needs --cluster`);
   if (positionals.length === 0) throw new UsageError('audit needs at least one file, directory, or - for standard input (or --cluster)');
   const inputs = collectInputs(positionals, io.readStdin);
+  for (const directory of inputs.skippedDirectories) io.stderr.write(`rollsafe: skipped hidden directory ${directory} (name it to include it)\n`);
   const audit = auditFiles(inputs.files, policy);
   audit.inputErrors.unshift(...inputs.errors);
   io.stdout.write(render(audit, output, failOn, io));

@@ -32,6 +32,7 @@ export function fixCommand(args: string[], io: Io): number {
   if (inPlace && positionals.includes('-')) throw new UsageError('--in-place cannot write back to standard input');
   const policy = policyFromFlags({ policy: values.policy, kubernetesVersion: values['kubernetes-version'], disable: values.disable });
   const inputs = collectInputs(positionals, io.readStdin);
+  for (const directory of inputs.skippedDirectories) io.stderr.write(`rollsafe: skipped hidden directory ${directory} (name it to include it)\n`);
   const audit = auditFiles(inputs.files, policy, { fixModes: ALL_ACTIVE_MODES });
   const errors = [...inputs.errors, ...audit.inputErrors];
   for (const error of errors) io.stderr.write(describeError(error));

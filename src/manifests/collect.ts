@@ -8,15 +8,22 @@ const SKIPPED_DIRS = new Set(['node_modules', '.git']);
 export interface CollectedInputs {
   files: ParsedFile[];
   errors: InputError[];
+  /** Directories passed over (hidden ones), for a note on standard error. */
+  skippedDirectories: string[];
 }
 
-/** Manifest files under a directory, recursively and sorted; symlinked directories are not followed. */
-function walk(directory: string, found: string[]): void {
+/**
+ * Manifest files under a directory, recursively and sorted; symlinked directories are not followed. Hidden
+ * directories (.github, .cache) are passed over but listed, so nothing is skipped unsaid; naming one audits it.
+ */
+function walk(directory: string, found: string[], skipped: string[]): void {
   const entries = readdirSync(directory, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name));
   for (const entry of entries) {
     const path = join(directory, entry.name);
     if (entry.isDirectory()) {
-      if (!SKIPPED_DIRS.has(entry.name) && !entry.name.startsWith('.')) walk(path, found);
+      if (SKIPPED_DIRS.has(entry.name)) continue;
+      if (entry.name.startsWith('.')) skipped.push(path);
+      else walk(path, found, skipped);
     } else if (MANIFEST_FILE.test(entry.name) && (entry.isFile() || entry.isSymbolicLink())) {
       found.push(path);
     }
@@ -35,7 +42,7 @@ function reason(error: unknown): string {
  * inputs become errors naming the path; the others are still read.
  */
 export function collectInputs(paths: string[], stdinText: () => string): CollectedInputs {
-  const result: CollectedInputs = { files: [], errors: [] };
+  const result: CollectedInputs = { files: [], errors: [], skippedDirectories: [] };
   // A file named twice (or a directory and a file inside it) is one input: read once, its objects counted once.
   const seen = new Set<string>();
   let stdinRead = false;
@@ -48,7 +55,7 @@ export function collectInputs(paths: string[], stdinText: () => string): Collect
     let files: string[];
     try {
       const directory = statSync(path).isDirectory();
-      files = directory ? (() => { const found: string[] = []; walk(path, found); return found; })() : [path];
+      files = directory ? (() => { const found: string[] = []; walk(path, found, result.skippedDirectories); return found; })() : [path];
       // A typo'd or empty directory must not pass CI silently.
       if (directory && files.length === 0) result.errors.push({ file: path, message: 'no manifest files (*.yaml, *.yml, *.json) in this directory' });
     } catch (error) {
