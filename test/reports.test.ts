@@ -115,3 +115,14 @@ t.test('SARIF: the level says whether a finding fails (warn mode at most warning
   t.equal(level('grace-period') ?? level('rollout-strategy'), 'error', 'enforced errors stay errors');
   t.match(results[0].locations[0].physicalLocation.artifactLocation.uri, /team%231%3F\.yaml$/);
 });
+
+t.test('JUnit: no two test cases share a classname and name', async (t) => {
+  const doc = readFileSync(BAD, 'utf8');
+  const stdin = `${doc}---\n${doc}---\nkind: [\n---\nkind: [\n`;
+  const xml = (await runCli(['audit', '-', '--output', 'junit'], { stdin })).stdout;
+  const keys = [...xml.matchAll(/<testcase classname="([^"]*)" name="([^"]*)"/g)].map((match) => `${match[1]} :: ${match[2]}`);
+  t.ok(keys.length > 10);
+  t.same(keys.filter((key, index) => keys.indexOf(key) !== index), [], 'unique');
+  t.match(xml, /classname="Deployment\/web \(document 2\)"/);
+  t.match(xml, /name="read \(document 3, line \d+\)"/);
+});

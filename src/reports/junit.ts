@@ -17,9 +17,17 @@ export function junitReport(audit: AuditResult, failOn: FailOn): string {
   const suites = new Map<string, string[]>();
   let tests = 0;
   let failures = 0;
+  // Dashboards key test cases by classname and name: an object named twice in one file (two documents) or
+  // several exemption problems would collide, so repeats get the document or a counter.
+  const usedClassnames = new Map<string, Set<string>>();
   for (const { source, evaluation } of audit.results) {
     const { kind, namespace, name } = evaluation.ref;
-    const classname = escapeXml(`${kind}/${namespace ? `${namespace}/` : ''}${name}`);
+    const used = usedClassnames.get(source.file) ?? new Set<string>();
+    usedClassnames.set(source.file, used);
+    let plain = `${kind}/${namespace ? `${namespace}/` : ''}${name}`;
+    if (used.has(plain)) plain = `${plain} (document ${source.document}${source.item !== undefined ? `, item ${source.item + 1}` : ''})`;
+    used.add(plain);
+    const classname = escapeXml(plain);
     const cases = suites.get(source.file) ?? [];
     suites.set(source.file, cases);
     for (const outcome of evaluation.rules) {
@@ -40,14 +48,16 @@ export function junitReport(audit: AuditResult, failOn: FailOn): string {
       }
       cases.push(`    <testcase classname="${classname}" name="${outcome.rule}" file="${escapeXml(source.file)}"${source.line > 0 ? ` line="${source.line}"` : ''}>${body}</testcase>`);
     }
-    for (const finding of evaluation.findings.filter((f) => f.rule === 'exemption')) {
+    evaluation.findings.filter((f) => f.rule === 'exemption').forEach((finding, index) => {
       tests++;
-      cases.push(`    <testcase classname="${classname}" name="exemption"><system-out>${escapeXml(finding.message)}</system-out></testcase>`);
-    }
+      cases.push(`    <testcase classname="${classname}" name="exemption${index > 0 ? ` ${index + 1}` : ''}"><system-out>${escapeXml(finding.message)}</system-out></testcase>`);
+    });
   }
-  const errors = audit.inputErrors.map(
-    (error) => `    <testcase classname="${escapeXml(error.file)}" name="read"><error message="${escapeXml(error.message)}"/></testcase>`,
-  );
+  const errors = audit.inputErrors.map((error, index) => {
+    const where = [error.document !== undefined ? `document ${error.document}` : '', error.line !== undefined ? `line ${error.line}` : ''].filter(Boolean).join(', ');
+    const name = `read${where ? ` (${where})` : ''}${audit.inputErrors.some((other, at) => at !== index && other.file === error.file && other.document === error.document && other.line === error.line) ? ` #${index + 1}` : ''}`;
+    return `    <testcase classname="${escapeXml(error.file)}" name="${escapeXml(name)}"><error message="${escapeXml(error.message)}"/></testcase>`;
+  });
   const body = [...suites].map(([file, cases]) => {
     const count = cases.length;
     const failed = cases.filter((c) => c.includes('<failure')).length;
