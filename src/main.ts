@@ -10,7 +10,7 @@ export const USAGE = `rollsafe ${VERSION}: zero-downtime rollouts by policy
 
 Usage:
   rollsafe audit [PATH|-]... [--policy FILE] [--kubernetes-version V] [--disable RULE]...
-                 [--output text|json|sarif|junit|policyreport] [--fail-on error|warning|never]
+                 [--output text|json|sarif|junit|policyreport|compact|github] [--fail-on error|warning|never]
   rollsafe audit --cluster [--kubeconfig F] [--context C] [-n NS]... [-A] [--policy FILE] [--request-timeout 30]
                  [--output text|json|sarif|junit|policyreport] [--apply-reports] [--fix-preview]
   rollsafe fix [PATH|-]... [--policy FILE] [--kubernetes-version V] [--disable RULE]... [--in-place]
@@ -34,7 +34,8 @@ PATH is a file, a directory (recursive *.yaml, *.yml, *.json) or - for standard 
   --policy FILE              policy document (default: the built-in policy)
   --kubernetes-version V     the oldest version fixes must run on (overrides the policy's kubernetesVersion)
   --disable RULE             turn a rule off (repeatable)
-  --output, -o FORMAT        text (default), json, sarif, junit, policyreport
+  --output, -o FORMAT        text (default), json, sarif, junit, policyreport, compact (file:line: ...),
+                             github (GitHub Actions annotations)
   --fail-on LEVEL            error (default), warning, never
   --cluster                  audit the live cluster instead of files
   --kubeconfig F, --context C

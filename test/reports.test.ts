@@ -126,3 +126,19 @@ t.test('JUnit: no two test cases share a classname and name', async (t) => {
   t.match(xml, /classname="Deployment\/web \(document 2\)"/);
   t.match(xml, /name="read \(document 3, line \d+\)"/);
 });
+
+t.test('compact and GitHub Actions outputs: one line per finding, errors only for what fails', async (t) => {
+  const compact = await runCli(['audit', BAD, '-o', 'compact']);
+  t.equal(compact.code, 1);
+  const lines = compact.stdout.trimEnd().split('\n');
+  t.ok(lines.length >= 3);
+  for (const line of lines) t.match(line, /^\S+web-no-probes\.yaml:1: (error|warning|info)( \(\w+\))? \[[a-z-]+\] Deployment web: \S/);
+  const github = await runCli(['audit', BAD, '-o', 'github', '--fail-on', 'error']);
+  const annotations = github.stdout.trimEnd().split('\n');
+  t.ok(annotations.every((line) => /^::(error|warning|notice) file=[^,]+,line=1,title=rollsafe [a-z-]+%3A Deployment web/.test(line)), github.stdout);
+  t.ok(annotations.some((line) => line.startsWith('::error ') && line.includes('readiness-probe')));
+  t.ok(annotations.some((line) => line.startsWith('::warning ') && line.includes('min-replicas')), 'a warning does not fail at --fail-on error');
+  t.notMatch(github.stdout.trimEnd().replace(/\n(?=::)/g, ''), /\n/, 'messages never break the one-line format');
+  const unreadable = await runCli(['audit', '-', '-o', 'github'], { stdin: 'kind: [\n' });
+  t.match(unreadable.stdout, /^::error file=-,line=\d+,title=rollsafe%3A unreadable input::YAML syntax error/);
+});

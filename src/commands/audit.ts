@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { auditFiles, exitCode, type AuditResult, type FailOn } from '../audit/audit.js';
 import { collectInputs } from '../manifests/collect.js';
 import type { Policy } from '../policy/types.js';
+import { compactReport, githubReport } from '../reports/compact.js';
 import { jsonReport } from '../reports/json.js';
 import { junitReport } from '../reports/junit.js';
 import { policyReports, policyReportText } from '../reports/policy-report.js';
@@ -10,7 +11,7 @@ import { textReport } from '../reports/text.js';
 import { oneOf, UsageError, type Io } from './io.js';
 import { policyFromFlags } from './load-policy.js';
 
-const OUTPUTS = ['text', 'json', 'sarif', 'junit', 'policyreport'] as const;
+const OUTPUTS = ['text', 'json', 'sarif', 'junit', 'policyreport', 'compact', 'github'] as const;
 const FAIL_ON = ['error', 'warning', 'never'] as const;
 const CLUSTER_ONLY = ['kubeconfig', 'context', 'namespace', 'all-namespaces', 'apply-reports', 'fix-preview', 'request-timeout'] as const;
 
@@ -31,6 +32,10 @@ function render(audit: AuditResult, output: (typeof OUTPUTS)[number], failOn: Fa
       return junitReport(audit, failOn);
     case 'policyreport':
       return policyReportText(policyReports(audit));
+    case 'compact':
+      return compactReport(audit);
+    case 'github':
+      return githubReport(audit, failOn);
   }
 }
 
