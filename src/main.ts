@@ -14,7 +14,7 @@ Usage:
   rollsafe audit --cluster [--kubeconfig F] [--context C] [-n NS]... [-A] [--policy FILE] [--request-timeout 30]
                  [--output text|json|sarif|junit|policyreport] [--apply-reports] [--fix-preview]
   rollsafe fix [PATH|-]... [--policy FILE] [--kubernetes-version V] [--disable RULE]... [--in-place]
-  rollsafe rules [--output text|json]
+  rollsafe rules [ID] [--output text|json]
   rollsafe policy --print-default | --check FILE
   rollsafe serve [--policy FILE] [--port 8443] [--host 0.0.0.0] [--tls-cert F --tls-key F | --dev-certs]
                  [--metrics-port 9090] [--shutdown-delay 5] [--watch-interval 2000] [--log-level info]
@@ -51,9 +51,10 @@ Exit codes: 0 clean, 1 findings at or above --fail-on, 2 bad usage or unreadable
 Applies every fix rollsafe knows (preStop sleep, grace period, rollout strategy), keeping comments and
 formatting. Writes to standard output, or rewrites the files with --in-place.
 `,
-  rules: `Usage: rollsafe rules [--output text|json]
+  rules: `Usage: rollsafe rules [ID] [--output text|json]
 
-Lists the rules, their default severity and whether they are fixable.
+Lists the rules, their default severity and whether they are fixable; with a rule id, explains the rule
+(why, what it checks) and prints a manifest that passes it.
 `,
   policy: `Usage: rollsafe policy --print-default
        rollsafe policy --check FILE

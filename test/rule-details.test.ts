@@ -76,3 +76,22 @@ t.test('probe equality applies API defaults and resolves named ports', async (t)
   t.ok(probesEqual({ exec: { command: ['ready'] } }, { exec: { command: ['ready'] } }, container));
   t.notOk(probesEqual({ exec: { command: ['ready'] } }, { exec: { command: ['live'] } }, container));
 });
+
+t.test('rollsafe rules ID: every rule explained, and its example manifest passes every rule', async (t) => {
+  const { RULE_IDS } = await import('../src/policy/types.js');
+  const { runCli } = await import('./helpers/run-cli.js');
+  for (const id of RULE_IDS) {
+    const run = await runCli(['rules', id]);
+    t.equal(run.code, 0, id);
+    t.match(run.stdout, new RegExp(`^${id}: `));
+    t.match(run.stdout, /Why: .{40,}/);
+    const example = run.stdout.split('A manifest that passes:\n\n')[1]?.split('\nTo exempt one workload')[0] ?? '';
+    const audit = await runCli(['audit', '-', '--output', 'json', '--fail-on', 'warning'], { stdin: example });
+    const report = JSON.parse(audit.stdout);
+    t.equal(report.summary.objects, 1, `${id}: the example holds a workload`);
+    t.same(report.results[0].findings, [], `${id}: the example passes every rule`);
+    t.equal(audit.code, 0);
+  }
+  const json = JSON.parse((await runCli(['rules', 'grace-period', '-o', 'json'])).stdout);
+  t.match(json, { id: 'grace-period', fixable: true, why: /SIGKILL/, example: /terminationGracePeriodSeconds/ });
+});
