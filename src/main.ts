@@ -13,7 +13,7 @@ Usage:
                  [--output text|json|sarif|junit|policyreport|compact|github] [--fail-on error|warning|never]
   rollsafe audit --cluster [--kubeconfig F] [--context C] [-n NS]... [-A] [--policy FILE] [--request-timeout 30]
                  [--output text|json|sarif|junit|policyreport] [--apply-reports] [--fix-preview]
-  rollsafe fix [PATH|-]... [--policy FILE] [--kubernetes-version V] [--disable RULE]... [--in-place]
+  rollsafe fix [PATH|-]... [--policy FILE] [--kubernetes-version V] [--disable RULE]... [--in-place | --diff]
   rollsafe rules [ID] [--output text|json]
   rollsafe policy --print-default | --check FILE
   rollsafe serve [--policy FILE] [--port 8443] [--host 0.0.0.0] [--tls-cert F --tls-key F | --dev-certs]
@@ -46,10 +46,10 @@ PATH is a file, a directory (recursive *.yaml, *.yml, *.json) or - for standard 
 
 Exit codes: 0 clean, 1 findings at or above --fail-on, 2 bad usage or unreadable input.
 `,
-  fix: `Usage: rollsafe fix [PATH|-]... [--policy FILE] [--kubernetes-version V] [--disable RULE]... [--in-place]
+  fix: `Usage: rollsafe fix [PATH|-]... [--policy FILE] [--kubernetes-version V] [--disable RULE]... [--in-place | --diff]
 
 Applies every fix rollsafe knows (preStop sleep, grace period, rollout strategy), keeping comments and
-formatting. Writes to standard output, or rewrites the files with --in-place.
+formatting. Writes to standard output, rewrites the files with --in-place, or prints a unified diff with --diff.
 `,
   rules: `Usage: rollsafe rules [ID] [--output text|json]
 

@@ -243,3 +243,21 @@ t.test('hidden directories are passed over with a note, and read when named', as
   t.equal(JSON.parse(named.stdout).summary.objects, 1, 'named, it is read');
   t.equal(named.code, 1);
 });
+
+t.test('fix --diff prints a unified diff that applies to the original, and writes nothing', async (t) => {
+  const { applyPatch, parsePatch } = await import('diff');
+  const dir = mkdtempSync(join(tmpdir(), 'rollsafe-diff-'));
+  const file = join(dir, 'web.yaml');
+  copyFileSync(BAD, file);
+  const before = readFileSync(file, 'utf8');
+  const diff = await runCli(['fix', '--diff', file, GOOD]);
+  t.equal(diff.code, 0);
+  t.equal(readFileSync(file, 'utf8'), before, 'nothing written');
+  const patches = parsePatch(diff.stdout);
+  t.equal(patches.length, 1, 'only the file that changes');
+  t.match(patches[0]?.oldFileName, /^a\/.*web\.yaml$/);
+  const fixed = (await runCli(['fix', file])).stdout;
+  t.equal(applyPatch(before, patches[0]!), fixed, 'the diff turns the original into what fix prints');
+  t.match(diff.stderr, /applied [1-9]\d* fix\(es\)/);
+  t.equal((await runCli(['fix', '--diff', '--in-place', file])).code, 2, '--diff and --in-place exclude each other');
+});

@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { createTwoFilesPatch, FILE_HEADERS_ONLY } from 'diff';
 import { auditFiles } from '../audit/audit.js';
 import { ALL_ACTIVE_MODES } from '../engine/engine.js';
 import { collectInputs } from '../manifests/collect.js';
@@ -25,11 +26,14 @@ export function fixCommand(args: string[], io: Io): number {
       'kubernetes-version': { type: 'string' },
       disable: { type: 'string', multiple: true },
       'in-place': { type: 'boolean', short: 'i' },
+      diff: { type: 'boolean' },
     },
   });
   if (positionals.length === 0) throw new UsageError('fix needs at least one file, directory, or - for standard input');
   const inPlace = values['in-place'] === true;
+  const diff = values.diff === true;
   if (inPlace && positionals.includes('-')) throw new UsageError('--in-place cannot write back to standard input');
+  if (inPlace && diff) throw new UsageError('use --diff or --in-place, not both');
   const policy = policyFromFlags({ policy: values.policy, kubernetesVersion: values['kubernetes-version'], disable: values.disable });
   const inputs = collectInputs(positionals, io.readStdin);
   for (const directory of inputs.skippedDirectories) io.stderr.write(`rollsafe: skipped hidden directory ${directory} (name it to include it)\n`);
@@ -42,7 +46,14 @@ export function fixCommand(args: string[], io: Io): number {
   // The summary counts what was written: nothing on standard output when an input is unreadable, and with
   // --in-place only the files that were rewritten.
   const written = new Set<string>();
-  if (inPlace) {
+  if (diff) {
+    // A unified diff per changed file (git apply / patch -p1 read it); nothing is written.
+    for (const { file, text, edits } of results) {
+      if (edits === 0 || broken.has(file.file)) continue;
+      const name = file.file === '-' ? 'stdin' : file.file.replace(/^\.\//, '');
+      io.stdout.write(createTwoFilesPatch(`a/${name}`, `b/${name}`, file.text, text, undefined, undefined, { headerOptions: FILE_HEADERS_ONLY }));
+    }
+  } else if (inPlace) {
     for (const { file, text, edits } of results) {
       if (edits === 0 || broken.has(file.file)) continue;
       writeFileAtomic(file.file, text);
@@ -56,6 +67,8 @@ export function fixCommand(args: string[], io: Io): number {
     io.stdout.write(texts.map((text, index) => (index === 0 || /^---(\s|$)/.test(text) ? text : `---\n${text}`)).join(''));
     for (const { file } of results) written.add(file.file);
   }
+  // --diff writes nothing: its summary says what the diff would apply.
+  if (diff) for (const { file, edits } of results) if (edits > 0 && !broken.has(file.file)) written.add(file.file);
   let applied = 0;
   let manual = 0;
   for (const { source, evaluation } of audit.results) {
