@@ -1,9 +1,4 @@
-import { auditCommand } from './commands/audit.js';
-import { fixCommand } from './commands/fix.js';
 import { UsageError, type Io } from './commands/io.js';
-import { policyCommand } from './commands/policy.js';
-import { rulesCommand } from './commands/rules.js';
-import { PolicyError } from './policy/load.js';
 import { VERSION } from './version.js';
 
 export const USAGE = `rollsafe ${VERSION}: zero-downtime rollouts by policy
@@ -71,12 +66,13 @@ Prometheus metrics on --metrics-port.
 
 type Command = (args: string[], io: Io) => number | Promise<number>;
 
+// Each command is loaded when it runs: `rollsafe --version` or `audit` never load fix's diff library,
+// the server's fastify and pino, or the cluster client (cold start).
 const COMMANDS: Record<string, Command> = {
-  audit: auditCommand,
-  fix: fixCommand,
-  rules: rulesCommand,
-  policy: policyCommand,
-  // Loaded on demand: fastify and pino stay off the audit path (cold start).
+  audit: async (args, io) => (await import('./commands/audit.js')).auditCommand(args, io),
+  fix: async (args, io) => (await import('./commands/fix.js')).fixCommand(args, io),
+  rules: async (args, io) => (await import('./commands/rules.js')).rulesCommand(args, io),
+  policy: async (args, io) => (await import('./commands/policy.js')).policyCommand(args, io),
   serve: async (args, io) => (await import('./commands/serve.js')).serveCommand(args, io),
 };
 
@@ -107,8 +103,9 @@ export async function main(argv: string[], io: Io): Promise<number> {
       io.stderr.write(`rollsafe ${name}: ${(error as Error).message}\nSee rollsafe --help.\n`);
       return 2;
     }
-    if (error instanceof PolicyError) {
-      io.stderr.write(`rollsafe: ${error.message}\n`);
+    // By name, not instanceof: importing the policy loader here would load the YAML parser for --version.
+    if ((error as Error | undefined)?.name === 'PolicyError') {
+      io.stderr.write(`rollsafe: ${(error as Error).message}\n`);
       return 2;
     }
     io.stderr.write(`rollsafe ${name}: ${(error as Error).message ?? String(error)}\n`);

@@ -114,3 +114,8 @@ t.test('misspelled keys and rule ids: did you mean', async (t) => {
   const finding = evaluate(object, defaultPolicy())?.findings.find((candidate) => candidate.rule === 'exemption');
   t.match(finding?.message, /unknown rule "min-replica" \(did you mean "min-replicas"\?\)/);
 });
+
+t.test('defaultPolicy() (filled from the schema without compiling a validator) equals what ajv fills in', async (t) => {
+  t.same(defaultPolicy(), parsePolicy(HEADER, 'p.yaml'));
+  t.not(defaultPolicy(), defaultPolicy(), 'a fresh object each time: callers may change it');
+});

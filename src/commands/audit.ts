@@ -2,12 +2,6 @@ import { parseArgs } from 'node:util';
 import { auditFiles, exitCode, type AuditResult, type FailOn } from '../audit/audit.js';
 import { collectInputs } from '../manifests/collect.js';
 import type { Policy } from '../policy/types.js';
-import { compactReport, githubReport } from '../reports/compact.js';
-import { jsonReport } from '../reports/json.js';
-import { junitReport } from '../reports/junit.js';
-import { policyReports, policyReportText } from '../reports/policy-report.js';
-import { sarifReport } from '../reports/sarif.js';
-import { textReport } from '../reports/text.js';
 import { oneOf, UsageError, type Io } from './io.js';
 import { policyFromFlags } from './load-policy.js';
 
@@ -20,22 +14,25 @@ export function useColor(io: Io): boolean {
   return io.stdout.isTTY === true && (noColor === undefined || noColor === '');
 }
 
-function render(audit: AuditResult, output: (typeof OUTPUTS)[number], failOn: FailOn, io: Io): string {
+/** Renders the report; each format's module is loaded only when asked for (cold start of `audit`). */
+async function render(audit: AuditResult, output: (typeof OUTPUTS)[number], failOn: FailOn, io: Io): Promise<string> {
   switch (output) {
     case 'text':
-      return textReport(audit, { color: useColor(io), failOn });
+      return (await import('../reports/text.js')).textReport(audit, { color: useColor(io), failOn });
     case 'json':
-      return jsonReport(audit);
+      return (await import('../reports/json.js')).jsonReport(audit);
     case 'sarif':
-      return sarifReport(audit);
+      return (await import('../reports/sarif.js')).sarifReport(audit);
     case 'junit':
-      return junitReport(audit, failOn);
-    case 'policyreport':
+      return (await import('../reports/junit.js')).junitReport(audit, failOn);
+    case 'policyreport': {
+      const { policyReports, policyReportText } = await import('../reports/policy-report.js');
       return policyReportText(policyReports(audit));
+    }
     case 'compact':
-      return compactReport(audit);
+      return (await import('../reports/compact.js')).compactReport(audit);
     case 'github':
-      return githubReport(audit, failOn);
+      return (await import('../reports/compact.js')).githubReport(audit, failOn);
   }
 }
 
@@ -76,7 +73,7 @@ export async function auditCommand(args: string[], io: Io): Promise<number> {
   for (const directory of inputs.skippedDirectories) io.stderr.write(`rollsafe: skipped hidden directory ${directory} (name it to include it)\n`);
   const audit = auditFiles(inputs.files, policy);
   audit.inputErrors.unshift(...inputs.errors);
-  io.stdout.write(render(audit, output, failOn, io));
+  io.stdout.write(await render(audit, output, failOn, io));
   if (output !== 'text') reportInputErrors(audit, io);
   return exitCode(audit, failOn);
 }
@@ -118,7 +115,7 @@ async function auditClusterCommand(
           : audit.previews.map((preview) => `# ${preview.kind} ${preview.namespace}/${preview.name}\n${JSON.stringify(preview.patch, null, 2)}\n`).join(''),
       );
     } else {
-      io.stdout.write(render(audit, output, failOn, io));
+      io.stdout.write(await render(audit, output, failOn, io));
     }
     reportInputErrors(audit, io);
     if (values['apply-reports']) {
