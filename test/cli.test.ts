@@ -263,3 +263,15 @@ t.test('fix --diff prints a unified diff that applies to the original, and write
   t.match(diff.stderr, /applied [1-9]\d* fix\(es\)/);
   t.equal((await runCli(['fix', '--diff', '--in-place', file])).code, 2, '--diff and --in-place exclude each other');
 });
+
+t.test('context does not depend on unrelated objects: a Deployment alone, beside a ConfigMap, or from stdin, is judged the same', async (t) => {
+  const deployment = fixture('rules', 'disruption-budget', 'fail-alone-in-the-input.yaml');
+  const rules = async (stdin: string) => JSON.parse((await runCli(['audit', '-', '--output', 'json'], { stdin })).stdout).results[0].findings.map((finding: { rule: string }) => finding.rule);
+  const alone = await rules(deployment);
+  t.ok(alone.includes('disruption-budget'), 'no PDB in the input: reported');
+  t.same(await rules(`${deployment}---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, namespace: shop}\n`), alone, 'a ConfigMap beside it changes nothing');
+  const dir = mkdtempSync(join(tmpdir(), 'rollsafe-alone-'));
+  writeFileSync(join(dir, 'd.yaml'), deployment);
+  const fromFile = JSON.parse((await runCli(['audit', join(dir, 'd.yaml'), '--output', 'json'])).stdout).results[0].findings.map((finding: { rule: string }) => finding.rule);
+  t.same(fromFile, alone, 'a file and stdin alike');
+});

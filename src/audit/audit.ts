@@ -51,15 +51,18 @@ export interface Summary {
 
 /**
  * Evaluates every workload of a set of files. The files together are the context: a Service, HPA, PDB or
- * PVC in one file informs the rules for a workload in another. A lone object has no context.
+ * PVC in one file informs the rules for a workload in another, and what is not among them is absent (a
+ * Deployment read alone has no PodDisruptionBudget).
  */
 export function auditFiles(files: ParsedFile[], policy: Policy, options: Pick<EvaluateOptions, 'fixModes'> = {}): AuditResult {
   const sources = files.flatMap((file) => file.objects);
-  const related: RelatedObjects | undefined = sources.length > 1 ? emptyRelated() : undefined;
-  if (related) for (const source of sources) addRelated(related, source.object);
+  // Every audit has context, however many objects it reads: the same rule for files, stdin and the cluster.
+  // Only admission, which sees one object, has none.
+  const related: RelatedObjects = emptyRelated();
+  for (const source of sources) addRelated(related, source.object);
   const result: AuditResult = { results: [], skipped: [], inputErrors: files.flatMap((file) => file.errors) };
   for (const source of sources) {
-    const evaluation = evaluate(source.object, policy, { ...options, ...(related ? { related } : {}) });
+    const evaluation = evaluate(source.object, policy, { ...options, related });
     if (!evaluation) {
       const ref = objectRef(source.object);
       result.skipped.push({

@@ -47,7 +47,7 @@ export interface Evaluation {
 }
 
 export interface EvaluateOptions {
-  /** Context objects (file and cluster audits); undefined for a lone object. */
+  /** Context objects (every file and cluster audit); undefined at admission, which sees one object. */
   related?: RelatedObjects;
   /** Namespace used to pick policy overrides; defaults to the object's, else "default". */
   namespace?: string;

@@ -44,41 +44,44 @@ spec:
     matchLabels: {app: web}
 `;
 
+/** One example passes every rule: 3 replicas need a PodDisruptionBudget beside them. */
+const EXAMPLE = `${DEPLOYMENT_HEAD}${PDB}`;
+
 /** `rollsafe rules ID`: the long form of each rule (the README table has the same in one cell). */
 export const RULE_EXPLANATIONS: Record<RuleId, RuleExplanation> = {
   'readiness-probe': {
     why: 'Without a readiness probe a new pod joins the Service the moment its container starts, before the app listens: clients get connection refused during every rollout.',
     checks: 'Every serving container (one that declares a port, or whose pod a Service in the input selects) has a readinessProbe. Not fixable: rollsafe never invents a probe, since a wrong one keeps pods unready forever.',
-    example: DEPLOYMENT_HEAD,
+    example: EXAMPLE,
   },
   'probes-identical': {
     why: 'A liveness probe identical to the readiness probe restarts the container exactly when it should only leave rotation (an overloaded or warming app), turning a slowdown into an outage.',
     checks: 'livenessProbe equal to readinessProbe after the API defaults (SetDefaults_Probe, named ports resolved). A different endpoint or looser thresholds pass.',
-    example: DEPLOYMENT_HEAD,
+    example: EXAMPLE,
   },
   'prestop-delay': {
     why: 'Deleting a pod removes its endpoint and sends SIGTERM at the same time; kube-proxy, ingress controllers and meshes learn of the removal later, so requests still arrive at a process that already exited.',
     checks: 'Every serving container sleeps at least preStop.seconds (default 10) before SIGTERM. Fix: a native lifecycle.preStop.sleep (Kubernetes 1.30 or later) or exec sleep; an existing hook is never replaced.',
-    example: DEPLOYMENT_HEAD,
+    example: EXAMPLE,
   },
   'grace-period': {
     why: 'terminationGracePeriodSeconds includes the preStop time: a 10 s sleep in the default 30 s leaves 20 s to drain, and the kubelet then sends SIGKILL to requests still in flight.',
     checks: 'terminationGracePeriodSeconds >= the longest preStop sleep + drainSeconds (default 20). Fix: raises it to that sum, never lowers it.',
-    example: DEPLOYMENT_HEAD,
+    example: EXAMPLE,
   },
   'rollout-strategy': {
     why: 'Recreate stops every pod before starting new ones, and a RollingUpdate whose maxUnavailable covers every replica does the same: downtime by construction.',
     checks: 'Resolves maxSurge (rounding up) and maxUnavailable (rounding down) against the replicas as the Deployment controller does (ResolveFenceposts; the HPA minReplicas when an HPA owns replicas). Fix: maxUnavailable 0 with maxSurge 1. DaemonSets: surge where no host port prevents it.',
-    example: DEPLOYMENT_HEAD,
+    example: EXAMPLE,
   },
   'min-replicas': {
     why: 'A single replica means every node drain, eviction or crash is an outage, and nothing serves while it restarts.',
     checks: 'replicas (or the HPA minReplicas) >= minReplicas (default 2); replicas 0 is a deliberate scale-down.',
-    example: DEPLOYMENT_HEAD,
+    example: EXAMPLE,
   },
   'disruption-budget': {
     why: 'Node drains and cluster upgrades evict pods through the eviction API; without a PodDisruptionBudget they may evict every replica at once, and with one that allows no disruption they stall.',
     checks: 'A Deployment or StatefulSet with 2+ replicas is selected by exactly one PDB in its namespace that allows a disruption, counting the pods of every workload it selects as the disruption controller does. Needs the PDB in the same input (files) or namespace (cluster).',
-    example: `${DEPLOYMENT_HEAD}${PDB}`,
+    example: EXAMPLE,
   },
 };
