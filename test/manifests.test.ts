@@ -109,3 +109,36 @@ t.test('workloads without a pod template (patch fragments) are skipped with the 
   t.equal(lone.audit.results.length, 0);
   t.equal(lone.fixed, 'apiVersion: apps/v1\nkind: DaemonSet\nmetadata: {name: x}\nspec: null\n');
 });
+
+t.test('fix never loses or misplaces an edit (review cases, in test/fixtures/manifests/)', async (t) => {
+  const { readdirSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { FIXTURES } = await import('./helpers/fixtures.js');
+  const { parseAllDocuments } = await import('yaml');
+  const dir = join(FIXTURES, 'manifests');
+  for (const name of readdirSync(dir).sort()) {
+    const text = fixture('manifests', name);
+    const { audit, fixed } = auditText(text, undefined, name);
+    t.same(audit.inputErrors, [], `${name}: reads`);
+    const documents = parseAllDocuments(fixed);
+    t.same(documents.flatMap((document) => document.errors), [], `${name}: the output parses`);
+    t.equal(documents.filter((document) => document.contents !== null).length, parseAllDocuments(text).filter((document) => document.contents !== null).length, `${name}: every document kept`);
+    const again = auditText(fixed, undefined, name);
+    t.same(findingsOf(again.audit).filter((finding) => finding.fix && !finding.exempt), [], `${name}: every fixable finding fixed (none dropped)`);
+    t.equal(again.fixed, fixed, `${name}: idempotent`);
+  }
+});
+
+t.test('template blame only for a `{{` outside strings; a parse error stopping a document early still finds its `{{`', async (t) => {
+  const duplicate = parseManifest('apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n  annotations:\n    summary: "{{ $labels.instance }} down"\n    summary: "dup"\n', 'dup.yaml');
+  t.match(duplicate.errors, [{ line: 7, message: /YAML syntax error: Map keys must be unique/ }]);
+  const end = parseManifest('apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: x\nspec:\n  replicas: x\n  {{- end }}\n  selector: {}\n', 'end.yaml');
+  t.match(end.errors, [{ line: 7, message: /unrendered template/ }]);
+});
+
+t.test('a byte-order mark is dropped, so joined fix output stays one valid stream', async (t) => {
+  const parsed = parseManifest(`\uFEFF---\n${DEPLOYMENT}`, 'bom.yaml');
+  t.same(parsed.errors, []);
+  t.equal(parsed.objects.length, 1);
+  t.notOk(parsed.text.startsWith('\uFEFF'));
+});

@@ -42,13 +42,19 @@ export interface ParsedFile {
  * it parses only because `{{ x }}` read as a flow mapping whose key is itself a mapping (`key: {{ .Values.x }}`),
  * which no rendered manifest contains.
  */
+/** A `{{` outside quoted strings and comments on this line (inside them it is text, not template syntax). */
+function unquotedTemplate(line: string): boolean {
+  const bare = line.replace(/"(?:[^"\\]|\\.)*"|'(?:[^']|'')*'/g, '""').replace(/(^|\s)#.*$/, '');
+  return bare.includes('{{');
+}
+
 function unrenderedTemplateLine(doc: Document.Parsed, source: string, start: number, lines: LineCounter): number | undefined {
   const error = doc.errors[0];
   if (error) {
     const errorLine = lines.linePos(error.pos[0]).line;
     let line = lines.linePos(start).line;
     for (const text of source.split('\n')) {
-      if (text.includes('{{') && (line === errorLine || line === errorLine - 1)) return line;
+      if (unquotedTemplate(text) && (line === errorLine || line === errorLine - 1)) return line;
       line++;
     }
     return undefined;
@@ -67,8 +73,12 @@ function unrenderedTemplateLine(doc: Document.Parsed, source: string, start: num
   return found;
 }
 
+/**
+ * JSON is one JSON value: written back as JSON. Anything else (a `.json` file holding a `---` stream, say) is
+ * read and written as the YAML it parses as, so no document is lost.
+ */
 function looksLikeJson(file: string, text: string): boolean {
-  return file.endsWith('.json') || /^\s*[{[]/.test(text) && /[}\]]\s*$/.test(text) && isJson(text);
+  return (file.endsWith('.json') || (/^\s*[{[]/.test(text) && /[}\]]\s*$/.test(text))) && isJson(text);
 }
 
 function isJson(text: string): boolean {
@@ -81,7 +91,10 @@ function isJson(text: string): boolean {
 }
 
 /** Splits a file into Kubernetes objects, unpacking List documents; never throws on bad input. */
-export function parseManifest(text: string, file: string): ParsedFile {
+export function parseManifest(input: string, file: string): ParsedFile {
+  // A byte-order mark is no content: dropped, so it can neither confuse the parser nor land mid-stream when
+  // `fix` joins several files.
+  const text = input.charCodeAt(0) === 0xfeff ? input.slice(1) : input;
   const parsed: ParsedFile = { file, text, format: looksLikeJson(file, text) ? 'json' : 'yaml', documents: [], objects: [], errors: [] };
   if (Buffer.byteLength(text) > MAX_INPUT_BYTES) {
     parsed.errors.push({ file, message: `input is larger than ${MAX_INPUT_BYTES / 1024 / 1024} MiB; refused` });
@@ -99,7 +112,8 @@ export function parseManifest(text: string, file: string): ParsedFile {
     const document = index + 1;
     const start = doc.range[0];
     const position = lines.linePos(doc.contents?.range?.[0] ?? start);
-    const source = text.slice(start, doc.range[2]);
+    // Up to the next document (or the end): a parse error can end a document's range before its `{{` lines.
+    const source = text.slice(start, parsed.documents[index + 1]?.range[0] ?? text.length);
     // Template syntax is refused only where it breaks the YAML (an unrendered chart); rendered manifests are
     // full of `{{ }}` inside strings (alert annotations, Vault agent templates, ConfigMaps) and pass.
     const templateLine = source.includes('{{') ? unrenderedTemplateLine(doc, source, start, lines) : undefined;

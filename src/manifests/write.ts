@@ -83,7 +83,11 @@ function textEditFor(text: string, style: Style, doc: Document.Parsed, path: Pat
     if (close < parent.range[0]) return undefined;
     const before = parent.items.length + (inserted.get(parent) ?? 0);
     inserted.set(parent, (inserted.get(parent) ?? 0) + 1);
-    return { start: close, end: close, text: `${before === 0 ? '' : ', '}${renderFlowPair(key, op.value)}`, order };
+    // `{a: 1, }`: the trailing comma already separates the new pair.
+    let last = close - 1;
+    while (last > parent.range[0] && /\s/.test(text[last] ?? '')) last--;
+    const separator = before === 0 ? '' : text[last] === ',' ? ' ' : ', ';
+    return { start: close, end: close, text: `${separator}${renderFlowPair(key, op.value)}`, order };
   }
   const firstKey = parent.items[0]?.key as Node | undefined;
   if (!firstKey?.range) return undefined;
@@ -148,10 +152,12 @@ export function writeFixed(parsed: ParsedFile, edits: ObjectEdit[]): string {
   const editsOfDocument = new Map<number, TextEdit[]>();
   const reemit = new Set<number>();
   const inserted: Inserted = new WeakMap();
+  const objectEditsOfDocument = new Map<number, ObjectEdit[]>();
   for (const edit of edits) {
     const doc = parsed.documents[edit.document - 1];
     if (!doc) continue;
     const prefix: Path = edit.item === undefined ? [] : ['items', edit.item];
+    objectEditsOfDocument.set(edit.document - 1, [...(objectEditsOfDocument.get(edit.document - 1) ?? []), edit]);
     const ops = compare(edit.original, edit.fixed);
     const planned = ops.map((op, index) => textEditFor(parsed.text, style, doc, toNodePath(doc, prefix, op.path), op, textEdits.length + index, inserted));
     if (planned.every((candidate): candidate is TextEdit => candidate !== undefined)) {
@@ -160,9 +166,14 @@ export function writeFixed(parsed: ParsedFile, edits: ObjectEdit[]): string {
       list.push(...planned);
       editsOfDocument.set(edit.document - 1, list);
     } else {
-      applyToTree(doc, prefix, edit);
       reemit.add(edit.document - 1);
     }
+  }
+  // A document re-emitted from its tree gets every edit of its objects there (a List's other items too):
+  // text edits planned for it would be lost with its original text.
+  for (const index of reemit) {
+    const doc = parsed.documents[index];
+    for (const edit of objectEditsOfDocument.get(index) ?? []) if (doc) applyToTree(doc, edit.item === undefined ? [] : ['items', edit.item], edit);
   }
   if (reemit.size === 0) return applyTextEdits(parsed.text, textEdits);
   // Mixed: re-emit the documents that need it, text-edit the rest, splice by document boundaries.
