@@ -275,3 +275,16 @@ t.test('context does not depend on unrelated objects: a Deployment alone, beside
   const fromFile = JSON.parse((await runCli(['audit', join(dir, 'd.yaml'), '--output', 'json'])).stdout).results[0].findings.map((finding: { rule: string }) => finding.rule);
   t.same(fromFile, alone, 'a file and stdin alike');
 });
+
+t.test('--disable turns a rule off in namespace overrides too; --diff names apply with patch -p1', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'rollsafe-disable-'));
+  const policy = join(dir, 'policy.yaml');
+  writeFileSync(policy, 'apiVersion: rollsafe.dev/v1alpha1\nkind: Policy\nnamespaces:\n  - names: ["*"]\n    rules:\n      prestop-delay: {mode: enforce}\n');
+  const report = JSON.parse((await runCli(['audit', BAD, '--policy', policy, '--disable', 'prestop-delay', '--output', 'json'])).stdout);
+  t.notOk(report.results[0].findings.some((finding: { rule: string }) => finding.rule === 'prestop-delay'));
+  const spaced = join(dir, 'my file.yaml');
+  copyFileSync(BAD, spaced);
+  const diff = (await runCli(['fix', '--diff', spaced])).stdout;
+  t.match(diff, /^--- a\/\S.*my file\.yaml\t\n\+\+\+ b\/.*my file\.yaml\t\n@@ /, 'names end with a tab, as diff -u writes them');
+  t.notMatch(diff, /^--- a\/\//m, 'no absolute path after a/');
+});

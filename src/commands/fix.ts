@@ -1,5 +1,6 @@
+import { isAbsolute, relative } from 'node:path';
 import { parseArgs } from 'node:util';
-import { createTwoFilesPatch, FILE_HEADERS_ONLY } from 'diff';
+import { createTwoFilesPatch, OMIT_HEADERS } from 'diff';
 import { auditFiles } from '../audit/audit.js';
 import { ALL_ACTIVE_MODES } from '../engine/engine.js';
 import { collectInputs } from '../manifests/collect.js';
@@ -50,8 +51,12 @@ export function fixCommand(args: string[], io: Io): number {
     // A unified diff per changed file (git apply / patch -p1 read it); nothing is written.
     for (const { file, text, edits } of results) {
       if (edits === 0 || broken.has(file.file)) continue;
-      const name = file.file === '-' ? 'stdin' : file.file.replace(/^\.\//, '');
-      io.stdout.write(createTwoFilesPatch(`a/${name}`, `b/${name}`, file.text, text, undefined, undefined, { headerOptions: FILE_HEADERS_ONLY }));
+      // Names relative to the working directory, as git apply and patch -p1 expect, each ended by a tab (as
+      // diff -u writes them) so that a name with spaces still applies.
+      const relativeName = relative(process.cwd(), file.file);
+      const name = file.file === '-' ? 'stdin' : relativeName.startsWith('..') || isAbsolute(relativeName) ? file.file.replace(/^\/+/, '') : relativeName;
+      const hunks = createTwoFilesPatch(`a/${name}`, `b/${name}`, file.text, text, undefined, undefined, { headerOptions: OMIT_HEADERS });
+      io.stdout.write(`--- a/${name}\t\n+++ b/${name}\t\n${hunks}`);
     }
   } else if (inPlace) {
     for (const { file, text, edits } of results) {

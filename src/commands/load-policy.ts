@@ -23,6 +23,11 @@ export function policyFromFlags(flags: PolicyFlags): Policy {
   for (const id of flags.disable ?? []) {
     if (!(RULE_IDS as readonly string[]).includes(id)) throw new UsageError(`--disable: unknown rule "${id}"${suggestion(id, RULE_IDS)}; rules: ${RULE_IDS.join(', ')}`);
     document.rules[id as RuleId] = { ...document.rules[id as RuleId], mode: 'off' };
+    // Off everywhere: a namespace override that sets the rule's mode would turn it back on.
+    for (const override of document.namespaces) {
+      const setting = override.rules?.[id as RuleId];
+      if (setting) override.rules![id as RuleId] = { ...setting, mode: 'off' };
+    }
   }
   return parsePolicy(JSON.stringify(document), flags.policy ? `${flags.policy} with command-line flags` : 'the default policy with command-line flags');
 }
