@@ -288,3 +288,22 @@ t.test('--disable turns a rule off in namespace overrides too; --diff names appl
   t.match(diff, /^--- a\/\S.*my file\.yaml\t\n\+\+\+ b\/.*my file\.yaml\t\n@@ /, 'names end with a tab, as diff -u writes them');
   t.notMatch(diff, /^--- a\/\//m, 'no absolute path after a/');
 });
+
+t.test('symlinked directories are noted, not followed; JSON keeps tabs and CRLF', async (t) => {
+  const { mkdirSync, symlinkSync } = await import('node:fs');
+  const dir = mkdtempSync(join(tmpdir(), 'rollsafe-symdir-'));
+  mkdirSync(join(dir, 'real'));
+  copyFileSync(BAD, join(dir, 'real', 'web.yaml'));
+  mkdirSync(join(dir, 'top'));
+  symlinkSync('../real', join(dir, 'top', 'linked'));
+  const run = await runCli(['audit', join(dir, 'top')]);
+  t.match(run.stderr, /skipped symlinked directory .*linked \(name it to include it\)/);
+  const { parse } = await import('yaml');
+  const object = parse(readFileSync(BAD, 'utf8'));
+  const tabbed = join(dir, 'tab.json');
+  writeFileSync(tabbed, `${JSON.stringify(object, null, '\t').replace(/\n/g, '\r\n')}\r\n`);
+  const fixed = (await runCli(['fix', tabbed])).stdout;
+  t.match(fixed, /^\{\r\n\t"apiVersion"/, 'tabs and CRLF kept');
+  t.notMatch(fixed, /[^\r]\n/, 'every line ends in CRLF');
+  t.match(JSON.parse(fixed), { spec: { template: { spec: { containers: [{ lifecycle: { preStop: { sleep: { seconds: 10 } } } }] } } } });
+});

@@ -140,5 +140,5 @@ t.test('compact and GitHub Actions outputs: one line per finding, errors only fo
   t.ok(annotations.some((line) => line.startsWith('::warning ') && line.includes('min-replicas')), 'a warning does not fail at --fail-on error');
   t.notMatch(github.stdout.trimEnd().replace(/\n(?=::)/g, ''), /\n/, 'messages never break the one-line format');
   const unreadable = await runCli(['audit', '-', '-o', 'github'], { stdin: 'kind: [\n' });
-  t.match(unreadable.stdout, /^::error file=-,line=\d+,title=rollsafe%3A unreadable input::YAML syntax error/);
+  t.match(unreadable.stdout, /^::error file=-,line=\d+,col=\d+,title=rollsafe%3A unreadable input::YAML syntax error/);
 });

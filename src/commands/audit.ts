@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { auditFiles, exitCode, type AuditResult, type FailOn } from '../audit/audit.js';
-import { collectInputs } from '../manifests/collect.js';
+import { collectInputs, skippedNote } from '../manifests/collect.js';
 import type { Policy } from '../policy/types.js';
 import { oneOf, UsageError, type Io } from './io.js';
 import { policyFromFlags } from './load-policy.js';
@@ -70,7 +70,7 @@ export async function auditCommand(args: string[], io: Io): Promise<number> {
   if (stray) throw new UsageError(`--${stray} needs --cluster`);
   if (positionals.length === 0) throw new UsageError('audit needs at least one file, directory, or - for standard input (or --cluster)');
   const inputs = collectInputs(positionals, io.readStdin);
-  for (const directory of inputs.skippedDirectories) io.stderr.write(`rollsafe: skipped hidden directory ${directory} (name it to include it)\n`);
+  for (const directory of inputs.skippedDirectories) io.stderr.write(skippedNote(directory));
   const audit = auditFiles(inputs.files, policy);
   audit.inputErrors.unshift(...inputs.errors);
   io.stdout.write(await render(audit, output, failOn, io));

@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { createTwoFilesPatch, OMIT_HEADERS } from 'diff';
 import { auditFiles } from '../audit/audit.js';
 import { ALL_ACTIVE_MODES } from '../engine/engine.js';
-import { collectInputs } from '../manifests/collect.js';
+import { collectInputs, skippedNote } from '../manifests/collect.js';
 import { fixedTexts } from '../manifests/fix-files.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { UsageError, type Io } from './io.js';
@@ -37,7 +37,7 @@ export function fixCommand(args: string[], io: Io): number {
   if (inPlace && diff) throw new UsageError('use --diff or --in-place, not both');
   const policy = policyFromFlags({ policy: values.policy, kubernetesVersion: values['kubernetes-version'], disable: values.disable });
   const inputs = collectInputs(positionals, io.readStdin);
-  for (const directory of inputs.skippedDirectories) io.stderr.write(`rollsafe: skipped hidden directory ${directory} (name it to include it)\n`);
+  for (const directory of inputs.skippedDirectories) io.stderr.write(skippedNote(directory));
   const audit = auditFiles(inputs.files, policy, { fixModes: ALL_ACTIVE_MODES });
   const errors = [...inputs.errors, ...audit.inputErrors];
   for (const error of errors) io.stderr.write(describeError(error));

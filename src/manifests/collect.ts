@@ -8,25 +8,41 @@ const SKIPPED_DIRS = new Set(['node_modules', '.git']);
 export interface CollectedInputs {
   files: ParsedFile[];
   errors: InputError[];
-  /** Directories passed over (hidden ones), for a note on standard error. */
-  skippedDirectories: string[];
+  /** Directories passed over (hidden or symlinked), for a note on standard error (see skippedNote). */
+  skippedDirectories: Array<{ path: string; why: 'hidden' | 'symlinked' }>;
+}
+
+/** The line a command prints for a directory the walk passed over. */
+export function skippedNote({ path, why }: { path: string; why: 'hidden' | 'symlinked' }): string {
+  return `rollsafe: skipped ${why} directory ${path} (name it to include it)\n`;
 }
 
 /**
  * Manifest files under a directory, recursively and sorted; symlinked directories are not followed. Hidden
  * directories (.github, .cache) are passed over but listed, so nothing is skipped unsaid; naming one audits it.
  */
-function walk(directory: string, found: string[], skipped: string[]): void {
+function walk(directory: string, found: string[], skipped: CollectedInputs['skippedDirectories']): void {
   const entries = readdirSync(directory, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name));
   for (const entry of entries) {
     const path = join(directory, entry.name);
     if (entry.isDirectory()) {
       if (SKIPPED_DIRS.has(entry.name)) continue;
-      if (entry.name.startsWith('.')) skipped.push(path);
+      if (entry.name.startsWith('.')) skipped.push({ path, why: 'hidden' });
       else walk(path, found, skipped);
+    } else if (entry.isSymbolicLink() && isDirectory(path)) {
+      // Not followed (no loops, no reading outside the tree), but said: naming it audits it.
+      skipped.push({ path, why: 'symlinked' });
     } else if (MANIFEST_FILE.test(entry.name) && (entry.isFile() || entry.isSymbolicLink())) {
       found.push(path);
     }
+  }
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
   }
 }
 
@@ -34,6 +50,8 @@ function reason(error: unknown): string {
   const code = (error as NodeJS.ErrnoException).code;
   if (code === 'ENOENT') return 'no such file or directory';
   if (code === 'EACCES') return 'permission denied';
+  if (code === 'EISDIR') return 'a directory, not a file';
+  if (code === 'ELOOP') return 'a symbolic link loop';
   return code ?? (error as Error).message;
 }
 

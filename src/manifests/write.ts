@@ -137,17 +137,18 @@ function applyToTree(doc: Document.Parsed, prefix: Path, edit: ObjectEdit): void
  */
 export function writeFixed(parsed: ParsedFile, edits: ObjectEdit[]): string {
   if (edits.length === 0) return parsed.text;
+  // The file's style is read once (each read scans the text).
+  const style = blockStyle(parsed.text);
   if (parsed.format === 'json') {
     const doc = parsed.documents[0];
     if (!doc) return parsed.text;
     for (const edit of edits) applyToTree(doc, edit.item === undefined ? [] : ['items', edit.item], edit);
-    // Compact JSON (one line) stays compact; indented JSON keeps its indentation.
+    // Compact JSON (one line) stays compact; indented JSON keeps its indentation (spaces or tabs) and line ends.
     const compact = !parsed.text.trim().includes('\n');
-    const indent = compact ? undefined : (/\n( +)"/.exec(parsed.text)?.[1]?.length ?? 2);
-    return JSON.stringify(doc.toJS(), null, indent) + (parsed.text.endsWith('\n') ? '\n' : '');
+    const indent = compact ? undefined : (/\n([ \t]+)"/.exec(parsed.text)?.[1] ?? '  ');
+    const json = JSON.stringify(doc.toJS(), null, indent) + (parsed.text.endsWith('\n') ? '\n' : '');
+    return style.newline === '\n' ? json : json.replace(/\n/g, style.newline);
   }
-  // The file's style is read once (each read scans the text).
-  const style = blockStyle(parsed.text);
   const textEdits: TextEdit[] = [];
   const editsOfDocument = new Map<number, TextEdit[]>();
   const reemit = new Set<number>();

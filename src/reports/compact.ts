@@ -2,8 +2,8 @@ import { findingFails, type AuditResult, type FailOn } from '../audit/audit.js';
 import type { Finding } from '../engine/engine.js';
 
 /** The place of a finding: `file:line`, the file alone when it has no line (live objects). */
-function place(file: string, line: number): string {
-  return line > 0 ? `${file}:${line}` : file;
+function place(file: string, line: number, column?: number): string {
+  return line > 0 ? `${file}:${line}${column !== undefined ? `:${column}` : ''}` : file;
 }
 
 function objectName(ref: { kind: string; namespace?: string | undefined; name: string }): string {
@@ -16,7 +16,7 @@ function objectName(ref: { kind: string; namespace?: string | undefined; name: s
  */
 export function compactReport(audit: AuditResult): string {
   const lines: string[] = [];
-  for (const error of audit.inputErrors) lines.push(`${place(error.file, error.line ?? 0)}: error: ${error.message}`);
+  for (const error of audit.inputErrors) lines.push(`${place(error.file, error.line ?? 0, error.column)}: error: ${error.message}`);
   for (const { source, evaluation } of audit.results) {
     for (const finding of evaluation.findings) {
       const mode = finding.exempt ? ' (exempt)' : finding.mode === 'enforce' ? '' : ` (${finding.mode})`;
@@ -46,7 +46,7 @@ function annotationLevel(finding: Finding, failOn: FailOn): 'error' | 'warning' 
 export function githubReport(audit: AuditResult, failOn: FailOn): string {
   const lines: string[] = [];
   for (const error of audit.inputErrors) {
-    const line = error.line !== undefined ? `,line=${error.line}` : '';
+    const line = error.line !== undefined ? `,line=${error.line}${error.column !== undefined ? `,col=${error.column}` : ''}` : '';
     lines.push(`::error file=${escapeProperty(error.file)}${line},title=${escapeProperty('rollsafe: unreadable input')}::${escapeData(error.message)}`);
   }
   for (const { source, evaluation } of audit.results) {
