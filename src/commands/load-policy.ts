@@ -19,7 +19,13 @@ export function policyFromFlags(flags: PolicyFlags): Policy {
   const base = flags.policy === undefined ? defaultPolicy() : loadPolicyFile(flags.policy);
   if (flags.kubernetesVersion === undefined && (flags.disable ?? []).length === 0) return base;
   const document = structuredClone(base) as Policy;
-  if (flags.kubernetesVersion !== undefined) document.kubernetesVersion = flags.kubernetesVersion;
+  if (flags.kubernetesVersion !== undefined) {
+    // The schema's pattern, said in the flag's words.
+    if (!/^v?1\.[0-9]+(\.[0-9]+)?$/.test(flags.kubernetesVersion)) {
+      throw new UsageError(`--kubernetes-version must be a Kubernetes version such as 1.30 or v1.34.2 (got ${JSON.stringify(flags.kubernetesVersion.slice(0, 40))})`);
+    }
+    document.kubernetesVersion = flags.kubernetesVersion;
+  }
   for (const id of flags.disable ?? []) {
     if (!(RULE_IDS as readonly string[]).includes(id)) throw new UsageError(`--disable: unknown rule "${id}"${suggestion(id, RULE_IDS)}; rules: ${RULE_IDS.join(', ')}`);
     document.rules[id as RuleId] = { ...document.rules[id as RuleId], mode: 'off' };
