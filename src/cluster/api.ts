@@ -92,23 +92,23 @@ export async function connect(options: ConnectOptions): Promise<ApiClient> {
         let req: ClientRequest;
         try {
           req = send(url, requestOptions, (response) => {
-          answered = true;
-          const chunks: Buffer[] = [];
-          response.on('data', (chunk: Buffer) => chunks.push(chunk));
-          response.on('end', () => {
-            clearTimeout(deadline);
-            const text = Buffer.concat(chunks).toString();
-            let parsed: unknown = text;
-            try {
-              parsed = JSON.parse(text);
-            } catch {
-              // not JSON (e.g. a proxy's error page): keep the text for the message
-            }
-            live.delete(req);
-            resolve({ status: response.statusCode ?? 0, body: parsed });
-          });
-          response.on('error', (error) => fail(broken(error, what, timeoutMs, cluster.server)));
-          response.on('aborted', () => fail(broken(new Error('aborted'), what, timeoutMs, cluster.server)));
+            answered = true;
+            const chunks: Buffer[] = [];
+            response.on('data', (chunk: Buffer) => chunks.push(chunk));
+            response.on('end', () => {
+              clearTimeout(deadline);
+              const text = Buffer.concat(chunks).toString();
+              let parsed: unknown = text;
+              try {
+                parsed = JSON.parse(text);
+              } catch {
+                // not JSON (e.g. a proxy's error page): keep the text for the message
+              }
+              live.delete(req);
+              resolve({ status: response.statusCode ?? 0, body: parsed });
+            });
+            response.on('error', (error) => fail(broken(error, what, timeoutMs, cluster.server)));
+            response.on('aborted', () => fail(broken(new Error('aborted'), what, timeoutMs, cluster.server)));
           });
         } catch (error) {
           // Refused before anything was sent: a header with a newline in a token, a server URL of another scheme.

@@ -80,7 +80,7 @@ export function fixCommand(args: string[], io: Io): number {
     if (written.has(source.file)) applied += evaluation.applied.length;
     manual += evaluation.findings.filter((f) => !f.fix && !f.exempt && f.severity !== 'info').length;
   }
-  const skipped = errors.length > 0 ? (inPlace ? '; unreadable files were left as they are' : '; nothing written because an input is unreadable') : '';
+  const skipped = errors.length === 0 ? '' : inPlace ? '; unreadable files were left as they are' : diff ? '; unreadable files are not in the diff' : '; nothing written because an input is unreadable';
   io.stderr.write(
     `rollsafe: applied ${applied} fix(es)${skipped}${manual > 0 ? `; ${manual} finding(s) need a human, see \`rollsafe audit\`` : ''}\n`,
   );
