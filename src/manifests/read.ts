@@ -36,18 +36,18 @@ export interface ParsedFile {
   errors: InputError[];
 }
 
-/**
- * The line of a `{{` that makes the document an unrendered template, or undefined when every `{{` sits inside
- * a string. Either the document does not parse and its first error is on (or just after) a line with `{{`, or
- * it parses only because `{{ x }}` read as a flow mapping whose key is itself a mapping (`key: {{ .Values.x }}`),
- * which no rendered manifest contains.
- */
 /** A `{{` outside quoted strings and comments on this line (inside them it is text, not template syntax). */
 function unquotedTemplate(line: string): boolean {
   const bare = line.replace(/"(?:[^"\\]|\\.)*"|'(?:[^']|'')*'/g, '""').replace(/(^|\s)#.*$/, '');
   return bare.includes('{{');
 }
 
+/**
+ * The line of a `{{` that makes the document an unrendered template, or undefined when every `{{` sits inside
+ * a string. Either the document does not parse and its first error is on (or just after) a line with `{{`, or
+ * it parses only because `{{ x }}` read as a flow mapping whose key is itself a mapping (`key: {{ .Values.x }}`),
+ * which no rendered manifest contains.
+ */
 function unrenderedTemplateLine(doc: Document.Parsed, source: string, start: number, lines: LineCounter): number | undefined {
   const error = doc.errors[0];
   if (error) {
