@@ -1,5 +1,10 @@
 import t from 'tap';
+import { auditFiles } from '../src/audit/audit.js';
+import { ALL_ACTIVE_MODES } from '../src/engine/engine.js';
+import { editsByFile } from '../src/manifests/fix-files.js';
 import { parseManifest } from '../src/manifests/read.js';
+import { writeFixed } from '../src/manifests/write.js';
+import { defaultPolicy } from '../src/policy/load.js';
 import { auditText, findingsOf, fixture } from './helpers/fixtures.js';
 
 const DEPLOYMENT = fixture('rules', 'prestop-delay', 'fail-missing.yaml');
@@ -110,7 +115,7 @@ t.test('workloads without a pod template (patch fragments) are skipped with the 
   t.equal(lone.fixed, 'apiVersion: apps/v1\nkind: DaemonSet\nmetadata: {name: x}\nspec: null\n');
 });
 
-t.test('fix never loses or misplaces an edit (review cases, in test/fixtures/manifests/)', async (t) => {
+t.test('fix never loses or misplaces an edit (review cases, in test/fixtures/manifests/), finding nodes in the text or in the tree', async (t) => {
   const { readdirSync } = await import('node:fs');
   const { join } = await import('node:path');
   const { FIXTURES } = await import('./helpers/fixtures.js');
@@ -118,14 +123,20 @@ t.test('fix never loses or misplaces an edit (review cases, in test/fixtures/man
   const dir = join(FIXTURES, 'manifests');
   for (const name of readdirSync(dir).sort()) {
     const text = fixture('manifests', name);
-    const { audit, fixed } = auditText(text, undefined, name);
-    t.same(audit.inputErrors, [], `${name}: reads`);
-    const documents = parseAllDocuments(fixed);
-    t.same(documents.flatMap((document) => document.errors), [], `${name}: the output parses`);
-    t.equal(documents.filter((document) => document.contents !== null).length, parseAllDocuments(text).filter((document) => document.contents !== null).length, `${name}: every document kept`);
-    const again = auditText(fixed, undefined, name);
-    t.same(findingsOf(again.audit).filter((finding) => finding.fix && !finding.exempt), [], `${name}: every fixable finding fixed (none dropped)`);
-    t.equal(again.fixed, fixed, `${name}: idempotent`);
+    for (const locate of [true, false]) {
+      const how = `${name} (${locate ? 'text' : 'tree'})`;
+      const parsed = parseManifest(text, name);
+      const audit = auditFiles([parsed], defaultPolicy(), { fixModes: ALL_ACTIVE_MODES });
+      t.same(audit.inputErrors, [], `${how}: reads`);
+      const fixed = writeFixed(parsed, editsByFile(audit).get(name) ?? [], { locate });
+      const documents = parseAllDocuments(fixed);
+      t.same(documents.flatMap((document) => document.errors), [], `${how}: the output parses`);
+      t.equal(documents.filter((document) => document.contents !== null).length, parseAllDocuments(text).filter((document) => document.contents !== null).length, `${how}: every document kept`);
+      const again = auditText(fixed, undefined, name);
+      t.same(findingsOf(again.audit).filter((finding) => finding.fix && !finding.exempt), [], `${how}: every fixable finding fixed (none dropped)`);
+      t.equal(again.fixed, fixed, `${how}: idempotent`);
+      t.equal(again.audit.results.length, audit.results.length, `${how}: every workload kept`);
+    }
   }
 });
 

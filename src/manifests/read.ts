@@ -1,5 +1,8 @@
-import { isCollection, LineCounter, parseAllDocuments, visit, type Document } from 'yaml';
+import type { Document } from 'yaml';
 import { asArray, asString, isRecord, type JsonObject } from '../util/object.js';
+import { documentSpans, type DocumentSpan } from './document-spans.js';
+import { loadFast } from './fast-yaml.js';
+import { yamlLibrary } from '../util/yaml-library.js';
 
 /** Inputs larger than this are refused rather than parsed: a manifest set is never this big. */
 export const MAX_INPUT_BYTES = 64 * 1024 * 1024;
@@ -26,12 +29,21 @@ export interface SourceObject {
   object: JsonObject;
 }
 
+/** A document parsed by the `yaml` library (comments and positions kept, for `fix`). */
+export interface YamlDocument {
+  doc: Document.Parsed;
+  /** Added to the document's node ranges, gives offsets into the file's text. */
+  offset: number;
+}
+
 export interface ParsedFile {
   file: string;
   text: string;
   format: 'yaml' | 'json';
-  /** Parsed YAML documents, kept so `fix` can edit them with comments intact. */
-  documents: Document.Parsed[];
+  /** Where each document sits in `text`. */
+  spans: DocumentSpan[];
+  /** Document `index` (0-based) parsed with comments and positions, parsed on first use: `audit` reads values only. */
+  yamlDocument(index: number): YamlDocument | undefined;
   objects: SourceObject[];
   errors: InputError[];
 }
@@ -42,17 +54,35 @@ function unquotedTemplate(line: string): boolean {
   return bare.includes('{{');
 }
 
+/** 1-based line and column of an offset in the file's text. */
+type LinePos = (offset: number) => { line: number; col: number };
+
+function lineIndex(text: string): LinePos {
+  const starts = [0];
+  for (let at = text.indexOf('\n'); at !== -1; at = text.indexOf('\n', at + 1)) starts.push(at + 1);
+  return (offset) => {
+    let low = 0;
+    let high = starts.length - 1;
+    while (low < high) {
+      const middle = (low + high + 1) >> 1;
+      if ((starts[middle] ?? 0) <= offset) low = middle;
+      else high = middle - 1;
+    }
+    return { line: low + 1, col: offset - (starts[low] ?? 0) + 1 };
+  };
+}
+
 /**
  * The line of a `{{` that makes the document an unrendered template, or undefined when every `{{` sits inside
  * a string. Either the document does not parse and its first error is on (or just after) a line with `{{`, or
  * it parses only because `{{ x }}` read as a flow mapping whose key is itself a mapping (`key: {{ .Values.x }}`),
- * which no rendered manifest contains.
+ * which no rendered manifest contains. `source` is the document's text, starting at offset `start` of the file.
  */
-function unrenderedTemplateLine(doc: Document.Parsed, source: string, start: number, lines: LineCounter): number | undefined {
+function unrenderedTemplateLine({ doc, offset }: YamlDocument, source: string, start: number, linePos: LinePos): number | undefined {
   const error = doc.errors[0];
   if (error) {
-    const errorLine = lines.linePos(error.pos[0]).line;
-    let line = lines.linePos(start).line;
+    const errorLine = linePos(offset + error.pos[0]).line;
+    let line = linePos(start).line;
     for (const text of source.split('\n')) {
       if (unquotedTemplate(text) && (line === errorLine || line === errorLine - 1)) return line;
       line++;
@@ -60,11 +90,12 @@ function unrenderedTemplateLine(doc: Document.Parsed, source: string, start: num
     return undefined;
   }
   let found: number | undefined;
+  const { isCollection, visit } = yamlLibrary();
   visit(doc, {
     Pair(_key, pair) {
       if (isCollection(pair.key) && (pair.key as { flow?: boolean }).flow) {
         const range = (pair.key as { range?: [number, number, number] }).range;
-        found = range ? lines.linePos(range[0]).line : lines.linePos(start).line;
+        found = linePos(range ? offset + range[0] : start).line;
         return visit.BREAK;
       }
       return undefined;
@@ -90,82 +121,142 @@ function isJson(text: string): boolean {
   }
 }
 
-/** Splits a file into Kubernetes objects, unpacking List documents; never throws on bad input. */
-export function parseManifest(input: string, file: string): ParsedFile {
-  // A byte-order mark is no content: dropped, so it can neither confuse the parser nor land mid-stream when
-  // `fix` joins several files.
-  const text = input.charCodeAt(0) === 0xfeff ? input.slice(1) : input;
-  const parsed: ParsedFile = { file, text, format: looksLikeJson(file, text) ? 'json' : 'yaml', documents: [], objects: [], errors: [] };
-  if (Buffer.byteLength(text) > MAX_INPUT_BYTES) {
-    parsed.errors.push({ file, message: `input is larger than ${MAX_INPUT_BYTES / 1024 / 1024} MiB; refused` });
-    return parsed;
+/** A document's value as a Kubernetes object, or the List's items as objects, or the reason it is neither. */
+function addValue(parsed: ParsedFile, value: unknown, document: number, line: number, itemLine: (item: number) => number): void {
+  const { file } = parsed;
+  if (value === null || value === undefined) return; // empty document, e.g. a trailing `---`
+  if (!isRecord(value)) {
+    parsed.errors.push({ file, document, line, message: 'document is not a mapping (a Kubernetes object has apiVersion and kind)' });
+    return;
   }
-  const lines = new LineCounter();
+  if (isList(value)) {
+    asArray(value['items']).forEach((item, itemIndex) => {
+      const at = itemLine(itemIndex);
+      if (isRecord(item)) parsed.objects.push({ file, document, line: at, item: itemIndex, object: item });
+      else parsed.errors.push({ file, document, line: at, message: `items[${itemIndex}] is not a Kubernetes object` });
+    });
+    return;
+  }
+  parsed.objects.push({ file, document, line, object: value });
+}
+
+function isList(value: unknown): value is JsonObject {
+  return isRecord(value) && (asString(value['kind']) ?? '').endsWith('List') && Array.isArray(value['items']);
+}
+
+/** Reads one document the `yaml` library parsed: template blame, syntax errors and alias bombs are worded here. */
+function readYamlDocument(parsed: ParsedFile, yaml: YamlDocument, index: number, span: DocumentSpan, linePos: LinePos): void {
+  const { file, text } = parsed;
+  const { doc, offset } = yaml;
+  const document = index + 1;
+  // Up to the next document (or the end): a parse error can end a document's range before its `{{` lines.
+  const source = text.slice(span.start, span.end);
+  // Template syntax is refused only where it breaks the YAML (an unrendered chart); rendered manifests are
+  // full of `{{ }}` inside strings (alert annotations, Vault agent templates, ConfigMaps) and pass.
+  const templateLine = source.includes('{{') ? unrenderedTemplateLine(yaml, source, span.start, linePos) : undefined;
+  if (templateLine !== undefined) {
+    parsed.errors.push({
+      file,
+      document,
+      line: templateLine,
+      message: 'is an unrendered template: the `{{` on this line is not valid YAML; render it first, e.g. `helm template RELEASE CHART | rollsafe audit -`',
+    });
+    return;
+  }
+  const syntax = doc.errors[0];
+  if (syntax) {
+    const at = linePos(offset + syntax.pos[0]);
+    parsed.errors.push({ file, document, line: at.line, column: at.col, message: `YAML syntax error: ${syntax.message.split('\n')[0]}` });
+    return;
+  }
+  let value: unknown;
   try {
-    parsed.documents = parseAllDocuments(text, { lineCounter: lines, prettyErrors: false }) as Document.Parsed[];
+    value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (error) {
+    const message = error instanceof RangeError
+      ? 'document is nested too deeply; refused'
+      : /alias/i.test((error as Error).message)
+        ? 'too many YAML alias expansions (a possible alias bomb); refused'
+        : `cannot read document: ${(error as Error).message}`;
+    parsed.errors.push({ file, document, line: span.line, message });
+    return;
+  }
+  addValue(parsed, value, document, span.line, (item) => {
+    const node = doc.getIn(['items', item], true) as { range?: [number, number, number] } | undefined;
+    return node?.range ? linePos(offset + node.range[0]).line : span.line;
+  });
+}
+
+/** Parses a document's text alone; undefined unless it is exactly one document (then the whole file is parsed). */
+function parseSpan(text: string, span: DocumentSpan): YamlDocument | undefined {
+  const docs = yamlLibrary().parseAllDocuments(text.slice(span.start, span.end), { prettyErrors: false });
+  return Array.isArray(docs) && docs.length === 1 && docs[0] ? { doc: docs[0] as Document.Parsed, offset: span.start } : undefined;
+}
+
+/** The whole file through the `yaml` library: JSON, streams with directives or `...`, or spans it splits otherwise. */
+function readWithYaml(parsed: ParsedFile, linePos: LinePos): ParsedFile {
+  const { file, text } = parsed;
+  let docs: Document.Parsed[];
+  try {
+    docs = yamlLibrary().parseAllDocuments(text, { prettyErrors: false }) as Document.Parsed[];
   } catch (error) {
     parsed.errors.push({ file, message: `cannot parse: ${(error as Error).message}` });
     return parsed;
   }
-  if (!Array.isArray(parsed.documents)) parsed.documents = [];
-  parsed.documents.forEach((doc, index) => {
-    const document = index + 1;
-    const start = doc.range[0];
-    const position = lines.linePos(doc.contents?.range?.[0] ?? start);
-    // Up to the next document (or the end): a parse error can end a document's range before its `{{` lines.
-    const source = text.slice(start, parsed.documents[index + 1]?.range[0] ?? text.length);
-    // Template syntax is refused only where it breaks the YAML (an unrendered chart); rendered manifests are
-    // full of `{{ }}` inside strings (alert annotations, Vault agent templates, ConfigMaps) and pass.
-    const templateLine = source.includes('{{') ? unrenderedTemplateLine(doc, source, start, lines) : undefined;
-    if (templateLine !== undefined) {
-      parsed.errors.push({
-        file,
-        document,
-        line: templateLine,
-        message: 'is an unrendered template: the `{{` on this line is not valid YAML; render it first, e.g. `helm template RELEASE CHART | rollsafe audit -`',
-      });
-      return;
+  if (!Array.isArray(docs)) docs = [];
+  parsed.spans = docs.map((doc, index) => ({
+    start: index === 0 ? 0 : doc.range[0],
+    end: docs[index + 1]?.range[0] ?? text.length,
+    line: linePos(doc.contents?.range?.[0] ?? doc.range[0]).line,
+  }));
+  parsed.yamlDocument = (index) => (docs[index] ? { doc: docs[index], offset: 0 } : undefined);
+  parsed.objects = [];
+  parsed.errors = [];
+  docs.forEach((doc, index) => readYamlDocument(parsed, { doc, offset: 0 }, index, parsed.spans[index] as DocumentSpan, linePos));
+  return parsed;
+}
+
+/**
+ * Splits a file into Kubernetes objects, unpacking List documents; never throws on bad input. Each document is
+ * read by the fast reader when it can (values only); the `yaml` library reads the rest, and parses any
+ * document again for `fix` on demand.
+ */
+export function parseManifest(input: string, file: string, options: { fast?: boolean } = {}): ParsedFile {
+  // A byte-order mark is no content: dropped, so it can neither confuse the parser nor land mid-stream when
+  // `fix` joins several files.
+  const text = input.charCodeAt(0) === 0xfeff ? input.slice(1) : input;
+  const parsed: ParsedFile = {
+    file,
+    text,
+    format: looksLikeJson(file, text) ? 'json' : 'yaml',
+    spans: [],
+    yamlDocument: () => undefined,
+    objects: [],
+    errors: [],
+  };
+  if (Buffer.byteLength(text) > MAX_INPUT_BYTES) {
+    parsed.errors.push({ file, message: `input is larger than ${MAX_INPUT_BYTES / 1024 / 1024} MiB; refused` });
+    return parsed;
+  }
+  const linePos = lineIndex(text);
+  const spans = parsed.format === 'yaml' && options.fast !== false ? documentSpans(text) : undefined;
+  if (!spans) return readWithYaml(parsed, linePos);
+  const parsedSpans: Array<YamlDocument | undefined> = [];
+  parsed.spans = spans;
+  parsed.yamlDocument = (index) => {
+    const span = spans[index];
+    return span ? (parsedSpans[index] ??= parseSpan(text, span)) : undefined;
+  };
+  for (const [index, span] of spans.entries()) {
+    const fast = loadFast(text.slice(span.start, span.end));
+    // List items need their own lines: the `yaml` library gives them.
+    if (fast && !isList(fast.value)) {
+      addValue(parsed, fast.value, index + 1, span.line, () => span.line);
+      continue;
     }
-    const syntax = doc.errors[0];
-    if (syntax) {
-      const at = lines.linePos(syntax.pos[0]);
-      parsed.errors.push({
-        file,
-        document,
-        line: at.line,
-        column: at.col,
-        message: `YAML syntax error: ${syntax.message.split('\n')[0]}`,
-      });
-      return;
-    }
-    let value: unknown;
-    try {
-      value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
-    } catch (error) {
-      const message = error instanceof RangeError
-        ? 'document is nested too deeply; refused'
-        : /alias/i.test((error as Error).message)
-          ? 'too many YAML alias expansions (a possible alias bomb); refused'
-          : `cannot read document: ${(error as Error).message}`;
-      parsed.errors.push({ file, document, line: position.line, message });
-      return;
-    }
-    if (value === null || value === undefined) return; // empty document, e.g. a trailing `---`
-    if (!isRecord(value)) {
-      parsed.errors.push({ file, document, line: position.line, message: 'document is not a mapping (a Kubernetes object has apiVersion and kind)' });
-      return;
-    }
-    const kind = asString(value['kind']) ?? '';
-    if (kind.endsWith('List') && Array.isArray(value['items'])) {
-      asArray(value['items']).forEach((item, itemIndex) => {
-        const node = doc.getIn(['items', itemIndex], true) as { range?: [number, number, number] } | undefined;
-        const line = node?.range ? lines.linePos(node.range[0]).line : position.line;
-        if (isRecord(item)) parsed.objects.push({ file, document, line, item: itemIndex, object: item });
-        else parsed.errors.push({ file, document, line, message: `items[${itemIndex}] is not a Kubernetes object` });
-      });
-      return;
-    }
-    parsed.objects.push({ file, document, line: position.line, object: value });
-  });
+    const yaml = parsed.yamlDocument(index);
+    if (!yaml) return readWithYaml(parsed, linePos);
+    readYamlDocument(parsed, yaml, index, span, linePos);
+  }
   return parsed;
 }

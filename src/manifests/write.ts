@@ -1,7 +1,11 @@
-import fastJsonPatch from 'fast-json-patch';
-import { Document, isMap, isScalar, isSeq, type Node } from 'yaml';
-import type { JsonObject } from '../util/object.js';
-import type { ParsedFile } from './read.js';
+import fastJsonPatch, { type Operation } from 'fast-json-patch';
+import { Document, isMap, isPair, isScalar, isSeq, type Node } from 'yaml';
+import { sameJsonInOrder, type JsonObject } from '../util/object.js';
+import { loadFast } from './fast-yaml.js';
+import { locate, type Spot } from './locate.js';
+import type { DocumentSpan } from './document-spans.js';
+import type { ParsedFile, YamlDocument } from './read.js';
+import { yamlLibrary } from '../util/yaml-library.js';
 
 const { compare } = fastJsonPatch;
 
@@ -35,22 +39,40 @@ function toNodePath(doc: Document.Parsed, prefix: Path, pointer: string): Path {
   return path;
 }
 
+/** Renderings by their input: a fix run writes the same few values thousands of times. Bounded, as inputs vary. */
+const rendered = new Map<string, string>();
+
+function memo(key: string, render: () => string): string {
+  let text = rendered.get(key);
+  if (text === undefined) {
+    text = render();
+    if (rendered.size >= 1024) rendered.clear();
+    rendered.set(key, text);
+  }
+  return text;
+}
+
 function renderScalar(value: unknown): string {
-  return new Document(value).toString().trimEnd();
+  return memo(`s${JSON.stringify(value)}`, () => new Document(value).toString().trimEnd());
 }
 
 function renderFlowPair(key: string, value: unknown): string {
-  const doc = new Document();
-  doc.contents = doc.createNode({ [key]: value }, { flow: true });
-  return doc.toString({ flowCollectionPadding: false }).trim().slice(1, -1);
+  return memo(`f${JSON.stringify([key, value])}`, () => {
+    const doc = new Document();
+    doc.contents = doc.createNode({ [key]: value }, { flow: true });
+    return doc.toString({ flowCollectionPadding: false }).trim().slice(1, -1);
+  });
 }
 
-function lineStart(text: string, offset: number): number {
-  return text.lastIndexOf('\n', offset - 1) + 1;
+function renderBlockPair(key: string, value: unknown, style: Style): string[] {
+  const text = memo(`b${style.indent}${style.indentSeq}${JSON.stringify([key, value])}`, () =>
+    new Document({ [key]: value }).toString({ indent: style.indent, indentSeq: style.indentSeq, lineWidth: 0 }).trimEnd());
+  return text.split('\n');
 }
 
-/** Style of the file, so inserted lines look like their neighbours. */
-function blockStyle(text: string): { indent: number; indentSeq: boolean; newline: string } {
+/** Style of the file (read from its start: a file has one style), so inserted lines look like their neighbours. */
+function blockStyle(file: string): { indent: number; indentSeq: boolean; newline: string } {
+  const text = file.slice(0, 64 * 1024);
   const indent = /\n( +)\S/.exec(text)?.[1]?.length ?? 2;
   const unindentedSeq = /\n( *)[^\s#-][^\n]*:\r?\n\1- /.test(text);
   // Inserted lines end like the file's own (CRLF files stay CRLF).
@@ -58,49 +80,73 @@ function blockStyle(text: string): { indent: number; indentSeq: boolean; newline
   return { indent: Math.min(Math.max(indent, 2), 8), indentSeq: !unindentedSeq, newline };
 }
 
+type Style = ReturnType<typeof blockStyle>;
+
+/** Keys already inserted into a flow map (by the offset of its `}`) by earlier edits of this run: the next one needs a comma. */
+type Inserted = Map<number, number>;
+
+/** A node of a `yaml` library document as a spot (offsets into the file's text). */
+export function spotInTree({ doc, offset }: YamlDocument, path: Path, text: string): Spot | undefined {
+  const node = doc.getIn(path, true) as Node | undefined;
+  if (isScalar(node) && node.range) return { kind: 'scalar', start: offset + node.range[0], end: offset + node.range[1] };
+  if (!isMap(node) || !node.range) return undefined;
+  if (node.flow) {
+    const close = text.lastIndexOf('}', offset + node.range[1] - 1);
+    return close < offset + node.range[0] ? undefined : { kind: 'flow-map', close, items: node.items.length };
+  }
+  const firstKey = node.items[0]?.key as Node | undefined;
+  const last = contentEnd(node);
+  if (!firstKey?.range || last === undefined) return undefined;
+  const keyAt = offset + firstKey.range[0];
+  const end = offset + last;
+  // A block scalar's range ends past its last line's newline.
+  return { kind: 'block-map', indent: keyAt - (text.lastIndexOf('\n', keyAt - 1) + 1), end: text[end - 1] === '\n' ? end - 1 : end };
+}
+
+/**
+ * Where a node's last token ends. A block map's own range runs on over comment lines after it, up to the next
+ * key's indentation: a key added there would land under the next key.
+ */
+function contentEnd(node: unknown): number | undefined {
+  if ((isMap(node) || isSeq(node)) && !node.flow) {
+    const last = node.items[node.items.length - 1];
+    if (isPair(last)) return contentEnd(last.value) ?? (last.key as Node | null)?.range?.[1];
+    return last === undefined ? node.range?.[1] : contentEnd(last);
+  }
+  return (node as Node | null | undefined)?.range?.[1];
+}
+
 /**
  * Turns one JSON-patch operation into a text edit of the original: a scalar replaced where it stands, a key
  * added at the end of its block map (at the map's indentation) or inside its flow map. Undefined when the
  * operation is of another shape; the caller then re-emits the document.
  */
-/** Keys already inserted into a flow map by earlier edits of this run: the next one needs a comma. */
-type Inserted = WeakMap<object, number>;
-
-type Style = ReturnType<typeof blockStyle>;
-
-function textEditFor(text: string, style: Style, doc: Document.Parsed, path: Path, op: { op: string; value?: unknown }, order: number, inserted: Inserted): TextEdit | undefined {
+function textEditFor(text: string, style: Style, spotAt: (path: Path) => Spot | undefined, path: Path, op: { op: string; value?: unknown }, order: number, inserted: Inserted): TextEdit | undefined {
   if (op.op === 'replace') {
-    const node = doc.getIn(path, true) as Node | undefined;
-    if (!isScalar(node) || !node.range || (op.value !== null && typeof op.value === 'object')) return undefined;
-    return { start: node.range[0], end: node.range[1], text: renderScalar(op.value), order };
+    const spot = spotAt(path);
+    if (spot?.kind !== 'scalar' || (op.value !== null && typeof op.value === 'object')) return undefined;
+    return { start: spot.start, end: spot.end, text: renderScalar(op.value), order };
   }
   if (op.op !== 'add') return undefined;
   const key = path[path.length - 1];
-  const parent = doc.getIn(path.slice(0, -1), true) as Node | undefined;
-  if (typeof key !== 'string' || !isMap(parent) || !parent.range) return undefined;
-  if (parent.flow) {
-    const close = text.lastIndexOf('}', parent.range[1] - 1);
-    if (close < parent.range[0]) return undefined;
-    const before = parent.items.length + (inserted.get(parent) ?? 0);
-    inserted.set(parent, (inserted.get(parent) ?? 0) + 1);
+  const parent = spotAt(path.slice(0, -1));
+  if (typeof key !== 'string' || !parent || parent.kind === 'scalar') return undefined;
+  if (parent.kind === 'flow-map') {
+    const { close } = parent;
+    const before = parent.items + (inserted.get(close) ?? 0);
+    inserted.set(close, (inserted.get(close) ?? 0) + 1);
     // `{a: 1, }`: the trailing comma already separates the new pair.
     let last = close - 1;
-    while (last > parent.range[0] && /\s/.test(text[last] ?? '')) last--;
+    while (last > 0 && /\s/.test(text[last] ?? '')) last--;
     const separator = before === 0 ? '' : text[last] === ',' ? ' ' : ', ';
     return { start: close, end: close, text: `${separator}${renderFlowPair(key, op.value)}`, order };
   }
-  const firstKey = parent.items[0]?.key as Node | undefined;
-  if (!firstKey?.range) return undefined;
-  const indent = ' '.repeat(firstKey.range[0] - lineStart(text, firstKey.range[0]));
-  const lines = new Document({ [key]: op.value })
-    .toString({ indent: style.indent, indentSeq: style.indentSeq, lineWidth: 0 })
-    .trimEnd()
-    .split('\n')
+  const indent = ' '.repeat(parent.indent);
+  const lines = renderBlockPair(key, op.value, style)
     .map((line) => `${indent}${line}${style.newline}`)
     .join('');
-  const end = parent.range[1];
-  if (text[end - 1] === '\n') return { start: end, end, text: lines, order };
-  const newline = text.indexOf('\n', end);
+  // After the newline that ends the map's last line, or on a new line at the end of a file without one.
+  const newline = text.indexOf('\n', parent.end);
   if (newline === -1) return { start: text.length, end: text.length, text: `${style.newline}${lines}`, order };
   return { start: newline + 1, end: newline + 1, text: lines, order };
 }
@@ -122,7 +168,8 @@ function applyTextEdits(text: string, edits: TextEdit[]): string {
 }
 
 /** Fallback: edit the syntax tree and re-emit the whole document (comments and key order still kept). */
-function applyToTree(doc: Document.Parsed, prefix: Path, edit: ObjectEdit): void {
+function applyToTree(doc: Document.Parsed, edit: ObjectEdit): void {
+  const prefix: Path = edit.item === undefined ? [] : ['items', edit.item];
   for (const op of compare(edit.original, edit.fixed)) {
     const path = toNodePath(doc, prefix, op.path);
     if (op.op === 'add' || op.op === 'replace') doc.setIn(path, doc.createNode(op.value));
@@ -130,67 +177,115 @@ function applyToTree(doc: Document.Parsed, prefix: Path, edit: ObjectEdit): void
   }
 }
 
+/** Text edits for every operation, or undefined as soon as one has no text edit. */
+function planEdits(text: string, style: Style, spotAt: (path: Path) => Spot | undefined, toPath: (pointer: string) => Path, ops: Operation[], inserted: Inserted, order: number): TextEdit[] | undefined {
+  const planned: TextEdit[] = [];
+  for (const op of ops) {
+    const edit = textEditFor(text, style, spotAt, toPath(op.path), op, order + planned.length, inserted);
+    if (!edit) return undefined;
+    planned.push(edit);
+  }
+  return planned;
+}
+
+/**
+ * Whether a document, with the planned edits applied, reads back as `expected`: same keys in the same order
+ * (text edits add keys last, where the fix adds them). Anything else means a guess about the text was wrong.
+ */
+function readsBackAs(text: string, span: DocumentSpan, planned: TextEdit[], expected: unknown): boolean {
+  const edited = applyTextEdits(text.slice(span.start, span.end), planned.map((edit) => ({ ...edit, start: edit.start - span.start, end: edit.end - span.start })));
+  let readBack = loadFast(edited)?.value;
+  if (readBack === undefined) {
+    const docs = yamlLibrary().parseAllDocuments(edited, { prettyErrors: false });
+    if (!Array.isArray(docs) || docs.length !== 1 || docs[0]?.errors.length) return false;
+    try {
+      readBack = docs[0]?.toJS({ maxAliasCount: 1000 });
+    } catch {
+      return false;
+    }
+  }
+  return sameJsonInOrder(readBack, expected);
+}
+
+/** The edits of a document found without parsing it again (locate.ts). */
+function editsFromText(parsed: ParsedFile, index: number, style: Style, edit: ObjectEdit, order: number): TextEdit[] | undefined {
+  const span = parsed.spans[index];
+  if (!span || edit.item !== undefined || parsed.format !== 'yaml') return undefined;
+  const planned = planEdits(parsed.text, style, (path) => locate(parsed.text, span.start, span.end, path), pointerToPath, compare(edit.original, edit.fixed), new Map(), order);
+  return planned && readsBackAs(parsed.text, span, planned, edit.fixed) ? planned : undefined;
+}
+
+/** The edits of a document found in the `yaml` library's tree; undefined when the document must be re-emitted. */
+function editsFromTree(parsed: ParsedFile, index: number, yaml: YamlDocument, style: Style, objectEdits: ObjectEdit[], inserted: Inserted, order: number): TextEdit[] | undefined {
+  const planned: TextEdit[] = [];
+  let expected = yaml.doc.toJS({ maxAliasCount: 1000 }) as unknown;
+  for (const edit of objectEdits) {
+    const prefix: Path = edit.item === undefined ? [] : ['items', edit.item];
+    const ops = planEdits(parsed.text, style, (path) => spotInTree(yaml, path, parsed.text), (pointer) => toNodePath(yaml.doc, prefix, pointer), compare(edit.original, edit.fixed), inserted, order + planned.length);
+    if (!ops) return undefined;
+    planned.push(...ops);
+    if (edit.item === undefined) expected = edit.fixed;
+    else (expected as { items: unknown[] }).items[edit.item] = edit.fixed;
+  }
+  const span = parsed.spans[index];
+  return span && readsBackAs(parsed.text, span, planned, expected) ? planned : undefined;
+}
+
 /**
  * Rewrites a file with the fixed objects. Fixes become small text edits of the original, so comments, key
  * order, quoting, indentation and every untouched document stay byte for byte. A document whose patch has
- * another shape is re-emitted from its edited syntax tree instead. JSON files are re-serialised.
+ * another shape is re-emitted from its edited syntax tree instead. JSON files are re-serialised. Nodes are
+ * found in the text (locate.ts) and, where that cannot, in the `yaml` library's tree (`locate: false` for tests).
  */
-export function writeFixed(parsed: ParsedFile, edits: ObjectEdit[]): string {
+export function writeFixed(parsed: ParsedFile, edits: ObjectEdit[], options: { locate?: boolean } = {}): string {
   if (edits.length === 0) return parsed.text;
   // The file's style is read once (each read scans the text).
   const style = blockStyle(parsed.text);
   if (parsed.format === 'json') {
-    const doc = parsed.documents[0];
-    if (!doc) return parsed.text;
-    for (const edit of edits) applyToTree(doc, edit.item === undefined ? [] : ['items', edit.item], edit);
+    const yaml = parsed.yamlDocument(0);
+    if (!yaml) return parsed.text;
+    for (const edit of edits) applyToTree(yaml.doc, edit);
     // Compact JSON (one line) stays compact; indented JSON keeps its indentation (spaces or tabs) and line ends.
     const compact = !parsed.text.trim().includes('\n');
     const indent = compact ? undefined : (/\n([ \t]+)"/.exec(parsed.text)?.[1] ?? '  ');
-    const json = JSON.stringify(doc.toJS(), null, indent) + (parsed.text.endsWith('\n') ? '\n' : '');
+    const json = JSON.stringify(yaml.doc.toJS(), null, indent) + (parsed.text.endsWith('\n') ? '\n' : '');
     return style.newline === '\n' ? json : json.replace(/\n/g, style.newline);
   }
+  const editsOfDocument = new Map<number, ObjectEdit[]>();
+  for (const edit of edits) editsOfDocument.set(edit.document - 1, [...(editsOfDocument.get(edit.document - 1) ?? []), edit]);
   const textEdits: TextEdit[] = [];
-  const editsOfDocument = new Map<number, TextEdit[]>();
+  const textEditsOfDocument = new Map<number, TextEdit[]>();
   const reemit = new Set<number>();
-  const inserted: Inserted = new WeakMap();
-  const objectEditsOfDocument = new Map<number, ObjectEdit[]>();
-  for (const edit of edits) {
-    const doc = parsed.documents[edit.document - 1];
-    if (!doc) continue;
-    const prefix: Path = edit.item === undefined ? [] : ['items', edit.item];
-    objectEditsOfDocument.set(edit.document - 1, [...(objectEditsOfDocument.get(edit.document - 1) ?? []), edit]);
-    const ops = compare(edit.original, edit.fixed);
-    const planned = ops.map((op, index) => textEditFor(parsed.text, style, doc, toNodePath(doc, prefix, op.path), op, textEdits.length + index, inserted));
-    if (planned.every((candidate): candidate is TextEdit => candidate !== undefined)) {
-      textEdits.push(...planned);
-      const list = editsOfDocument.get(edit.document - 1) ?? [];
-      list.push(...planned);
-      editsOfDocument.set(edit.document - 1, list);
-    } else {
-      reemit.add(edit.document - 1);
+  const inserted: Inserted = new Map();
+  for (const [index, objectEdits] of editsOfDocument) {
+    const only = objectEdits.length === 1 ? objectEdits[0] : undefined;
+    const fast = only && options.locate !== false ? editsFromText(parsed, index, style, only, textEdits.length) : undefined;
+    if (fast) {
+      textEdits.push(...fast);
+      textEditsOfDocument.set(index, fast);
+      continue;
     }
-  }
-  // A document re-emitted from its tree gets every edit of its objects there (a List's other items too):
-  // text edits planned for it would be lost with its original text.
-  for (const index of reemit) {
-    const doc = parsed.documents[index];
-    for (const edit of objectEditsOfDocument.get(index) ?? []) if (doc) applyToTree(doc, edit.item === undefined ? [] : ['items', edit.item], edit);
+    const yaml = parsed.yamlDocument(index);
+    if (!yaml) continue;
+    const planned = editsFromTree(parsed, index, yaml, style, objectEdits, inserted, textEdits.length);
+    if (planned) {
+      textEdits.push(...planned);
+      textEditsOfDocument.set(index, planned);
+    } else {
+      // Re-emitted from its tree with every edit of its objects (a List's other items too).
+      reemit.add(index);
+      for (const edit of objectEdits) applyToTree(yaml.doc, edit);
+    }
   }
   if (reemit.size === 0) return applyTextEdits(parsed.text, textEdits);
   // Mixed: re-emit the documents that need it, text-edit the rest, splice by document boundaries.
-  const out: string[] = [];
-  parsed.documents.forEach((doc, index) => {
-    const start = index === 0 ? 0 : doc.range[0];
-    const next = parsed.documents[index + 1];
-    const end = next ? next.range[0] : parsed.text.length;
-    if (reemit.has(index)) {
-      const emitted = doc.toString({ indent: style.indent, indentSeq: style.indentSeq, lineWidth: 0 });
-      out.push(style.newline === '\n' ? emitted : emitted.replace(/\r?\n/g, style.newline));
+  return parsed.spans.map((span, index) => {
+    const yaml = reemit.has(index) ? parsed.yamlDocument(index) : undefined;
+    if (yaml) {
+      const emitted = yaml.doc.toString({ indent: style.indent, indentSeq: style.indentSeq, lineWidth: 0 });
+      return style.newline === '\n' ? emitted : emitted.replace(/\r?\n/g, style.newline);
     }
-    else {
-      const inside = editsOfDocument.get(index) ?? [];
-      out.push(applyTextEdits(parsed.text.slice(start, end), inside.map((edit) => ({ ...edit, start: edit.start - start, end: edit.end - start }))));
-    }
-  });
-  return out.join('');
+    const inside = textEditsOfDocument.get(index) ?? [];
+    return applyTextEdits(parsed.text.slice(span.start, span.end), inside.map((edit) => ({ ...edit, start: edit.start - span.start, end: edit.end - span.start })));
+  }).join('');
 }

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { Ajv as AjvInstance, ErrorObject } from 'ajv';
-import { LineCounter, parseDocument } from 'yaml';
+import { yamlLibrary } from '../util/yaml-library.js';
 import { policySchema } from './schema.js';
 import { supportsNativeSleep } from '../workloads/pre-stop.js';
 import type { Policy } from './types.js';
@@ -59,6 +59,7 @@ function describe(error: ErrorObject): string {
 
 /** Parses and validates a policy document (YAML or JSON text), filling defaults. */
 export function parsePolicy(text: string, source: string): Policy {
+  const { LineCounter, parseDocument } = yamlLibrary();
   const lines = new LineCounter();
   const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true, lineCounter: lines });
   const syntax = doc.errors[0];

@@ -36,6 +36,21 @@ export function deepClone<T>(value: T): T {
   return copy as T;
 }
 
+/** Equal JSON data with keys in the same order (what a re-read of edited YAML must give back). */
+export function sameJsonInOrder(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return Number.isNaN(a) && Number.isNaN(b);
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  const keysA = Object.keys(a);
+  const keysB = Object.keys(b);
+  if (keysA.length !== keysB.length) return false;
+  for (let i = 0; i < keysA.length; i++) {
+    const key = keysA[i] as string;
+    if (key !== keysB[i] || !sameJsonInOrder((a as JsonObject)[key], (b as JsonObject)[key])) return false;
+  }
+  return true;
+}
+
 export type PathSegment = string | number;
 
 /** Deep equality for JSON values, key order ignored. */
