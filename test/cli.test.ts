@@ -77,6 +77,15 @@ t.test('fix to stdout: several inputs become one YAML stream; broken input print
   t.equal(broken.stdout, '');
   t.match(broken.stderr, /-:1:\d+ \(document 1\): YAML syntax error/);
   t.equal((await runCli(['fix', '-', '--in-place'])).code, 2);
+  // A file opening with a directive may only follow a document ended by `...` (YAML 1.2, l-document-suffix).
+  const dir = mkdtempSync(join(tmpdir(), 'rollsafe-'));
+  writeFileSync(join(dir, 'directive.yaml'), `# pinned\n%YAML 1.2\n---\n${readFileSync(GOOD, 'utf8')}`);
+  const joined = await runCli(['fix', BAD, join(dir, 'directive.yaml')]);
+  t.equal(joined.code, 0);
+  const { parseAllDocuments } = await import('yaml');
+  const documents = parseAllDocuments(joined.stdout);
+  t.same(documents.flatMap((document) => document.errors.map((error) => error.message)), [], 'the stream parses');
+  t.same(documents.map((document) => (document.toJS() as { kind?: string } | null)?.kind), ['Deployment', 'Deployment']);
 });
 
 t.test('fix --in-place rewrites only changed files, atomically, keeping the mode', async (t) => {

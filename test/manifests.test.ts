@@ -87,6 +87,10 @@ t.test('JSON files are read and written as JSON', async (t) => {
   t.same(fixedObject.spec.template.spec.containers[0].lifecycle, { preStop: { sleep: { seconds: 10 } } });
   t.match(fixed, /^\{\n {4}"apiVersion"/, 'indentation kept');
   t.same(Object.keys(fixedObject), Object.keys(object ?? {}), 'key order kept');
+  // JSON allows integers past 2^53; rewriting must not round them (Number(9007199254740993) is ...992).
+  const big = json.replace('"replicas": 3', '"replicas": 3,\n    "x-big": 9007199254740993');
+  t.not(big, json);
+  t.match(auditText(big, undefined, 'd.json').fixed, /"x-big": 9007199254740993,/, 'digits kept');
 });
 
 t.test('fix leaves untouched documents byte for byte and adds into empty flow maps', async (t) => {

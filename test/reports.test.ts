@@ -55,6 +55,10 @@ t.test('SARIF 2.1.0: valid against the schema, rules and locations filled', asyn
     t.ok(result.locations[0].physicalLocation.region.startLine >= 1);
   }
   t.ok(sarifRun.results.some((result: { suppressions?: unknown[] }) => result.suppressions?.length), 'exempt finding suppressed');
+  // No public rule pages for a helpUri: the explanation `rollsafe rules ID` prints travels in the log instead.
+  const prestop = sarifRun.tool.driver.rules.find((rule: { id: string }) => rule.id === 'prestop-delay');
+  t.match(prestop.help.text, /Why: .*SIGTERM/s);
+  t.match(prestop.help.markdown, /```yaml\napiVersion: apps\/v1/);
   t.equal(sarifRun.invocations[0].executionSuccessful, false);
   t.match(sarifRun.invocations[0].toolExecutionNotifications, [{ level: 'error', message: { text: /YAML syntax error/ } }]);
   const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false });

@@ -18,6 +18,16 @@ function describeError(error: { file: string; line?: number; column?: number; do
  * `rollsafe fix`: applies every fix of every active rule. Standard output gets nothing when any input is
  * unreadable (a pipe into kubectl must not apply half a set); --in-place writes each good file atomically.
  */
+/**
+ * A file's text as the next part of one stream. One that starts with its own `---` needs no separator (two
+ * would make an empty document); one that starts with a directive (`%YAML 1.2`) may only follow a document
+ * ended by `...`.
+ */
+function separated(text: string): string {
+  if (/^(?:[ \t]*(?:#[^\n]*)?\r?\n)*%/.test(text)) return `...\n${text}`;
+  return /^---(\s|$)/.test(text) ? text : `---\n${text}`;
+}
+
 export function fixCommand(args: string[], io: Io): number {
   const { values, positionals } = parseArgs({
     args,
@@ -68,8 +78,7 @@ export function fixCommand(args: string[], io: Io): number {
   } else if (errors.length === 0) {
     // Several inputs become one YAML stream (JSON documents are YAML too), as kubectl apply -f - reads it.
     const texts = results.map(({ text }) => (text.endsWith('\n') || text === '' ? text : `${text}\n`));
-    // A file that starts with its own `---` needs no separator before it (two would make an empty document).
-    io.stdout.write(texts.map((text, index) => (index === 0 || /^---(\s|$)/.test(text) ? text : `---\n${text}`)).join(''));
+    io.stdout.write(texts.map((text, index) => (index === 0 ? text : separated(text))).join(''));
     for (const { file } of results) written.add(file.file);
   }
   // --diff writes nothing: its summary says what the diff would apply.

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import fastJsonPatch, { type Operation } from 'fast-json-patch';
 import { Document, isMap, isPair, isScalar, isSeq, type Node } from 'yaml';
 import { sameJsonInOrder, type JsonObject } from '../util/object.js';
@@ -242,13 +243,18 @@ export function writeFixed(parsed: ParsedFile, edits: ObjectEdit[], options: { l
   // The file's style is read once (each read scans the text).
   const style = blockStyle(parsed.text);
   if (parsed.format === 'json') {
-    const yaml = parsed.yamlDocument(0);
-    if (!yaml) return parsed.text;
-    for (const edit of edits) applyToTree(yaml.doc, edit);
+    // Integers read as BigInt and written back digit for digit: JSON allows integers past 2^53, a number would round them.
+    const doc = yamlLibrary().parseDocument(parsed.text, { intAsBigInt: true, prettyErrors: false });
+    if (doc.errors.length > 0) return parsed.text;
+    for (const edit of edits) applyToTree(doc, edit);
     // Compact JSON (one line) stays compact; indented JSON keeps its indentation (spaces or tabs) and line ends.
     const compact = !parsed.text.trim().includes('\n');
     const indent = compact ? undefined : (/\n([ \t]+)"/.exec(parsed.text)?.[1] ?? '  ');
-    const json = JSON.stringify(yaml.doc.toJS(), null, indent) + (parsed.text.endsWith('\n') ? '\n' : '');
+    // A random token (no string in the file can hold it) stands for each BigInt, then gives way to its digits.
+    const mark = `rollsafe-bigint-${randomUUID()}:`;
+    const json =
+      JSON.stringify(doc.toJS(), (_key, value: unknown) => (typeof value === 'bigint' ? `${mark}${value}` : value), indent).replace(new RegExp(`"${mark}(-?\\d+)"`, 'g'), '$1') +
+      (parsed.text.endsWith('\n') ? '\n' : '');
     return style.newline === '\n' ? json : json.replace(/\n/g, style.newline);
   }
   const editsOfDocument = new Map<number, ObjectEdit[]>();

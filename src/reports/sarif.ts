@@ -1,7 +1,8 @@
 import type { AuditResult } from '../audit/audit.js';
 import type { Finding } from '../engine/engine.js';
 import { VERSION } from '../version.js';
-import { RULE_DOCS } from './rule-docs.js';
+import { RULE_EXPLANATIONS, type RuleExplanation } from './rule-explanations.js';
+import { RULE_DOCS, type RuleDoc } from './rule-docs.js';
 
 const LEVEL = { error: 'error', warning: 'warning', info: 'note' } as const;
 
@@ -22,6 +23,21 @@ function levelOf(finding: Finding): 'error' | 'warning' | 'note' {
 }
 
 /** SARIF 2.1.0: one run, rule metadata in the driver, one result per finding with file/line and object. */
+/**
+ * The full explanation travels in the log, where code-scanning UIs show it: rollsafe has no public rule pages
+ * a helpUri could point at.
+ */
+function ruleHelp(doc: RuleDoc): { text: string; markdown: string } {
+  const explanation = (RULE_EXPLANATIONS as Partial<Record<string, RuleExplanation>>)[doc.id];
+  if (!explanation) return { text: `${doc.summary} See the README.`, markdown: `${doc.summary} See the README.` };
+  return {
+    text: `${doc.summary}\n\nWhy: ${explanation.why}\n\nChecks: ${explanation.checks}\n\nMore: rollsafe rules ${doc.id}`,
+    markdown:
+      `${doc.summary}\n\n**Why.** ${explanation.why}\n\n**Checks.** ${explanation.checks}\n\n` +
+      `A manifest that passes:\n\n\`\`\`yaml\n${explanation.example}\`\`\`\n\nMore: \`rollsafe rules ${doc.id}\``,
+  };
+}
+
 export function sarifReport(audit: AuditResult): string {
   const ruleIndex = new Map(RULE_DOCS.map((doc, index) => [doc.id, index]));
   const results = audit.results.flatMap(({ source, evaluation }) =>
@@ -72,7 +88,7 @@ export function sarifReport(audit: AuditResult): string {
               id: doc.id,
               name: doc.id.replace(/(^|-)([a-z])/g, (_m, _dash, letter: string) => letter.toUpperCase()),
               shortDescription: { text: doc.summary },
-              help: { text: `${doc.summary} Run \`rollsafe rules\` or see the README rules table.` },
+              help: ruleHelp(doc),
               defaultConfiguration: { level: LEVEL[doc.defaultSeverity] },
               properties: { fixable: doc.fixable },
             })),
