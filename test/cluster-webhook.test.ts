@@ -280,6 +280,17 @@ t.test('a new Deployment in each mode', async (t) => {
   for (const ns of ['wh-warn', 'wh-audit', 'wh-off']) await rolledOut(ns, 'naive');
 });
 
+t.test('preStop sleep.seconds: 0 is an opt-out the apiserver accepts (1.33+) and the webhook leaves alone', async (t) => {
+  const object = deployment('opt-out', { probe: true, replicas: 2 });
+  const spec = (object['spec'] as Obj)['template'] as Obj;
+  (((spec['spec'] as Obj)['containers'] as Obj[])[0] as Obj)['lifecycle'] = { preStop: { sleep: { seconds: 0 } } };
+  const run = await apply('wh-enforce', object);
+  t.equal(run.code, 0, `accepted: ${run.stderr}`);
+  t.notMatch(run.stderr, /prestop-delay/, 'an info finding is no warning');
+  const stored = await rolledOut('wh-enforce', 'opt-out');
+  t.same(containerOf(stored).lifecycle, { preStop: { sleep: { seconds: 0 } } }, 'not patched: the opt-out stays');
+});
+
 t.test('re-applying a mutated Deployment changes nothing: client-side and server-side apply', async (t) => {
   const ns = 'wh-default';
   const before = await get(ns, 'web');

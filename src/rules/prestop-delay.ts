@@ -1,7 +1,7 @@
 import type { EffectivePolicy } from '../policy/types.js';
 import { asInteger } from '../util/object.js';
 import { DEFAULT_GRACE_SECONDS } from './grace-period.js';
-import { readPreStop, supportsNativeSleep } from '../workloads/pre-stop.js';
+import { allowsZeroSleep, readPreStop, supportsNativeSleep } from '../workloads/pre-stop.js';
 import { servingContainers, type ServingContainer } from '../workloads/serving.js';
 import type { Workload } from '../workloads/workload.js';
 import type { Rule, RuleFinding } from './types.js';
@@ -30,6 +30,18 @@ function checkContainer(container: ServingContainer, workload: Workload, policy:
   }
   if (hook.kind === 'sleep') {
     if (hook.seconds >= minimum) return undefined;
+    // `sleep: {seconds: 0}` is how a workload opts out of a default preStop a webhook would add (the use case
+    // of KEP-4818, PodLifecycleSleepActionAllowZero): a decision, reported and left alone.
+    if (hook.form === 'native' && hook.seconds === 0) {
+      const refused = !allowsZeroSleep(policy.kubernetesVersion);
+      return {
+        container: container.name,
+        cap: 'info',
+        message:
+          `${who} opts out of the preStop delay with sleep.seconds: 0; rollsafe leaves it, but its endpoint removal still races SIGTERM, so clients may see refused connections while its pods stop.` +
+          (refused ? ` Kubernetes ${policy.kubernetesVersion} refuses 0 (allowed from 1.33): the apiserver will reject this object.` : ''),
+      };
+    }
     return {
       container: container.name,
       message: `${who} sleeps only ${hook.seconds}s in preStop; at least ${minimum}s is needed for kube-proxy, ingress controllers and DNS to stop sending it traffic. rollsafe never edits an existing hook: raise the sleep by hand.`,

@@ -67,3 +67,11 @@ export function supportsNativeSleep(kubernetesVersion: string): boolean {
   }
   return lastVersion.native;
 }
+
+/**
+ * True when the target version accepts `sleep.seconds: 0` (PodLifecycleSleepActionAllowZero: beta and on by
+ * default in 1.33, GA in 1.34; validateSleepAction wants seconds > 0 without it).
+ */
+export function allowsZeroSleep(kubernetesVersion: string): boolean {
+  return Number(/^v?1\.(\d+)/.exec(kubernetesVersion)?.[1] ?? 0) >= 33;
+}

@@ -15,8 +15,10 @@ function describePort(container: ContainerView): string {
 }
 
 /**
- * Containers that receive traffic: those declaring a port, native sidecars included. When a Service in the
- * input selects the pod and no container declares a port, the Service can only reach undeclared ports, so
+ * Containers that receive traffic: those declaring a port, native sidecars included, except a container whose
+ * every port is named as a health or metrics port (a CNI agent's `healthz`, an exporter's `metrics`) while no
+ * Service in the input selects the pod: kubelets and scrapers reach those, clients do not. When a Service in
+ * the input selects the pod and no container declares a port, the Service can only reach undeclared ports, so
  * every regular container is treated as serving. Plain initContainers never serve.
  */
 const memo = Symbol('serving containers');
@@ -41,15 +43,25 @@ function serving(container: ContainerView, reason: string): ServingContainer {
 }
 
 function findServing(workload: Workload, related: RelatedObjects | undefined): ServingContainer[] {
+  const service = related ? servicesSelecting(workload, related)[0] : undefined;
   const declaring: ServingContainer[] = [];
   for (const container of workload.containers) {
-    if (hasPorts(container.spec)) declaring.push(serving(container, describePort(container)));
+    if (!hasPorts(container.spec)) continue;
+    if (service || !onlyHealthOrMetricsPorts(container.spec)) declaring.push(serving(container, describePort(container)));
   }
-  if (declaring.length > 0) return declaring;
-  const service = related ? servicesSelecting(workload, related)[0] : undefined;
-  if (!service) return [];
+  if (declaring.length > 0 || !service) return declaring;
   const reason = `is selected by Service ${objectRef(service).name}`;
   return workload.containers.filter((container) => !container.sidecar).map((container) => serving(container, reason));
+}
+
+/**
+ * Port names that say "not for clients" (IANA-style names are free text; these are the ones charts use).
+ * A liveness probe's port alone is no such sign: most apps probe liveness on the port they serve on.
+ */
+const HEALTH_OR_METRICS_PORT = /^(?:[a-z0-9]+-)?(?:healthz?|health-?check|liveness|metrics|pprof)(?:-port)?$/;
+
+function onlyHealthOrMetricsPorts(container: JsonObject): boolean {
+  return containerPorts(container).every((port) => HEALTH_OR_METRICS_PORT.test(asString(port['name'])?.toLowerCase() ?? ''));
 }
 
 /** Same test as `containerPorts(container).length > 0`, without the filtered copy (asked per request). */
