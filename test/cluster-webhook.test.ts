@@ -291,6 +291,17 @@ t.test('preStop sleep.seconds: 0 is an opt-out the apiserver accepts (1.33+) and
   t.same(containerOf(stored).lifecycle, { preStop: { sleep: { seconds: 0 } } }, 'not patched: the opt-out stays');
 });
 
+t.test('probe-port: the apiserver accepts a probe on an undeclared port name; the webhook denies it', async (t) => {
+  const object = deployment('bad-probe', { probe: true, replicas: 2 });
+  const container = ((((object['spec'] as Obj)['template'] as Obj)['spec'] as Obj)['containers'] as Obj[])[0] as Obj;
+  container['readinessProbe'] = { httpGet: { path: '/ready', port: 'htp' } };
+  const accepted = await apply('wh-off', object, '--dry-run=server');
+  t.equal(accepted.code, 0, `valid to the apiserver (a port name need only be well formed): ${accepted.stderr}`);
+  const judged = await apply('wh-enforce', object, '--dry-run=server');
+  t.ok(denied(judged), judged.stderr);
+  t.match(judged.stderr, /\[probe-port\] container "app" has a readinessProbe on port "htp", which is not one of its port names \(it names "http"\)/);
+});
+
 t.test('re-applying a mutated Deployment changes nothing: client-side and server-side apply', async (t) => {
   const ns = 'wh-default';
   const before = await get(ns, 'web');
@@ -387,7 +398,7 @@ t.test("the Deployment controller's own template write (a rollback it carries ou
 
 t.test('only what the tests above expected was denied; no log line holds object contents', async (t) => {
   const deniedObjects = [...new Set(admissionLines().filter((line) => line.decision === 'denied').map((line) => `${line.namespace}/${line.name}`))].sort();
-  t.same(deniedObjects, ['wh-default/naive', 'wh-default/probe-naive', 'wh-enforce/dry', 'wh-enforce/naive', 'wh-legacy/history', 'wh-legacy/legacy']);
+  t.same(deniedObjects, ['wh-default/naive', 'wh-default/probe-naive', 'wh-enforce/bad-probe', 'wh-enforce/dry', 'wh-enforce/naive', 'wh-legacy/history', 'wh-legacy/legacy']);
   t.notMatch(server.logs.join('\n'), new RegExp(SECRET), 'env values never logged');
   t.notOk(admissionLines().some((line) => line.decision === 'error' || line.decision === 'invalid'), 'every request from the apiserver was understood');
 });

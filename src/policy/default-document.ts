@@ -19,6 +19,7 @@ exemptions:
   allowed: true
 rules:
   readiness-probe: {mode: enforce, severity: error}
+  probe-port: {mode: enforce, severity: error}
   probes-identical: {mode: enforce, severity: warning}
   prestop-delay: {mode: enforce, severity: error}
   grace-period: {mode: enforce, severity: error}

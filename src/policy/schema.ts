@@ -3,6 +3,7 @@ import { MODES, RULE_IDS, SEVERITIES, type RuleId } from './types.js';
 /** Default severity of each rule (the public rules table). */
 export const DEFAULT_SEVERITY: Record<RuleId, 'error' | 'warning'> = {
   'readiness-probe': 'error',
+  'probe-port': 'error',
   'probes-identical': 'warning',
   'prestop-delay': 'error',
   'grace-period': 'error',

@@ -1,5 +1,6 @@
 export const RULE_IDS = [
   'readiness-probe',
+  'probe-port',
   'probes-identical',
   'prestop-delay',
   'grace-period',

@@ -54,6 +54,11 @@ export const RULE_EXPLANATIONS: Record<RuleId, RuleExplanation> = {
     checks: 'Every serving container (one that declares a port, or whose pod a Service in the input selects) has a readinessProbe. Not fixable: rollsafe never invents a probe, since a wrong one keeps pods unready forever.',
     example: EXAMPLE,
   },
+  'probe-port': {
+    why: 'A probe on a port name the container does not declare can never run: the kubelet cannot resolve the name, every attempt fails, and the new pods never become ready (or are restarted forever). The apiserver accepts such an object, so the first sign is a rollout that hangs.',
+    checks: 'readinessProbe, startupProbe and livenessProbe (httpGet, tcpSocket, grpc) target a port name among the container\'s own ports, as the kubelet resolves it (ResolveContainerPort): error. A number the container does not declare, while it declares others, is info only: the kubelet probes it anyway, and apps answer probes on undeclared admin ports on purpose (ingress-nginx probes 10254). Not fixable: only the author knows which port was meant.',
+    example: EXAMPLE,
+  },
   'probes-identical': {
     why: 'A liveness probe identical to the readiness probe restarts the container exactly when it should only leave rotation (an overloaded or warming app), turning a slowdown into an outage.',
     checks: 'livenessProbe equal to readinessProbe after the API defaults (SetDefaults_Probe, named ports resolved). A different endpoint or looser thresholds pass.',
