@@ -49,7 +49,7 @@ await apply('audit-shop', [
   fromFixture('deploy-create-good--deployment-create.json'),
   operated,
   { apiVersion: 'v1', kind: 'Service', metadata: { name: 'api' }, spec: { selector: { app: 'api' }, ports: [{ port: 80 }] } },
-  { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata: { name: 'api' }, spec: { maxUnavailable: 1, selector: { matchLabels: { app: 'api' } } } },
+  { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata: { name: 'api' }, spec: { maxUnavailable: 1, unhealthyPodEvictionPolicy: 'AlwaysAllow', selector: { matchLabels: { app: 'api' } } } },
 ]);
 await apply('audit-legacy', [fromFixture('deploy-create-noprobes--deployment-create.json')]);
 await apply('audit-off', [fromFixture('deploy-create-noprobes--deployment-create.json')]);
@@ -142,7 +142,7 @@ t.test('PolicyReports: printed, then applied server-side and accepted by the api
   const shop = reports.find((r) => r.metadata.namespace === 'audit-shop');
   const web = await getObject(plane, 'deployment', 'web', 'audit-shop');
   const webResults = shop.results.filter((r: Obj) => r.resources[0].name === 'web');
-  t.equal(webResults.length, 7, 'one result per rule');
+  t.equal(webResults.length, 8, 'one result per rule');
   t.match(webResults.find((r: Obj) => r.rule === 'readiness-probe'), { result: 'fail', severity: 'high', resources: [{ kind: 'Deployment', namespace: 'audit-shop', uid: web.metadata.uid }] });
   t.equal(reports.find((r) => r.metadata.namespace === 'audit-legacy').summary.fail, 0, 'warn-mode namespace: warnings, not failures');
 

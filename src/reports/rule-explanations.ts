@@ -40,6 +40,7 @@ metadata:
   name: web
 spec:
   maxUnavailable: 1
+  unhealthyPodEvictionPolicy: AlwaysAllow
   selector:
     matchLabels: {app: web}
 `;
@@ -86,7 +87,7 @@ export const RULE_EXPLANATIONS: Record<RuleId, RuleExplanation> = {
   },
   'disruption-budget': {
     why: 'Node drains and cluster upgrades evict pods through the eviction API; without a PodDisruptionBudget they may evict every replica at once, and with one that allows no disruption they stall.',
-    checks: 'A Deployment or StatefulSet with 2+ replicas is selected by exactly one PDB in its namespace that allows a disruption, counting the pods of every workload it selects as the disruption controller does. Needs the PDB in the same input (files) or namespace (cluster).',
+    checks: 'A Deployment or StatefulSet with 2+ replicas is selected by exactly one PDB in its namespace that allows a disruption, counting the pods of every workload it selects as the disruption controller does, and the minReplicas of an HPA where one owns the count. Suggests (info) unhealthyPodEvictionPolicy: AlwaysAllow, so drains do not stall on pods that run but are not ready. Needs the PDB in the same input (files) or namespace (cluster).',
     example: EXAMPLE,
   },
 };

@@ -2,7 +2,7 @@ import { asInteger, asRecord, type JsonObject } from '../util/object.js';
 import { resolveIntOrPercent } from '../workloads/int-or-percent.js';
 import { autoscalerFor, disruptionBudgetsSelecting, workloadsSelectedBy, type RelatedObjects } from '../workloads/related.js';
 import { objectRef, type Workload } from '../workloads/workload.js';
-import type { Rule } from './types.js';
+import type { Rule, RuleFinding } from './types.js';
 
 /** Disruptions a PDB allows with all `replicas` healthy, as the disruption controller computes them (percentages round up). */
 export function allowedDisruptions(pdb: JsonObject, replicas: number): number | undefined {
@@ -22,11 +22,28 @@ function replicasOf(workload: Workload, related: RelatedObjects): number {
   return hpa ? (asInteger(asRecord(hpa['spec'])?.['minReplicas']) ?? 1) : (workload.replicas ?? 1);
 }
 
+/**
+ * With the default unhealthyPodEvictionPolicy (IfHealthyBudget), a pod that runs but is not ready (a bad
+ * rollout, a crashing dependency) may be evicted only while the budget is met: a drain stalls on a broken
+ * app. AlwaysAllow lets such pods go (PDBUnhealthyPodEvictionPolicy: beta and on by default in 1.27, GA in 1.31).
+ */
+function unhealthyPolicyHint(budget: JsonObject, kubernetesVersion: string): RuleFinding | undefined {
+  if (asRecord(budget['spec'])?.['unhealthyPodEvictionPolicy'] === 'AlwaysAllow') return undefined;
+  if (Number(/^v?1\.(\d+)/.exec(kubernetesVersion)?.[1] ?? 0) < 27) return undefined;
+  return {
+    cap: 'info',
+    message:
+      `PodDisruptionBudget "${objectRef(budget).name}" keeps the default unhealthyPodEvictionPolicy (IfHealthyBudget): pods that run but are not ready, ` +
+      'say after a bad rollout, can be evicted only while the budget is met, so a node drain can stall on a broken app. ' +
+      'Consider unhealthyPodEvictionPolicy: AlwaysAllow, which lets such pods go.',
+  };
+}
+
 export const disruptionBudget: Rule = {
   id: 'disruption-budget',
   summary: 'A Deployment or StatefulSet with 2+ replicas is covered by one PodDisruptionBudget that still allows a disruption.',
   fixable: false,
-  check({ workload, related }) {
+  check({ workload, related, policy }) {
     // Needs the surrounding objects; a lone object (admission) cannot say whether a PDB exists.
     if (!related || workload.ref.kind === 'DaemonSet') return [];
     const replicas = replicasOf(workload, related);
@@ -47,17 +64,22 @@ export const disruptionBudget: Rule = {
       ];
     }
     const budget = budgets[0] as JsonObject;
+    const findings: RuleFinding[] = [];
     // The disruption controller counts every pod the PDB selects, across workloads (disruption.go,
     // getExpectedPodCount): the replicas of each selected workload in the input, this one included.
     const others = workloadsSelectedBy(budget, related).filter((other) => other.object !== workload.object);
     const pods = others.reduce((sum, other) => sum + replicasOf(other, related), replicas);
     const allowed = allowedDisruptions(budget, pods);
-    if (allowed === undefined || allowed >= 1) return [];
-    const counted = others.length > 0 ? `${pods} pods (its ${replicas} and those of ${others.map((other) => `${other.ref.kind} ${other.ref.name}`).join(', ')})` : `${replicas} replicas`;
-    return [
-      {
+    if (allowed !== undefined && allowed < 1) {
+      const hpa = autoscalerFor(workload, related);
+      const own = hpa ? `${replicas} replicas (the minReplicas of HorizontalPodAutoscaler "${objectRef(hpa).name}", where it scales down to)` : `${replicas} replicas`;
+      const counted = others.length > 0 ? `${pods} pods (its ${own} and those of ${others.map((other) => `${other.ref.kind} ${other.ref.name}`).join(', ')})` : own;
+      findings.push({
         message: `PodDisruptionBudget "${objectRef(budget).name}" allows no disruption at ${counted}: node drains block until someone deletes a pod by hand. Use maxUnavailable: 1.`,
-      },
-    ];
+      });
+    }
+    const unhealthy = unhealthyPolicyHint(budget, policy.kubernetesVersion);
+    if (unhealthy) findings.push(unhealthy);
+    return findings;
   },
 };
