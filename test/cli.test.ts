@@ -115,7 +115,7 @@ t.test('fix --in-place never writes a file it could not fully read', async (t) =
 
 t.test('rules and policy commands', async (t) => {
   const rules = await runCli(['rules']);
-  for (const id of ['readiness-probe', 'probe-port', 'probes-identical', 'prestop-delay', 'grace-period', 'rollout-strategy', 'min-replicas', 'disruption-budget']) {
+  for (const id of ['readiness-probe', 'probe-port', 'probes-identical', 'prestop-delay', 'grace-period', 'rollout-strategy', 'min-replicas', 'disruption-budget', 'node-spread']) {
     t.match(rules.stdout, new RegExp(`^${id} `, 'm'));
   }
   const json = JSON.parse((await runCli(['rules', '--output', 'json'])).stdout);

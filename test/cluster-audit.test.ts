@@ -44,9 +44,14 @@ const owner = JSON.parse(await kubectlOk(plane, ['create', 'configmap', 'storefr
 const operated = fromFixture('deploy-create-good--deployment-create.json', 'api-operated');
 operated['spec'].replicas = 1;
 operated['metadata'].ownerReferences = [{ apiVersion: 'v1', kind: 'ConfigMap', name: 'storefront', uid: owner.metadata.uid, controller: true }];
+// The captured "good" Deployment predates node-spread: spread here, so it passes every rule.
+const good = fromFixture('deploy-create-good--deployment-create.json');
+good['spec'].template.spec.topologySpreadConstraints = [
+  { maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'ScheduleAnyway', labelSelector: good['spec'].selector },
+];
 await apply('audit-shop', [
   fromFixture('deploy-create-noprobes--deployment-create.json'),
-  fromFixture('deploy-create-good--deployment-create.json'),
+  good,
   operated,
   { apiVersion: 'v1', kind: 'Service', metadata: { name: 'api' }, spec: { selector: { app: 'api' }, ports: [{ port: 80 }] } },
   { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata: { name: 'api' }, spec: { maxUnavailable: 1, unhealthyPodEvictionPolicy: 'AlwaysAllow', selector: { matchLabels: { app: 'api' } } } },
@@ -142,7 +147,7 @@ t.test('PolicyReports: printed, then applied server-side and accepted by the api
   const shop = reports.find((r) => r.metadata.namespace === 'audit-shop');
   const web = await getObject(plane, 'deployment', 'web', 'audit-shop');
   const webResults = shop.results.filter((r: Obj) => r.resources[0].name === 'web');
-  t.equal(webResults.length, 8, 'one result per rule');
+  t.equal(webResults.length, 9, 'one result per rule');
   t.match(webResults.find((r: Obj) => r.rule === 'readiness-probe'), { result: 'fail', severity: 'high', resources: [{ kind: 'Deployment', namespace: 'audit-shop', uid: web.metadata.uid }] });
   t.equal(reports.find((r) => r.metadata.namespace === 'audit-legacy').summary.fail, 0, 'warn-mode namespace: warnings, not failures');
 

@@ -133,9 +133,10 @@ t.test('the text locator finds nodes where the `yaml` library puts them, or leav
         if (!found) continue;
         located++;
         const where = `${name} document ${index + 1} ${path.join('.')}`;
-        if (tree.kind === 'block-map' && found.kind === 'block-map') {
+        if ((tree.kind === 'block-map' && found.kind === 'block-map') || (tree.kind === 'block-seq' && found.kind === 'block-seq')) {
           t.equal(found.indent, tree.indent, `${where}: indentation`);
-          if (!onlyCommentsBetween(text, text.indexOf('\n', found.end), text.indexOf('\n', tree.end))) t.fail(`${where}: keys are added after the map's last line`);
+          if (tree.kind === 'block-seq' && found.kind === 'block-seq') t.equal(found.items, tree.items, `${where}: items`);
+          if (!onlyCommentsBetween(text, text.indexOf('\n', found.end), text.indexOf('\n', tree.end))) t.fail(`${where}: entries are added after the collection's last line`);
         } else if (JSON.stringify(found) !== JSON.stringify(tree)) {
           t.strictSame(found, tree, where);
         }

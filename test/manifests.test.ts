@@ -105,7 +105,8 @@ t.test('a file without a trailing newline gets valid YAML', async (t) => {
   const text = DEPLOYMENT.trimEnd();
   const { fixed } = auditText(text);
   t.same(parseManifest(fixed, 'x.yaml').errors, []);
-  t.match(fixed, /seconds: 10\n$/);
+  t.match(fixed, /seconds: 10\n/);
+  t.ok(fixed.endsWith('\n'), 'the last inserted line ends the file with a newline');
 });
 
 t.test('workloads without a pod template (patch fragments) are skipped with the reason, never fixed', async (t) => {

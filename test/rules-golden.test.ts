@@ -2,6 +2,8 @@
  * Walks test/fixtures/rules/<rule>/ like Polaris' check tests: `pass-*`, `fail-*` and `info-*` YAML cases,
  * an optional `<case>.policy.yaml`, and for fixable failures `<case>.fixed.yaml`, the exact `rollsafe fix`
  * output. A new case needs a file, not code. UPDATE_GOLDEN=1 writes missing .fixed.yaml files for review.
+ * Cases of the other rules run with node-spread off: its fix touches every multi-replica fixture, and would
+ * bury each case's own edit; its own directory, the corpus and the CLI tests run it.
  */
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -24,6 +26,7 @@ for (const rule of readdirSync(RULES_DIR).sort()) {
         const base = name.slice(0, -'.yaml'.length);
         const policyFile = join(dir, `${base}.policy.yaml`);
         const policy = existsSync(policyFile) ? parsePolicy(readFileSync(policyFile, 'utf8'), policyFile) : defaultPolicy();
+        if (rule !== 'node-spread') policy.rules['node-spread'] = { ...policy.rules['node-spread'], mode: 'off' };
         const text = readFileSync(join(dir, name), 'utf8');
         const { audit, fixed } = auditText(text, policy, name);
         t.same(audit.inputErrors, [], 'reads cleanly');

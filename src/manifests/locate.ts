@@ -13,7 +13,9 @@ export type Spot =
   /** `indent`: the column of the map's keys; `end`: just past its last content (before that line's newline). */
   | { kind: 'block-map'; indent: number; end: number }
   /** `close`: offset of the `}`; `items`: pairs in it. */
-  | { kind: 'flow-map'; close: number; items: number };
+  | { kind: 'flow-map'; close: number; items: number }
+  /** `indent`: the column of its `-`; `end` as for a block map; `items`: entries in it. */
+  | { kind: 'block-seq'; indent: number; end: number; items: number };
 
 type Node =
   | { type: 'block-map'; col: number; first: number }
@@ -258,11 +260,24 @@ function spotOf(doc: DocumentText, node: Node): Spot | undefined {
     const flow = readFlow(doc, node.open);
     return flow ? { kind: 'flow-map', close: flow.close, items: flow.entries.length } : undefined;
   }
-  if (node.type !== 'block-map') return undefined;
+  if (node.type === 'block-seq') {
+    let items = 0;
+    let end = 0;
+    for (const entry of blockEntries(doc, node, true)) {
+      items++;
+      end = lastLineOf(doc, entry.line, node.col + 1).end;
+    }
+    return { kind: 'block-seq', indent: node.col, end, items };
+  }
   // New keys go after the map's last content line (comment lines below it may belong to what follows).
-  let last = doc.lineAt(node.first);
-  for (let line = doc.nextContent(last); line && line.content - line.start >= node.col; line = doc.nextContent(line)) last = line;
-  return { kind: 'block-map', indent: node.col, end: last.end };
+  return { kind: 'block-map', indent: node.col, end: lastLineOf(doc, doc.lineAt(node.first), node.col).end };
+}
+
+/** The last content line of what starts on `first` and continues on lines indented `col` or more. */
+function lastLineOf(doc: DocumentText, first: Line, col: number): Line {
+  let last = first;
+  for (let line = doc.nextContent(last); line && line.content - line.start >= col; line = doc.nextContent(line)) last = line;
+  return last;
 }
 
 /** The root of a document spanning `start`..`limit`: the map or sequence of its first content line. */

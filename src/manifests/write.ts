@@ -65,6 +65,12 @@ function renderFlowPair(key: string, value: unknown): string {
   });
 }
 
+function renderBlockItem(value: unknown, style: Style): string[] {
+  const text = memo(`i${style.indent}${JSON.stringify(value)}`, () =>
+    new Document([value]).toString({ indent: style.indent, indentSeq: true, lineWidth: 0 }).trimEnd());
+  return text.split('\n');
+}
+
 function renderBlockPair(key: string, value: unknown, style: Style): string[] {
   const text = memo(`b${style.indent}${style.indentSeq}${JSON.stringify([key, value])}`, () =>
     new Document({ [key]: value }).toString({ indent: style.indent, indentSeq: style.indentSeq, lineWidth: 0 }).trimEnd());
@@ -90,6 +96,15 @@ type Inserted = Map<number, number>;
 export function spotInTree({ doc, offset }: YamlDocument, path: Path, text: string): Spot | undefined {
   const node = doc.getIn(path, true) as Node | undefined;
   if (isScalar(node) && node.range) return { kind: 'scalar', start: offset + node.range[0], end: offset + node.range[1] };
+  if (isSeq(node) && !node.flow && node.range) {
+    const first = node.items[0] as Node | undefined;
+    const last = contentEnd(node);
+    if (!first?.range || last === undefined) return undefined;
+    // The item's range starts after its `- `: the dash is the last one before it.
+    const dash = text.lastIndexOf('-', offset + first.range[0] - 1);
+    const end = offset + last;
+    return { kind: 'block-seq', indent: dash - (text.lastIndexOf('\n', dash - 1) + 1), end: text[end - 1] === '\n' ? end - 1 : end, items: node.items.length };
+  }
   if (!isMap(node) || !node.range) return undefined;
   if (node.flow) {
     const close = text.lastIndexOf('}', offset + node.range[1] - 1);
@@ -131,6 +146,13 @@ function textEditFor(text: string, style: Style, spotAt: (path: Path) => Spot | 
   if (op.op !== 'add') return undefined;
   const key = path[path.length - 1];
   const parent = spotAt(path.slice(0, -1));
+  if (parent?.kind === 'block-seq') {
+    // Only an append: an item after the last one, at the sequence's indentation.
+    if (String(key) !== String(parent.items) && key !== '-') return undefined;
+    const indent = ' '.repeat(parent.indent);
+    const lines = renderBlockItem(op.value, style).map((line) => `${indent}${line}${style.newline}`).join('');
+    return insertAfterLine(text, style, parent.end, lines, order);
+  }
   if (typeof key !== 'string' || !parent || parent.kind === 'scalar') return undefined;
   if (parent.kind === 'flow-map') {
     const { close } = parent;
@@ -146,8 +168,12 @@ function textEditFor(text: string, style: Style, spotAt: (path: Path) => Spot | 
   const lines = renderBlockPair(key, op.value, style)
     .map((line) => `${indent}${line}${style.newline}`)
     .join('');
-  // After the newline that ends the map's last line, or on a new line at the end of a file without one.
-  const newline = text.indexOf('\n', parent.end);
+  return insertAfterLine(text, style, parent.end, lines, order);
+}
+
+/** Inserts lines after the newline that ends the line at `at`, or on a new line at the end of a file without one. */
+function insertAfterLine(text: string, style: Style, at: number, lines: string, order: number): TextEdit {
+  const newline = text.indexOf('\n', at);
   if (newline === -1) return { start: text.length, end: text.length, text: `${style.newline}${lines}`, order };
   return { start: newline + 1, end: newline + 1, text: lines, order };
 }

@@ -26,6 +26,7 @@ rules:
   rollout-strategy: {mode: enforce, severity: error}
   min-replicas: {mode: enforce, severity: warning}
   disruption-budget: {mode: enforce, severity: warning}
+  node-spread: {mode: enforce, severity: warning}
 # Per-namespace overrides; the first entry whose names match wins.
 # namespaces:
 #   - names: ["legacy-*"]

@@ -10,6 +10,7 @@ export const DEFAULT_SEVERITY: Record<RuleId, 'error' | 'warning'> = {
   'rollout-strategy': 'error',
   'min-replicas': 'warning',
   'disruption-budget': 'warning',
+  'node-spread': 'warning',
 };
 
 const versionPattern = '^v?1\\.[0-9]+(\\.[0-9]+)?$';

@@ -7,6 +7,7 @@ export const RULE_IDS = [
   'rollout-strategy',
   'min-replicas',
   'disruption-budget',
+  'node-spread',
 ] as const;
 export type RuleId = (typeof RULE_IDS)[number];
 

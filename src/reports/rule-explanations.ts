@@ -24,6 +24,8 @@ spec:
       labels: {app: web}
     spec:
       terminationGracePeriodSeconds: 30
+      topologySpreadConstraints:
+        - {maxSkew: 1, topologyKey: kubernetes.io/hostname, whenUnsatisfiable: ScheduleAnyway, labelSelector: {matchLabels: {app: web}}, matchLabelKeys: [pod-template-hash]}
       containers:
         - name: web
           image: registry.example.com/web:1.0
@@ -88,6 +90,11 @@ export const RULE_EXPLANATIONS: Record<RuleId, RuleExplanation> = {
   'disruption-budget': {
     why: 'Node drains and cluster upgrades evict pods through the eviction API; without a PodDisruptionBudget they may evict every replica at once, and with one that allows no disruption they stall.',
     checks: 'A Deployment or StatefulSet with 2+ replicas is selected by exactly one PDB in its namespace that allows a disruption, counting the pods of every workload it selects as the disruption controller does, and the minReplicas of an HPA where one owns the count. Suggests (info) unhealthyPodEvictionPolicy: AlwaysAllow, so drains do not stall on pods that run but are not ready. Needs the PDB in the same input (files) or namespace (cluster).',
+    example: EXAMPLE,
+  },
+  'node-spread': {
+    why: 'The scheduler may put every replica on one node; draining that node for an upgrade, or losing it, then takes the whole workload down at once, whatever the PodDisruptionBudget says about evictions one by one.',
+    checks: 'A Deployment or StatefulSet with 2+ pods (replicas, or an HPA maxReplicas) has a topologySpreadConstraint or a pod anti-affinity term on kubernetes.io/hostname whose selector picks its own pods. Fix: adds a soft constraint (maxSkew 1, ScheduleAnyway, the workload selector, matchLabelKeys [pod-template-hash] for Deployments from 1.27), never a hard one.',
     example: EXAMPLE,
   },
 };

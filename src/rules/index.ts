@@ -1,6 +1,7 @@
 import { disruptionBudget } from './disruption-budget.js';
 import { gracePeriod } from './grace-period.js';
 import { minReplicas } from './min-replicas.js';
+import { nodeSpread } from './node-spread.js';
 import { prestopDelay } from './prestop-delay.js';
 import { probePortRule } from './probe-port.js';
 import { probesIdentical } from './probes-identical.js';
@@ -18,5 +19,6 @@ export const RULES: readonly Rule[] = [
   rolloutStrategy,
   minReplicas,
   disruptionBudget,
+  nodeSpread,
 ];
 
