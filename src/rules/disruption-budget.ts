@@ -1,3 +1,4 @@
+import { kubernetesMinor } from '../policy/version.js';
 import { asInteger, asRecord, type JsonObject } from '../util/object.js';
 import { resolveIntOrPercent } from '../workloads/int-or-percent.js';
 import { autoscalerFor, disruptionBudgetsSelecting, workloadsSelectedBy, type RelatedObjects } from '../workloads/related.js';
@@ -29,7 +30,7 @@ function replicasOf(workload: Workload, related: RelatedObjects): number {
  */
 function unhealthyPolicyHint(budget: JsonObject, kubernetesVersion: string): RuleFinding | undefined {
   if (asRecord(budget['spec'])?.['unhealthyPodEvictionPolicy'] === 'AlwaysAllow') return undefined;
-  if (Number(/^v?1\.(\d+)/.exec(kubernetesVersion)?.[1] ?? 0) < 27) return undefined;
+  if (kubernetesMinor(kubernetesVersion) < 27) return undefined;
   return {
     cap: 'info',
     message:

@@ -1,3 +1,4 @@
+import { kubernetesMinor } from '../policy/version.js';
 import { asArray, asInteger, asRecord, deepClone, type JsonObject } from '../util/object.js';
 import { selectorMatches } from '../workloads/label-selector.js';
 import { autoscalerFor } from '../workloads/related.js';
@@ -32,7 +33,7 @@ function spreadAcrossNodes(workload: Workload): boolean {
 
 /** matchLabelKeys needs MatchLabelKeysInPodTopologySpread, beta and on by default from 1.27. */
 function supportsMatchLabelKeys(kubernetesVersion: string): boolean {
-  return Number(/^v?1\.(\d+)/.exec(kubernetesVersion)?.[1] ?? 0) >= 27;
+  return kubernetesMinor(kubernetesVersion) >= 27;
 }
 
 /** The constraint the fix adds: soft (never leaves a pod pending), over the workload's own selector. */

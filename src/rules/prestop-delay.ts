@@ -1,7 +1,7 @@
 import type { EffectivePolicy } from '../policy/types.js';
 import { asInteger } from '../util/object.js';
 import { DEFAULT_GRACE_SECONDS } from './grace-period.js';
-import { allowsZeroSleep, readPreStop, supportsNativeSleep } from '../workloads/pre-stop.js';
+import { allowsZeroSleep, readPreStop, stopSignal, supportsNativeSleep } from '../workloads/pre-stop.js';
 import { servingContainers, type ServingContainer } from '../workloads/serving.js';
 import type { Workload } from '../workloads/workload.js';
 import type { Rule, RuleFinding } from './types.js';
@@ -25,7 +25,7 @@ function checkContainer(container: ServingContainer, workload: Workload, policy:
     return {
       container: container.name,
       cap: 'info',
-      message: `${who} has a custom preStop hook (${hook.description}); rollsafe cannot tell how long it delays SIGTERM. Make sure it keeps the app serving for at least ${minimum}s.`,
+      message: `${who} has a custom preStop hook (${hook.description}); rollsafe cannot tell how long it delays ${stopSignal(container.spec)}. Make sure it keeps the app serving for at least ${minimum}s.`,
     };
   }
   if (hook.kind === 'sleep') {
@@ -38,7 +38,7 @@ function checkContainer(container: ServingContainer, workload: Workload, policy:
         container: container.name,
         cap: 'info',
         message:
-          `${who} opts out of the preStop delay with sleep.seconds: 0; rollsafe leaves it, but its endpoint removal still races SIGTERM, so clients may see refused connections while its pods stop.` +
+          `${who} opts out of the preStop delay with sleep.seconds: 0; rollsafe leaves it, but its endpoint removal still races ${stopSignal(container.spec)}, so clients may see refused connections while its pods stop.` +
           (refused ? ` Kubernetes ${policy.kubernetesVersion} refuses 0 (allowed from 1.33): the apiserver will reject this object.` : ''),
       };
     }
@@ -62,7 +62,7 @@ function checkContainer(container: ServingContainer, workload: Workload, policy:
   return {
     container: container.name,
     message:
-      `${who} has no preStop delay: when a pod is deleted, SIGTERM arrives at the same time as its endpoint removal, ` +
+      `${who} has no preStop delay: when a pod is deleted, ${stopSignal(container.spec)} arrives at the same time as its endpoint removal, ` +
       'and load balancers keep sending requests for seconds to a process that already stopped. ' +
       `Sleep at least ${minimum}s in preStop.`,
     fix: {

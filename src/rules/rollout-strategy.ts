@@ -1,3 +1,4 @@
+import { kubernetesMinor } from '../policy/version.js';
 import { asArray, asInteger, asRecord, asString, isRecord } from '../util/object.js';
 import { parseIntOrPercent, resolveIntOrPercent, scale } from '../workloads/int-or-percent.js';
 import { autoscalerFor, volumeClaim } from '../workloads/related.js';
@@ -105,6 +106,36 @@ function onDelete(workload: Workload): RuleFinding[] {
   ];
 }
 
+/**
+ * A StatefulSet's rollingUpdate.maxUnavailable, where the MaxUnavailableStatefulSet gate honours it: on by
+ * default only from 1.37 (alpha from 1.24, beta but off in 1.35 and 1.36). The controller resolves it with
+ * percentages rounded down and never below 1 (getStatefulSetMaxUnavailable).
+ */
+function statefulSetMaxUnavailable({ workload, policy }: RuleInput, strategy: unknown): RuleFinding[] {
+  const value = asRecord(asRecord(strategy)?.['rollingUpdate'])?.['maxUnavailable'];
+  if (value === undefined) return [];
+  if (kubernetesMinor(policy.kubernetesVersion) < 37) {
+    return [
+      {
+        cap: 'info',
+        message: `updateStrategy.rollingUpdate.maxUnavailable ${describeValue(value, '1')} is ignored on Kubernetes ${policy.kubernetesVersion} unless the MaxUnavailableStatefulSet feature gate is on (it is off by default before 1.37, beta included): the StatefulSet replaces one pod at a time.`,
+      },
+    ];
+  }
+  const replicas = workload.replicas ?? 1;
+  const down = resolveIntOrPercent(value, replicas, 'down');
+  if (down === undefined || replicas < 2 || Math.max(1, down) < replicas) return [];
+  return [
+    {
+      message: `updateStrategy.rollingUpdate.maxUnavailable ${describeValue(value, '1')} lets the StatefulSet controller take all ${replicas} pods down at once during a rollout: an outage on every update. Use maxUnavailable: 1 (a StatefulSet cannot surge).`,
+      fix: {
+        description: 'sets updateStrategy.rollingUpdate.maxUnavailable: 1',
+        set: [{ path: ['spec', 'updateStrategy', 'rollingUpdate', 'maxUnavailable'], value: 1 }],
+      },
+    },
+  ];
+}
+
 /** Host-network pods bind node ports (the kubelet sets hostPort = containerPort), so two cannot share a node. */
 function usesHostPorts(workload: Workload): boolean {
   if (workload.podSpec['hostNetwork'] === true) return true;
@@ -161,7 +192,7 @@ export const rolloutStrategy: Rule = {
       }
       case 'StatefulSet': {
         const strategy = spec?.['updateStrategy'];
-        return isRecord(strategy) && strategy['type'] === 'OnDelete' ? onDelete(workload) : [];
+        return isRecord(strategy) && strategy['type'] === 'OnDelete' ? onDelete(workload) : statefulSetMaxUnavailable(input, strategy);
       }
       case 'DaemonSet':
         return daemonSet(workload);

@@ -1,3 +1,4 @@
+import { kubernetesMinor } from '../policy/version.js';
 import { asArray, asInteger, asRecord, asString, type JsonObject } from '../util/object.js';
 
 export type PreStopHook =
@@ -41,7 +42,16 @@ function describeHandler(preStop: JsonObject): string {
   return Object.keys(preStop).join(', ');
 }
 
-/** What a container's preStop hook does before SIGTERM. */
+/**
+ * The signal the kubelet sends once preStop is done: lifecycle.stopSignal where set (KEP-4960: alpha 1.33,
+ * needs spec.os.name), else the image's STOPSIGNAL, which rollsafe cannot see; SIGTERM is the usual one.
+ * The preStop hook still runs first, so a sleep protects either way; rollsafe never adds a stop signal.
+ */
+export function stopSignal(container: JsonObject): string {
+  return asString(asRecord(container['lifecycle'])?.['stopSignal']) ?? 'SIGTERM';
+}
+
+/** What a container's preStop hook does before the stop signal. */
 export function readPreStop(container: JsonObject): PreStopHook {
   const preStop = asRecord(asRecord(container['lifecycle'])?.['preStop']);
   if (!preStop || Object.keys(preStop).length === 0) return { kind: 'none' };
@@ -62,7 +72,7 @@ let lastVersion = { text: '', native: false };
 export function supportsNativeSleep(kubernetesVersion: string): boolean {
   // Asked once per container per request, nearly always for the same policy version.
   if (kubernetesVersion !== lastVersion.text) {
-    const minor = Number(/^v?1\.(\d+)/.exec(kubernetesVersion)?.[1] ?? 0);
+    const minor = kubernetesMinor(kubernetesVersion);
     lastVersion = { text: kubernetesVersion, native: minor >= 30 };
   }
   return lastVersion.native;
@@ -73,5 +83,5 @@ export function supportsNativeSleep(kubernetesVersion: string): boolean {
  * default in 1.33, GA in 1.34; validateSleepAction wants seconds > 0 without it).
  */
 export function allowsZeroSleep(kubernetesVersion: string): boolean {
-  return Number(/^v?1\.(\d+)/.exec(kubernetesVersion)?.[1] ?? 0) >= 33;
+  return kubernetesMinor(kubernetesVersion) >= 33;
 }
