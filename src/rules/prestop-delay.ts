@@ -1,7 +1,7 @@
 import type { EffectivePolicy } from '../policy/types.js';
 import { asInteger } from '../util/object.js';
 import { DEFAULT_GRACE_SECONDS } from './grace-period.js';
-import { allowsZeroSleep, readPreStop, stopSignal, supportsNativeSleep } from '../workloads/pre-stop.js';
+import { allowsZeroSleep, preStopStopsContainer, readPreStop, stopSignal, supportsNativeSleep } from '../workloads/pre-stop.js';
 import { servingContainers, type ServingContainer } from '../workloads/serving.js';
 import type { Workload } from '../workloads/workload.js';
 import type { Rule, RuleFinding } from './types.js';
@@ -82,6 +82,18 @@ export const prestopDelay: Rule = {
     for (const container of servingContainers(workload, related)) {
       const finding = checkContainer(container, workload, policy, graceFixActive);
       if (finding) findings.push(finding);
+    }
+    for (const container of workload.containers) {
+      const exits = container.sidecar ? preStopStopsContainer(container.spec) : undefined;
+      if (exits) {
+        findings.push({
+          container: container.name,
+          message:
+            `native sidecar "${container.name}" stops itself in preStop (${exits}), but the kubelet runs every container's preStop at once and holds back only the sidecars' stop signal ` +
+            'until the main containers have exited (killContainer, terminationOrdering): the sidecar leaves while the app still sleeps and drains, and the requests that need it fail. ' +
+            'Drop the hook: a native sidecar is stopped after the main containers by itself.',
+        });
+      }
     }
     return findings;
   },

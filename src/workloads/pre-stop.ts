@@ -85,3 +85,19 @@ export function supportsNativeSleep(kubernetesVersion: string): boolean {
 export function allowsZeroSleep(kubernetesVersion: string): boolean {
   return kubernetesMinor(kubernetesVersion) >= 33;
 }
+
+/**
+ * What in a preStop hook makes its container exit (a kill, a pkill, Envoy's /quitquitquit, a /shutdown
+ * endpoint), quoted for the message; undefined when nothing does. Sidecar-era workarounds: with native
+ * sidecars they cut the app off mid-drain.
+ */
+export function preStopStopsContainer(container: JsonObject): string | undefined {
+  const preStop = asRecord(asRecord(container['lifecycle'])?.['preStop']);
+  if (!preStop) return undefined;
+  const command = asArray(asRecord(preStop['exec'])?.['command']).filter((part): part is string => typeof part === 'string').join(' ');
+  const path = asString(asRecord(preStop['httpGet'])?.['path']) ?? '';
+  const stops = /\b(?:kill|pkill|killall)\b|quitquitquit|\/(?:shutdown|kill|exit)\b/;
+  if (stops.test(command)) return `exec ${command}`.slice(0, 80);
+  if (stops.test(path)) return `httpGet ${path}`.slice(0, 80);
+  return undefined;
+}
