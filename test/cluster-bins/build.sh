@@ -3,6 +3,7 @@
 #   kubernetes/  kube-apiserver, kube-controller-manager, kube-scheduler, kubectl, and etcd (the version
 #                Kubernetes itself requires); the Kubernetes version is the k8s.io/kubernetes line of its go.mod
 #   kwok/        kwok, simulated nodes, so Deployments really roll without containers
+#   helm/        helm, to lint, render and install charts/rollsafe
 # into ~/.cache/rollsafe/ (ROLLSAFE_CACHE changes it), one folder per module, keyed by its versions and go.sum.
 # Nothing built is committed; a warm cache makes this a no-op. Go's module and build caches make a rebuild
 # after a version bump incremental.
@@ -23,7 +24,8 @@ module_version() { # module_version DIR MODULE -> the version DIR/go.mod require
 kube="$(module_version "$here/kubernetes" k8s.io/kubernetes)"
 etcd="$(module_version "$here/kubernetes" go.etcd.io/etcd/server/v3)"
 kwok="$(module_version "$here/kwok" sigs.k8s.io/kwok)"
-[[ -n "$kube" && -n "$etcd" && -n "$kwok" ]] || { say "cannot read the pinned versions from $here/*/go.mod"; exit 1; }
+helm="$(module_version "$here/helm" helm.sh/helm/v3)"
+[[ -n "$kube" && -n "$etcd" && -n "$kwok" && -n "$helm" ]] || { say "cannot read the pinned versions from $here/*/go.mod"; exit 1; }
 
 # The staging modules (k8s.io/api, ...) are published as v0.X.Y for Kubernetes v1.X.Y: every replace must match.
 staging="v0.${kube#v1.}"
@@ -37,17 +39,25 @@ key() { # key DIR -> a short hash of the module's go.mod and go.sum, so any chan
 }
 kube_dir="$cache/kubernetes-$kube-etcd-$etcd-$(key "$here/kubernetes")"
 kwok_dir="$cache/kwok-$kwok-$(key "$here/kwok")"
+# As helm's Makefile: the default Kubernetes version of `helm template` and lint is that of its client-go.
+helm_kube_minor="$(module_version "$here/helm" k8s.io/client-go | cut -d. -f2)"
+helm_flags="-s -w -X helm.sh/helm/v3/internal/version.version=$helm"
+for pkg in helm.sh/helm/v3/pkg/lint/rules helm.sh/helm/v3/pkg/chartutil; do
+  helm_flags+=" -X $pkg.k8sVersionMajor=1 -X $pkg.k8sVersionMinor=$helm_kube_minor"
+done
+# The flags are part of the key: a binary built with other flags is another binary.
+helm_dir="$cache/helm-$helm-$( (cat "$here/helm/go.mod" "$here/helm/go.sum"; printf '%s' "$helm_flags") | sha256sum | cut -c1-12)"
 kube_bins=(kube-apiserver kube-controller-manager kube-scheduler kubectl etcd)
 
 complete() { [[ -f "$1/.complete" ]]; }
 kwok_ready() { complete "$kwok_dir" && [[ -f "$kwok_dir/stages.yaml" ]]; }
 
 if [[ "$mode" == "--check" ]]; then
-  if complete "$kube_dir" && kwok_ready; then
-    printf '%s\n%s\n' "$kube_dir" "$kwok_dir"
+  if complete "$kube_dir" && kwok_ready && complete "$helm_dir"; then
+    printf '%s\n%s\n%s\n' "$kube_dir" "$kwok_dir" "$helm_dir"
     exit 0
   fi
-  say "the control plane binaries (Kubernetes $kube, etcd $etcd, kwok $kwok) are not built: run 'bash test/cluster-bins/build.sh' (npm test does)"
+  say "the test binaries (Kubernetes $kube, etcd $etcd, kwok $kwok, helm $helm) are not built: run 'bash test/cluster-bins/build.sh' (npm test does)"
   exit 1
 fi
 
@@ -96,7 +106,7 @@ for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
   version_flags+=" -X $pkg.gitVersion=$kube -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor -X $pkg.gitTreeState=clean"
 done
 
-say "Kubernetes $kube, etcd $etcd, kwok $kwok -> $cache"
+say "Kubernetes $kube, etcd $etcd, kwok $kwok, helm $helm -> $cache"
 build_into "$kube_dir" "$here/kubernetes" "$version_flags" \
   kube-apiserver=k8s.io/kubernetes/cmd/kube-apiserver \
   kube-controller-manager=k8s.io/kubernetes/cmd/kube-controller-manager \
@@ -104,6 +114,7 @@ build_into "$kube_dir" "$here/kubernetes" "$version_flags" \
   kubectl=k8s.io/kubernetes/cmd/kubectl \
   etcd=go.etcd.io/etcd/server/v3
 build_into "$kwok_dir" "$here/kwok" "-s -w" kwok=sigs.k8s.io/kwok/cmd/kwok
+build_into "$helm_dir" "$here/helm" "$helm_flags" helm=helm.sh/helm/v3/cmd/helm
 if [[ ! -f "$kwok_dir/stages.yaml" ]]; then
   # kwok's own "fast" stages of the pinned release: nodes become Ready, scheduled pods Running and Ready,
   # terminating pods are deleted at once. kwok runs with no stage unless given some.
@@ -115,4 +126,4 @@ if [[ ! -f "$kwok_dir/stages.yaml" ]]; then
   mv "$kwok_dir/stages.yaml.tmp" "$kwok_dir/stages.yaml"
 fi
 for bin in "${kube_bins[@]}"; do [[ -x "$kube_dir/$bin" ]] || { say "missing $kube_dir/$bin"; exit 1; }; done
-printf '%s\n%s\n' "$kube_dir" "$kwok_dir"
+printf '%s\n%s\n%s\n' "$kube_dir" "$kwok_dir" "$helm_dir"

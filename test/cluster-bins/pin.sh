@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
-# Re-pins the test control plane: pin.sh KUBERNETES_VERSION [KWOK_VERSION], e.g. pin.sh v1.37.2 v0.8.0.
+# Re-pins the test binaries: pin.sh KUBERNETES_VERSION [KWOK_VERSION [HELM_VERSION]], e.g. pin.sh v1.37.2 v0.8.0 v3.22.0.
 # Rewrites kubernetes/go.mod (k8s.io/kubernetes, its staging modules at the matching v0.X.Y, and the etcd
 # server Kubernetes requires) and kwok/go.mod, then records every module's checksum in go.sum. Needs the Go
 # module proxy; the checksum database is not reachable from the project's machines, so go.sum is written from
 # what the proxy serves and reviewed in the commit like any other pin.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-kube="${1:?usage: pin.sh KUBERNETES_VERSION [KWOK_VERSION]}"
+kube="${1:?usage: pin.sh KUBERNETES_VERSION [KWOK_VERSION [HELM_VERSION]]}"
 kwok="${2:-}"
+helm="${3:-}"
 export GOSUMDB=off GOFLAGS=-mod=mod GOTOOLCHAIN=local
 proxy="$(go env GOPROXY)"; proxy="${proxy%%,*}"
 proxy="${proxy:-https://proxy.golang.org}"
@@ -35,4 +36,7 @@ etcd="$(awk '$1 == "go.etcd.io/etcd/server/v3" { print $2; exit }' <<<"$mod")"
 if [[ -n "$kwok" ]]; then
   (cd "$here/kwok" && go get -tool "sigs.k8s.io/kwok/cmd/kwok@$kwok" && go mod tidy)
 fi
-echo "pinned Kubernetes $kube (etcd $etcd)${kwok:+, kwok $kwok}; run build.sh"
+if [[ -n "$helm" ]]; then
+  (cd "$here/helm" && go get -tool "helm.sh/helm/v3/cmd/helm@$helm" && go mod tidy)
+fi
+echo "pinned Kubernetes $kube (etcd $etcd)${kwok:+, kwok $kwok}${helm:+, helm $helm}; run build.sh"

@@ -39,7 +39,7 @@ export interface ControlPlane extends ControlPlaneInfo {
 const NODE_COUNT = 3;
 
 /** The binaries' folders, from build.sh --check (which never builds; npm test's pretest does). */
-export function binaryDirs(): { kube: string; kwok: string } {
+export function binaryDirs(): { kube: string; kwok: string; helm: string } {
   const script = join(TEST_DIR, 'cluster-bins', 'build.sh');
   let output: string;
   try {
@@ -47,9 +47,9 @@ export function binaryDirs(): { kube: string; kwok: string } {
   } catch (error) {
     throw new Error(String((error as { stderr?: string }).stderr || error).trim());
   }
-  const [kube, kwok] = output.trim().split('\n');
-  if (!kube || !kwok) throw new Error(`build.sh --check printed ${JSON.stringify(output)}`);
-  return { kube, kwok };
+  const [kube, kwok, helm] = output.trim().split('\n');
+  if (!kube || !kwok || !helm) throw new Error(`build.sh --check printed ${JSON.stringify(output)}`);
+  return { kube, kwok, helm };
 }
 
 /**

@@ -1,0 +1,214 @@
+/**
+ * charts/rollsafe, with helm built from its Go module (test/cluster-bins/helm): lint, the values schema,
+ * renders with the defaults and with every option, each accepted by the real kube-apiserver (server-side dry
+ * runs, cert-manager's CRDs from the pinned schemas), audited by rollsafe with zero findings, the default
+ * webhook configurations equal to manifests/base's, and a real `helm install`.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import t from 'tap';
+import { parseAllDocuments } from 'yaml';
+import { certManagerCrds } from './helpers/cert-manager-crds.js';
+import { binaryDirs } from './helpers/control-plane.js';
+import { eventually, kubectl, kubectlOk, sharedControlPlane, type Run } from './helpers/cluster.js';
+import { TEST_DIR } from './helpers/fixtures.js';
+import { runCli } from './helpers/run-cli.js';
+import { valuesTable } from '../scripts/chart-values-table.mjs';
+
+type Obj = Record<string, any>;
+const ROOT = join(TEST_DIR, '..');
+const CHART = join(ROOT, 'charts', 'rollsafe');
+const HELM = join(binaryDirs().helm, 'helm');
+const plane = await sharedControlPlane(t);
+const NAMESPACE = 'rollsafe-helm';
+// The control plane is shared by the test files: webhooks installed here must never match their namespaces.
+const SCOPE = { key: 'rollsafe.test/helm', operator: 'In', values: ['yes'] };
+
+function helm(args: string[]): Promise<Run> {
+  const home = mkdtempSync(join(tmpdir(), 'rollsafe-helm-home-'));
+  return new Promise((resolve) => {
+    execFile(HELM, args, { maxBuffer: 64 * 1024 * 1024, env: { PATH: process.env['PATH'], HOME: home, HELM_CACHE_HOME: home, HELM_CONFIG_HOME: home, HELM_DATA_HOME: home, NO_PROXY: '*' } }, (error, stdout, stderr) => {
+      resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+/** `helm template` with values given as one JSON document (exact types, no --set parsing). */
+async function render(values: Obj = {}, namespace = NAMESPACE, release = 'rollsafe'): Promise<string> {
+  const file = join(mkdtempSync(join(tmpdir(), 'rollsafe-values-')), 'values.json');
+  writeFileSync(file, JSON.stringify(values));
+  const run = await helm(['template', release, CHART, '--namespace', namespace, '--values', file]);
+  if (run.code !== 0) throw new Error(`helm template failed: ${run.stderr}`);
+  return run.stdout;
+}
+
+const objects = (yaml: string): Obj[] => parseAllDocuments(yaml).map((doc) => doc.toJS() as Obj).filter((object) => object);
+const byKind = (yaml: string, kind: string): Obj[] => objects(yaml).filter((object) => object.kind === kind);
+function one(yaml: string, kind: string): Obj {
+  const [found] = byKind(yaml, kind);
+  if (!found) throw new Error(`no ${kind} in the render`);
+  return found;
+}
+
+const CA_BUNDLE = Buffer.from('-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n').toString('base64');
+/** Every option not about certificates, set at once. */
+const EVERY: Obj = {
+  replicaCount: 3,
+  image: { repository: 'registry.example.com/rollsafe', tag: '9.9.9', pullPolicy: 'Always' },
+  imagePullSecrets: [{ name: 'pull' }],
+  fullnameOverride: 'zdt',
+  policy: { drainSeconds: 25, rules: { 'min-replicas': { mode: 'warn' } } },
+  webhook: { failurePolicy: 'Fail', timeoutSeconds: 3, excludeNamespaces: ['legacy'], namespaceSelectorExpressions: [SCOPE], objectSelector: { matchExpressions: [{ key: 'rollsafe.dev/skip', operator: 'DoesNotExist' }] }, reinvocationPolicy: 'Never' },
+  certificates: { mode: 'generate', generate: { validityDays: 30 } },
+  server: { shutdownDelaySeconds: 3, preStopSeconds: 12, terminationGracePeriodSeconds: 45, extraArgs: ['--log-level=debug'] },
+  resources: { requests: { cpu: '50m', memory: '64Mi' } },
+  podDisruptionBudget: { enabled: false },
+  podLabels: { team: 'platform' },
+  podAnnotations: { 'example.com/owner': 'platform' },
+  nodeSelector: { 'kubernetes.io/os': 'linux' },
+  tolerations: [{ key: 'dedicated', operator: 'Equal', value: 'platform', effect: 'NoSchedule' }],
+  affinity: { nodeAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 1, preference: { matchExpressions: [{ key: 'pool', operator: 'In', values: ['system'] }] } }] } },
+  priorityClassName: 'system-cluster-critical',
+};
+const MANAGED: Obj = { certificates: { mode: 'certManager' } };
+const EXTERNAL_ISSUER: Obj = { certificates: { mode: 'certManager', certManager: { issuerRef: { name: 'corporate-ca', kind: 'ClusterIssuer' }, duration: '720h', renewBefore: '240h' } } };
+const EXISTING: Obj = { certificates: { mode: 'existingSecret', existingSecret: { name: 'my-tls', caBundle: CA_BUNDLE } } };
+/** Every option set at least once. */
+const OPTIONS: Record<string, Obj> = {
+  defaults: {},
+  'cert-manager, issuer created by the chart': MANAGED,
+  'cert-manager, existing ClusterIssuer': EXTERNAL_ISSUER,
+  'existing Secret and caBundle': EXISTING,
+  'every other option': EVERY,
+};
+
+await kubectlOk(plane, ['create', 'namespace', NAMESPACE]);
+// cluster-install.test.ts applies the same CRDs: retry while the other file's apply holds them.
+await eventually('cert-manager CRDs', async () => (await kubectl(plane, ['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: certManagerCrds() }))).code === 0);
+await kubectlOk(plane, ['wait', '--for=condition=Established', 'crd/certificates.cert-manager.io', 'crd/issuers.cert-manager.io', '--timeout=60s']);
+
+t.test('helm lint is clean; the values schema refuses bad values, naming them', async (t) => {
+  const lint = await helm(['lint', '--strict', CHART]);
+  t.equal(lint.code, 0, lint.stdout + lint.stderr);
+  const refused = async (set: string[], message: RegExp) => {
+    const run = await helm(['template', 'x', CHART, ...set.flatMap((value) => ['--set', value])]);
+    t.not(run.code, 0, `refused: ${set.join(' ')}`);
+    t.match(run.stderr, message);
+  };
+  await refused(['webhook.failurePolicy=Sometimes'], /\/webhook\/failurePolicy': value must be one of 'Ignore', 'Fail'/);
+  await refused(['webhook.timeoutSeconds=60'], /\/webhook\/timeoutSeconds/);
+  await refused(['replicaCunt=3'], /additional properties 'replicaCunt' not allowed/);
+  await refused(['certificates.mode=existingSecret'], /\/certificates\/existingSecret\/(name|caBundle)/);
+  await refused(['certificates.mode=vault'], /\/certificates\/mode/);
+});
+
+for (const [name, values] of Object.entries(OPTIONS)) {
+  t.test(`render "${name}": accepted by the apiserver, and rollsafe finds nothing to say`, async (t) => {
+    const yaml = await render(values);
+    // Server-side dry run: every object defaulted, validated (CRDs included) and admitted, nothing stored.
+    let run: Run = { code: 1, stdout: '', stderr: '' };
+    for (let attempt = 0; attempt < 50; attempt++) {
+      run = await kubectl(plane, ['apply', '--dry-run=server', '-f', '-'], yaml);
+      if (run.code === 0 || !/no matches for kind|resource mapping not found/.test(run.stderr)) break;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    t.equal(run.code, 0, run.stderr);
+    const file = join(mkdtempSync(join(tmpdir(), 'rollsafe-render-')), 'render.yaml');
+    writeFileSync(file, yaml);
+    const audit = await runCli(['audit', file, '--fail-on', 'warning', '--output', 'compact']);
+    const findings = audit.stdout.trim().split('\n').filter((line) => line !== '');
+    if (values === EVERY) {
+      // podDisruptionBudget.enabled=false is allowed, and rollsafe says what it costs.
+      t.equal(findings.length, 1, audit.stdout);
+      t.match(findings[0], /warning \[disruption-budget\] Deployment rollsafe-helm\/zdt: no PodDisruptionBudget/);
+    } else {
+      t.equal(audit.code, 0, audit.stdout);
+      t.same(findings, [], 'zero findings, info included');
+    }
+  });
+}
+
+t.test('what each option renders', async (t) => {
+  const every = await render(EVERY);
+  const deployment = one(every, 'Deployment');
+  t.equal(deployment.metadata.name, 'zdt');
+  t.equal(deployment.spec.replicas, 3);
+  const container = deployment.spec.template.spec.containers[0];
+  t.equal(container.image, 'registry.example.com/rollsafe:9.9.9');
+  t.same(container.lifecycle, { preStop: { sleep: { seconds: 12 } } });
+  t.ok(container.args.includes('--shutdown-delay=3') && container.args.includes('--log-level=debug'));
+  t.equal(deployment.spec.template.spec.terminationGracePeriodSeconds, 45);
+  t.equal(deployment.spec.template.metadata.labels.team, 'platform');
+  t.same(byKind(every, 'PodDisruptionBudget'), [], 'PDB off');
+  const validating = one(every, 'ValidatingWebhookConfiguration');
+  for (const webhook of validating.webhooks) {
+    t.equal(webhook.failurePolicy, 'Fail');
+    t.equal(webhook.timeoutSeconds, 3);
+    t.same(webhook.namespaceSelector.matchExpressions[0].values, ['kube-system', 'kube-node-lease', NAMESPACE, 'legacy']);
+    t.same(webhook.namespaceSelector.matchExpressions.at(-1), SCOPE);
+    t.same(webhook.objectSelector, EVERY['webhook'].objectSelector);
+  }
+  t.ok(one(every, 'MutatingWebhookConfiguration').webhooks.every((webhook: Obj) => webhook.reinvocationPolicy === 'Never'));
+  // The policy from values is what the server reads: a document `rollsafe policy --check` accepts.
+  const policy = one(every, 'ConfigMap').data['policy.yaml'];
+  const file = join(mkdtempSync(join(tmpdir(), 'rollsafe-policy-')), 'policy.yaml');
+  writeFileSync(file, policy);
+  t.equal((await runCli(['policy', '--check', file])).code, 0, policy);
+  t.match(policy, /drainSeconds: 25/);
+
+  const generated = one(every, 'Secret');
+  t.equal(generated.type, 'kubernetes.io/tls');
+  t.equal(validating.webhooks[0].clientConfig.caBundle, generated.data['ca.crt'], 'the caBundle is the generated CA');
+  const certificate = Buffer.from(generated.data['tls.crt'], 'base64').toString();
+  t.match(certificate, /BEGIN CERTIFICATE/);
+
+  const managed = await render(MANAGED);
+  t.same(byKind(managed, 'Secret'), [], 'cert-manager writes the Secret');
+  t.equal(one(managed, 'ValidatingWebhookConfiguration').metadata.annotations['cert-manager.io/inject-ca-from'], `${NAMESPACE}/rollsafe`);
+  t.same(byKind(managed, 'Issuer').map((issuer) => issuer.metadata.name).sort(), ['rollsafe-ca', 'rollsafe-selfsigned']);
+  const external = await render(EXTERNAL_ISSUER);
+  t.same(byKind(external, 'Issuer'), [], 'no issuer of its own');
+  t.same(one(external, 'Certificate').spec.issuerRef, { name: 'corporate-ca', kind: 'ClusterIssuer' });
+  const existing = await render(EXISTING);
+  t.equal(one(existing, 'Deployment').spec.template.spec.volumes[1].secret.secretName, 'my-tls');
+  t.equal(one(existing, 'MutatingWebhookConfiguration').webhooks[0].clientConfig.caBundle, CA_BUNDLE);
+});
+
+t.test('the default webhook configurations equal manifests/base in rules, selectors and settings', async (t) => {
+  const chart = objects(await render({}, 'rollsafe-system'));
+  const base = objects(await kubectlOk(plane, ['kustomize', join(ROOT, 'manifests', 'base')]));
+  // What only the certificate machinery and the chart's bookkeeping set.
+  const settings = (object: Obj | undefined) =>
+    object?.webhooks.map((webhook: Obj) => ({ ...webhook, clientConfig: { ...webhook.clientConfig, caBundle: undefined } }));
+  for (const kind of ['ValidatingWebhookConfiguration', 'MutatingWebhookConfiguration']) {
+    const fromChart = chart.find((object) => object.kind === kind);
+    const fromBase = base.find((object) => object.kind === kind);
+    t.ok(fromBase, `the base has a ${kind}`);
+    t.same(settings(fromChart), settings(fromBase), kind);
+  }
+});
+
+t.test('helm install into the real apiserver, and helm uninstall', async (t) => {
+  const file = join(mkdtempSync(join(tmpdir(), 'rollsafe-values-')), 'values.json');
+  writeFileSync(file, JSON.stringify({ webhook: { namespaceSelectorExpressions: [SCOPE] } }));
+  const install = await helm(['install', 'rollsafe', CHART, '--namespace', NAMESPACE, '--values', file, `--kubeconfig=${plane.kubeconfig}`]);
+  t.equal(install.code, 0, install.stderr);
+  const secret = JSON.parse(await kubectlOk(plane, ['get', 'secret', 'rollsafe-tls', '-n', NAMESPACE, '-o', 'json']));
+  const webhook = JSON.parse(await kubectlOk(plane, ['get', 'validatingwebhookconfiguration', 'rollsafe', '-o', 'json']));
+  t.equal(webhook.webhooks[0].clientConfig.caBundle, secret.data['ca.crt'], 'the stored caBundle is the stored CA');
+  // An upgrade finds the Secret (lookup) and keeps it: no certificate churn, no window of mismatch.
+  const upgrade = await helm(['upgrade', 'rollsafe', CHART, '--namespace', NAMESPACE, '--values', file, `--kubeconfig=${plane.kubeconfig}`]);
+  t.equal(upgrade.code, 0, upgrade.stderr);
+  const after = JSON.parse(await kubectlOk(plane, ['get', 'secret', 'rollsafe-tls', '-n', NAMESPACE, '-o', 'json']));
+  t.equal(after.data['tls.crt'], secret.data['tls.crt'], 'the certificate is kept across upgrades');
+  const uninstall = await helm(['uninstall', 'rollsafe', '--namespace', NAMESPACE, `--kubeconfig=${plane.kubeconfig}`]);
+  t.equal(uninstall.code, 0, uninstall.stderr);
+  t.equal((await kubectl(plane, ['get', 'validatingwebhookconfiguration', 'rollsafe'])).code, 1, 'gone');
+});
+
+t.test('the chart README values table is generated from values.yaml', async (t) => {
+  const readme = readFileSync(join(CHART, 'README.md'), 'utf8');
+  t.ok(readme.includes(valuesTable(readFileSync(join(CHART, 'values.yaml'), 'utf8'))), 'run `npm run chart:readme` after changing values.yaml');
+});
