@@ -15,6 +15,8 @@ import { binaryDirs } from './helpers/control-plane.js';
 import { eventually, kubectl, kubectlOk, sharedControlPlane, type Run } from './helpers/cluster.js';
 import { TEST_DIR } from './helpers/fixtures.js';
 import { runCli } from './helpers/run-cli.js';
+import { PrometheusRule } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PrometheusRule';
+import { ServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor';
 import { valuesTable } from '../scripts/chart-values-table.mjs';
 
 type Obj = Record<string, any>;
@@ -72,6 +74,10 @@ const EVERY: Obj = {
   affinity: { nodeAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 1, preference: { matchExpressions: [{ key: 'pool', operator: 'In', values: ['system'] }] } }] } },
   priorityClassName: 'system-cluster-critical',
 };
+const MONITORED: Obj = {
+  backgroundScan: { enabled: true, schedule: '*/30 * * * *' },
+  metrics: { serviceMonitor: { enabled: true, interval: '15s', labels: { release: 'prometheus' } }, prometheusRule: { enabled: true, labels: { release: 'prometheus' } }, grafanaDashboard: { enabled: true } },
+};
 const MANAGED: Obj = { certificates: { mode: 'certManager' } };
 const EXTERNAL_ISSUER: Obj = { certificates: { mode: 'certManager', certManager: { issuerRef: { name: 'corporate-ca', kind: 'ClusterIssuer' }, duration: '720h', renewBefore: '240h' } } };
 const EXISTING: Obj = { certificates: { mode: 'existingSecret', existingSecret: { name: 'my-tls', caBundle: CA_BUNDLE } } };
@@ -82,12 +88,22 @@ const OPTIONS: Record<string, Obj> = {
   'cert-manager, existing ClusterIssuer': EXTERNAL_ISSUER,
   'existing Secret and caBundle': EXISTING,
   'every other option': EVERY,
+  'monitoring and the background scan': MONITORED,
 };
 
 await kubectlOk(plane, ['create', 'namespace', NAMESPACE]);
 // cluster-install.test.ts applies the same CRDs: retry while the other file's apply holds them.
 await eventually('cert-manager CRDs', async () => (await kubectl(plane, ['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: certManagerCrds() }))).code === 0);
 await kubectlOk(plane, ['wait', '--for=condition=Established', 'crd/certificates.cert-manager.io', 'crd/issuers.cert-manager.io', '--timeout=60s']);
+// prometheus-operator's kinds, so the apiserver takes them; their schemas are checked with the validators of
+// the pinned @kubernetes-models/prometheus-operator (its CRD schemas are compiled into code, not kept).
+await kubectlOk(plane, ['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [['ServiceMonitor', 'servicemonitors'], ['PrometheusRule', 'prometheusrules']].map(([kind, plural]) => ({
+  apiVersion: 'apiextensions.k8s.io/v1',
+  kind: 'CustomResourceDefinition',
+  metadata: { name: `${plural}.monitoring.coreos.com` },
+  spec: { group: 'monitoring.coreos.com', scope: 'Namespaced', names: { kind, plural, listKind: `${kind}List`, singular: String(kind).toLowerCase() }, versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } } }] },
+})) }));
+await kubectlOk(plane, ['wait', '--for=condition=Established', 'crd/servicemonitors.monitoring.coreos.com', 'crd/prometheusrules.monitoring.coreos.com', '--timeout=60s']);
 
 t.test('helm lint is clean; the values schema refuses bad values, naming them', async (t) => {
   const lint = await helm(['lint', '--strict', CHART]);
@@ -176,6 +192,25 @@ t.test('what each option renders', async (t) => {
   t.equal(one(existing, 'MutatingWebhookConfiguration').webhooks[0].clientConfig.caBundle, CA_BUNDLE);
 });
 
+t.test('monitoring: ServiceMonitor and PrometheusRule valid for prometheus-operator, the dashboard for Grafana', async (t) => {
+  const yaml = await render(MONITORED);
+  const monitor = one(yaml, 'ServiceMonitor');
+  t.doesNotThrow(() => new ServiceMonitor(monitor as ConstructorParameters<typeof ServiceMonitor>[0]).validate(), 'ServiceMonitor schema');
+  t.same(monitor.spec.endpoints, [{ port: 'metrics', interval: '15s', path: '/metrics' }]);
+  const service = one(yaml, 'Service');
+  t.ok(Object.entries(monitor.spec.selector.matchLabels).every(([key, value]) => service.metadata.labels[key] === value), 'selects the Service');
+  const rule = one(yaml, 'PrometheusRule');
+  t.doesNotThrow(() => new PrometheusRule(rule as ConstructorParameters<typeof PrometheusRule>[0]).validate(), 'PrometheusRule schema');
+  const exprs = rule.spec.groups[0].rules.map((entry: Obj) => entry.expr).join('\n');
+  // Every metric an alert reads is one the server exports.
+  const metrics = readFileSync(join(ROOT, 'src', 'server', 'metrics.ts'), 'utf8');
+  for (const name of exprs.match(/rollsafe_[a-z_]+/g) ?? []) t.ok(metrics.includes(`'${name.replace(/_bucket$/, '')}'`), `${name} is exported`);
+  const dashboard = byKind(yaml, 'ConfigMap').find((map) => map.metadata.labels?.grafana_dashboard === '1');
+  t.ok(dashboard, 'labelled for the Grafana sidecar');
+  const json = JSON.parse(dashboard?.data['rollsafe.json'] ?? '{}');
+  for (const panel of json.panels) for (const target of panel.targets) for (const name of String(target.expr).match(/rollsafe_[a-z_]+/g) ?? []) t.ok(metrics.includes(`'${name.replace(/_bucket$/, '')}'`), `panel "${panel.title}": ${name} is exported`);
+});
+
 t.test('the default webhook configurations equal manifests/base in rules, selectors and settings', async (t) => {
   const chart = objects(await render({}, 'rollsafe-system'));
   const base = objects(await kubectlOk(plane, ['kustomize', join(ROOT, 'manifests', 'base')]));
@@ -192,12 +227,38 @@ t.test('the default webhook configurations equal manifests/base in rules, select
 
 t.test('helm install into the real apiserver, and helm uninstall', async (t) => {
   const file = join(mkdtempSync(join(tmpdir(), 'rollsafe-values-')), 'values.json');
-  writeFileSync(file, JSON.stringify({ webhook: { namespaceSelectorExpressions: [SCOPE] } }));
+  writeFileSync(file, JSON.stringify({ webhook: { namespaceSelectorExpressions: [SCOPE] }, backgroundScan: { enabled: true } }));
   const install = await helm(['install', 'rollsafe', CHART, '--namespace', NAMESPACE, '--values', file, `--kubeconfig=${plane.kubeconfig}`]);
   t.equal(install.code, 0, install.stderr);
   const secret = JSON.parse(await kubectlOk(plane, ['get', 'secret', 'rollsafe-tls', '-n', NAMESPACE, '-o', 'json']));
   const webhook = JSON.parse(await kubectlOk(plane, ['get', 'validatingwebhookconfiguration', 'rollsafe', '-o', 'json']));
   t.equal(webhook.webhooks[0].clientConfig.caBundle, secret.data['ca.crt'], 'the stored caBundle is the stored CA');
+  // The scan's service account may read what the rules read and write PolicyReports, nothing more.
+  const scan = `system:serviceaccount:${NAMESPACE}:rollsafe-scan`;
+  // A SubjectAccessReview names group and resource exactly (kubectl auth can-i needs the PolicyReport CRD
+  // installed to map the name, and cluster-audit.test.ts tests the cluster without it).
+  const can = async (verb: string, group: string, resource: string, namespace = 'default') => {
+    const review = { apiVersion: 'authorization.k8s.io/v1', kind: 'SubjectAccessReview', spec: { user: scan, groups: ['system:serviceaccounts', `system:serviceaccounts:${NAMESPACE}`], resourceAttributes: { verb, group, resource, namespace } } };
+    return JSON.parse(await kubectlOk(plane, ['create', '-o', 'json', '-f', '-'], JSON.stringify(review))).status.allowed === true;
+  };
+  for (const [verb, group, resource] of [['list', 'apps', 'deployments'], ['list', 'policy', 'poddisruptionbudgets'], ['list', '', 'namespaces'], ['create', 'wgpolicyk8s.io', 'policyreports'], ['patch', 'wgpolicyk8s.io', 'policyreports']] as const) {
+    t.ok(await can(verb, group, resource), `may ${verb} ${resource}`);
+  }
+  for (const [verb, group, resource] of [['get', '', 'secrets'], ['create', 'apps', 'deployments'], ['patch', 'apps', 'deployments'], ['delete', 'wgpolicyk8s.io', 'policyreports'], ['list', '', 'pods']] as const) {
+    t.notOk(await can(verb, group, resource), `may not ${verb} ${resource}`);
+  }
+  // And that is enough: the scan's audit, run with the account's own token, reads every namespace.
+  const token = (await kubectlOk(plane, ['create', 'token', 'rollsafe-scan', '-n', NAMESPACE])).trim();
+  const config = join(mkdtempSync(join(tmpdir(), 'rollsafe-scan-')), 'kubeconfig');
+  writeFileSync(config, JSON.stringify({
+    apiVersion: 'v1', kind: 'Config', 'current-context': 'scan',
+    clusters: [{ name: 'test', cluster: { server: plane.server, 'certificate-authority-data': readFileSync(plane.caFile).toString('base64') } }],
+    users: [{ name: 'scan', user: { token } }],
+    contexts: [{ name: 'scan', context: { cluster: 'test', user: 'scan' } }],
+  }));
+  const audit = await runCli(['audit', '--cluster', '-A', '--kubeconfig', config, '--fail-on', 'never', '--output', 'json']);
+  t.equal(audit.code, 0, audit.stderr);
+  t.same(JSON.parse(audit.stdout).inputErrors, [], 'nothing forbidden');
   // An upgrade finds the Secret (lookup) and keeps it: no certificate churn, no window of mismatch.
   const upgrade = await helm(['upgrade', 'rollsafe', CHART, '--namespace', NAMESPACE, '--values', file, `--kubeconfig=${plane.kubeconfig}`]);
   t.equal(upgrade.code, 0, upgrade.stderr);
