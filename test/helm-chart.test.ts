@@ -226,15 +226,19 @@ t.test('the default webhook configurations equal manifests/base in rules, select
 });
 
 t.test('helm install into the real apiserver, and helm uninstall', async (t) => {
+  // Webhook configurations are cluster-scoped and other test files register one named "rollsafe": a release
+  // name of its own.
+  const release = 'chart-test';
+  const fullname = 'chart-test-rollsafe';
   const file = join(mkdtempSync(join(tmpdir(), 'rollsafe-values-')), 'values.json');
   writeFileSync(file, JSON.stringify({ webhook: { namespaceSelectorExpressions: [SCOPE] }, backgroundScan: { enabled: true } }));
-  const install = await helm(['install', 'rollsafe', CHART, '--namespace', NAMESPACE, '--values', file, `--kubeconfig=${plane.kubeconfig}`]);
+  const install = await helm(['install', release, CHART, '--namespace', NAMESPACE, '--values', file, `--kubeconfig=${plane.kubeconfig}`]);
   t.equal(install.code, 0, install.stderr);
-  const secret = JSON.parse(await kubectlOk(plane, ['get', 'secret', 'rollsafe-tls', '-n', NAMESPACE, '-o', 'json']));
-  const webhook = JSON.parse(await kubectlOk(plane, ['get', 'validatingwebhookconfiguration', 'rollsafe', '-o', 'json']));
+  const secret = JSON.parse(await kubectlOk(plane, ['get', 'secret', `${fullname}-tls`, '-n', NAMESPACE, '-o', 'json']));
+  const webhook = JSON.parse(await kubectlOk(plane, ['get', 'validatingwebhookconfiguration', fullname, '-o', 'json']));
   t.equal(webhook.webhooks[0].clientConfig.caBundle, secret.data['ca.crt'], 'the stored caBundle is the stored CA');
   // The scan's service account may read what the rules read and write PolicyReports, nothing more.
-  const scan = `system:serviceaccount:${NAMESPACE}:rollsafe-scan`;
+  const scan = `system:serviceaccount:${NAMESPACE}:${fullname}-scan`;
   // A SubjectAccessReview names group and resource exactly (kubectl auth can-i needs the PolicyReport CRD
   // installed to map the name, and cluster-audit.test.ts tests the cluster without it).
   const can = async (verb: string, group: string, resource: string, namespace = 'default') => {
@@ -248,7 +252,7 @@ t.test('helm install into the real apiserver, and helm uninstall', async (t) => 
     t.notOk(await can(verb, group, resource), `may not ${verb} ${resource}`);
   }
   // And that is enough: the scan's audit, run with the account's own token, reads every namespace.
-  const token = (await kubectlOk(plane, ['create', 'token', 'rollsafe-scan', '-n', NAMESPACE])).trim();
+  const token = (await kubectlOk(plane, ['create', 'token', `${fullname}-scan`, '-n', NAMESPACE])).trim();
   const config = join(mkdtempSync(join(tmpdir(), 'rollsafe-scan-')), 'kubeconfig');
   writeFileSync(config, JSON.stringify({
     apiVersion: 'v1', kind: 'Config', 'current-context': 'scan',
@@ -260,13 +264,13 @@ t.test('helm install into the real apiserver, and helm uninstall', async (t) => 
   t.equal(audit.code, 0, audit.stderr);
   t.same(JSON.parse(audit.stdout).inputErrors, [], 'nothing forbidden');
   // An upgrade finds the Secret (lookup) and keeps it: no certificate churn, no window of mismatch.
-  const upgrade = await helm(['upgrade', 'rollsafe', CHART, '--namespace', NAMESPACE, '--values', file, `--kubeconfig=${plane.kubeconfig}`]);
+  const upgrade = await helm(['upgrade', release, CHART, '--namespace', NAMESPACE, '--values', file, `--kubeconfig=${plane.kubeconfig}`]);
   t.equal(upgrade.code, 0, upgrade.stderr);
-  const after = JSON.parse(await kubectlOk(plane, ['get', 'secret', 'rollsafe-tls', '-n', NAMESPACE, '-o', 'json']));
+  const after = JSON.parse(await kubectlOk(plane, ['get', 'secret', `${fullname}-tls`, '-n', NAMESPACE, '-o', 'json']));
   t.equal(after.data['tls.crt'], secret.data['tls.crt'], 'the certificate is kept across upgrades');
-  const uninstall = await helm(['uninstall', 'rollsafe', '--namespace', NAMESPACE, `--kubeconfig=${plane.kubeconfig}`]);
+  const uninstall = await helm(['uninstall', release, '--namespace', NAMESPACE, `--kubeconfig=${plane.kubeconfig}`]);
   t.equal(uninstall.code, 0, uninstall.stderr);
-  t.equal((await kubectl(plane, ['get', 'validatingwebhookconfiguration', 'rollsafe'])).code, 1, 'gone');
+  t.equal((await kubectl(plane, ['get', 'validatingwebhookconfiguration', fullname])).code, 1, 'gone');
 });
 
 t.test('the chart README values table is generated from values.yaml', async (t) => {
