@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import fastJsonPatch, { type Operation } from 'fast-json-patch';
-import { Document, isMap, isPair, isScalar, isSeq, type Node } from 'yaml';
+import { isMap, isPair, isScalar, isSeq, type Document, type Node } from 'yaml';
 import { sameJsonInOrder, type JsonObject } from '../util/object.js';
 import { loadFast } from './fast-yaml.js';
 import { locate, type Spot } from './locate.js';
+import { blockItem, blockPair, flowPair, scalar } from './render-yaml.js';
 import type { DocumentSpan } from './document-spans.js';
 import type { ParsedFile, YamlDocument } from './read.js';
 import { yamlLibrary } from '../util/yaml-library.js';
@@ -38,43 +39,6 @@ function toNodePath(doc: Document.Parsed, prefix: Path, pointer: string): Path {
     path.push(isSeq(doc.getIn(path, true)) && /^\d+$/.test(part) ? Number(part) : part);
   }
   return path;
-}
-
-/** Renderings by their input: a fix run writes the same few values thousands of times. Bounded, as inputs vary. */
-const rendered = new Map<string, string>();
-
-function memo(key: string, render: () => string): string {
-  let text = rendered.get(key);
-  if (text === undefined) {
-    text = render();
-    if (rendered.size >= 1024) rendered.clear();
-    rendered.set(key, text);
-  }
-  return text;
-}
-
-function renderScalar(value: unknown): string {
-  return memo(`s${JSON.stringify(value)}`, () => new Document(value).toString().trimEnd());
-}
-
-function renderFlowPair(key: string, value: unknown): string {
-  return memo(`f${JSON.stringify([key, value])}`, () => {
-    const doc = new Document();
-    doc.contents = doc.createNode({ [key]: value }, { flow: true });
-    return doc.toString({ flowCollectionPadding: false }).trim().slice(1, -1);
-  });
-}
-
-function renderBlockItem(value: unknown, style: Style): string[] {
-  const text = memo(`i${style.indent}${JSON.stringify(value)}`, () =>
-    new Document([value]).toString({ indent: style.indent, indentSeq: true, lineWidth: 0 }).trimEnd());
-  return text.split('\n');
-}
-
-function renderBlockPair(key: string, value: unknown, style: Style): string[] {
-  const text = memo(`b${style.indent}${style.indentSeq}${JSON.stringify([key, value])}`, () =>
-    new Document({ [key]: value }).toString({ indent: style.indent, indentSeq: style.indentSeq, lineWidth: 0 }).trimEnd());
-  return text.split('\n');
 }
 
 /** Style of the file (read from its start: a file has one style), so inserted lines look like their neighbours. */
@@ -141,7 +105,7 @@ function textEditFor(text: string, style: Style, spotAt: (path: Path) => Spot | 
   if (op.op === 'replace') {
     const spot = spotAt(path);
     if (spot?.kind !== 'scalar' || (op.value !== null && typeof op.value === 'object')) return undefined;
-    return { start: spot.start, end: spot.end, text: renderScalar(op.value), order };
+    return { start: spot.start, end: spot.end, text: scalar(op.value), order };
   }
   if (op.op !== 'add') return undefined;
   const key = path[path.length - 1];
@@ -150,7 +114,7 @@ function textEditFor(text: string, style: Style, spotAt: (path: Path) => Spot | 
     // Only an append: an item after the last one, at the sequence's indentation.
     if (String(key) !== String(parent.items) && key !== '-') return undefined;
     const indent = ' '.repeat(parent.indent);
-    const lines = renderBlockItem(op.value, style).map((line) => `${indent}${line}${style.newline}`).join('');
+    const lines = blockItem(op.value, style).map((line) => `${indent}${line}${style.newline}`).join('');
     return insertAfterLine(text, style, parent.end, lines, order);
   }
   if (typeof key !== 'string' || !parent || parent.kind === 'scalar') return undefined;
@@ -162,10 +126,10 @@ function textEditFor(text: string, style: Style, spotAt: (path: Path) => Spot | 
     let last = close - 1;
     while (last > 0 && /\s/.test(text[last] ?? '')) last--;
     const separator = before === 0 ? '' : text[last] === ',' ? ' ' : ', ';
-    return { start: close, end: close, text: `${separator}${renderFlowPair(key, op.value)}`, order };
+    return { start: close, end: close, text: `${separator}${flowPair(key, op.value)}`, order };
   }
   const indent = ' '.repeat(parent.indent);
-  const lines = renderBlockPair(key, op.value, style)
+  const lines = blockPair(key, op.value, style)
     .map((line) => `${indent}${line}${style.newline}`)
     .join('');
   return insertAfterLine(text, style, parent.end, lines, order);
