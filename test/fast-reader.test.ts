@@ -13,6 +13,7 @@ import { editsByFile } from '../src/manifests/fix-files.js';
 import { loadFast } from '../src/manifests/fast-yaml.js';
 import { locate, type Spot } from '../src/manifests/locate.js';
 import { parseManifest, type ParsedFile } from '../src/manifests/read.js';
+import { blockPair, flowPair } from '../src/manifests/render-yaml.js';
 import { spotInTree, writeFixed } from '../src/manifests/write.js';
 import { defaultPolicy } from '../src/policy/load.js';
 import { FIXTURES } from './helpers/fixtures.js';
@@ -156,5 +157,17 @@ t.test('fix by the text locator writes what fix by the `yaml` library writes', a
     const viaTree = writeFixed(parseManifest(text, name, { fast: false }), edits, { locate: false });
     const reread = (fixed: string) => parseManifest(fixed, name).objects.map(({ object }) => object);
     t.strictSame(reread(located), reread(viaTree), `${name}: the same objects`);
+  }
+});
+
+t.test('inserted values read back as written, under YAML 1.2 and under YAML 1.1 (kubectl reads on/yes as booleans)', async (t) => {
+  const { parse } = await import('yaml');
+  const strings = ['on', 'yes', 'No', 'y', 'true', 'null', '~', '10', '08', '0o17', '0x1F', '1e3', '.5', '.inf', '10s', 'pod-template-hash', 'kubernetes.io/hostname', 'a: b', '- x', '#x', 'x #y', "it's", '"q"', '', ' lead', 'trail ', 'a\nb', '{a}', '[1]', '@x', '`x`', '%x', '!x', '&x', '*x', '|', '>', '1_000', '0b101', '12:30', '0777', '190:20:30', '+1_0', '-.5', '1.', 'Off', 'NO', '=', '<<', '0x_1'];
+  const values: unknown[] = [...strings, 0, -1, 1.5, true, false, null, { k: 'on' }, ['yes', 2]];
+  for (const value of values) {
+    const text = blockPair('key', value, { indent: 2, indentSeq: true }).join('\n');
+    t.strictSame(parse(text), { key: value }, `YAML 1.2: ${JSON.stringify(value)}`);
+    t.strictSame(parse(text, { version: '1.1' }), { key: value }, `YAML 1.1: ${JSON.stringify(value)}`);
+    t.strictSame(parse(`{${flowPair('key', value)}}`), { key: value }, `flow: ${JSON.stringify(value)}`);
   }
 });

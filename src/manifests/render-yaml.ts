@@ -16,13 +16,16 @@ export interface BlockStyle {
 /** Plain scalars that YAML 1.2 core (or YAML 1.1, as kubectl's go-yaml reads `on`, `yes`) would read as something other than a string. */
 const NOT_PLAIN = /^(?:~|null|Null|NULL|true|True|TRUE|false|False|FALSE|[yYnN]|yes|Yes|YES|no|No|NO|on|On|ON|off|Off|OFF|[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|0o[0-7]+|0x[0-9a-fA-F]+|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$/;
 
+/** YAML 1.1 ints and floats (binary, `_` digit groups, sexagesimal `12:30`) that the 1.2 forms above do not cover. */
+const YAML_11_NUMBER = /^[-+]?(?:0b[01_]+|0x[0-9a-fA-F_]+|[0-9][0-9_]*(?::[0-5]?[0-9])*(?:\.[0-9_]*)?(?:[eE][-+]?[0-9]+)?|\.[0-9_]+(?:[eE][-+]?[0-9]+)?)$/;
+
 export function scalar(value: unknown): string {
   if (value === null) return 'null';
   if (typeof value === 'number') return Number.isFinite(value) ? String(value) : value > 0 ? '.inf' : value < 0 ? '-.inf' : '.nan';
   if (typeof value === 'boolean') return String(value);
   const text = String(value);
   // Letters, digits and a few inner punctuation marks, starting with a letter or digit: plain everywhere.
-  return /^[A-Za-z0-9][A-Za-z0-9._/-]*$/.test(text) && !NOT_PLAIN.test(text) ? text : JSON.stringify(text);
+  return /^[A-Za-z0-9][A-Za-z0-9._/-]*$/.test(text) && !NOT_PLAIN.test(text) && !YAML_11_NUMBER.test(text) ? text : JSON.stringify(text);
 }
 
 function isCollection(value: unknown): value is Record<string, unknown> | unknown[] {
