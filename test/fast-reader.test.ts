@@ -16,6 +16,7 @@ import { parseManifest, type ParsedFile } from '../src/manifests/read.js';
 import { blockPair, flowPair } from '../src/manifests/render-yaml.js';
 import { spotInTree, writeFixed } from '../src/manifests/write.js';
 import { defaultPolicy } from '../src/policy/load.js';
+import { jsonDiff } from '../src/util/json-diff.js';
 import { FIXTURES } from './helpers/fixtures.js';
 
 function yamlFiles(dir: string): string[] {
@@ -170,4 +171,22 @@ t.test('inserted values read back as written, under YAML 1.2 and under YAML 1.1 
     t.strictSame(parse(text, { version: '1.1' }), { key: value }, `YAML 1.1: ${JSON.stringify(value)}`);
     t.strictSame(parse(`{${flowPair('key', value)}}`), { key: value }, `flow: ${JSON.stringify(value)}`);
   }
+});
+
+t.test('jsonDiff gives the operations fast-json-patch compare gives, for every fix of the fixtures and odd shapes', async (t) => {
+  const { default: fastJsonPatch } = await import('fast-json-patch');
+  const pairs: Array<[Record<string, unknown>, Record<string, unknown>]> = [
+    [{ a: 1, b: [1, 2], 'x/y~z': 1 }, { a: 2, b: [1], c: { d: [] }, 'x/y~z': 2 }],
+    [{ a: [1, 2] }, { a: { 0: 1 } }],
+    [{ a: { b: 1 } }, { a: { b: 1 } }],
+    [{ a: undefined, b: 1 }, { b: undefined, c: undefined }],
+    [{ a: [{ k: 1 }] }, { a: [{ k: 1 }, { k: 2 }], b: null }],
+  ];
+  let fixes = 0;
+  for (const [name, text] of inputs) {
+    const audit = auditFiles([parseManifest(text, name)], defaultPolicy(), { fixModes: ALL_ACTIVE_MODES });
+    for (const edit of editsByFile(audit).get(name) ?? []) pairs.push([edit.original, edit.fixed]), fixes++;
+  }
+  t.ok(fixes > 50, `the fixtures give fixes to compare (${fixes})`);
+  for (const [original, fixed] of pairs) t.strictSame(jsonDiff(original, fixed), fastJsonPatch.compare(original, fixed));
 });

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import fastJsonPatch, { type Operation } from 'fast-json-patch';
 import { isMap, isPair, isScalar, isSeq, type Document, type Node } from 'yaml';
+import { jsonDiff, type JsonPatchOperation } from '../util/json-diff.js';
 import { sameJsonInOrder, type JsonObject } from '../util/object.js';
 import { loadFast } from './fast-yaml.js';
 import { locate, type Spot } from './locate.js';
@@ -8,8 +8,6 @@ import { blockItem, blockPair, flowPair, scalar } from './render-yaml.js';
 import type { DocumentSpan } from './document-spans.js';
 import type { ParsedFile, YamlDocument } from './read.js';
 import { yamlLibrary } from '../util/yaml-library.js';
-
-const { compare } = fastJsonPatch;
 
 export interface ObjectEdit {
   document: number;
@@ -161,7 +159,7 @@ function applyTextEdits(text: string, edits: TextEdit[]): string {
 /** Fallback: edit the syntax tree and re-emit the whole document (comments and key order still kept). */
 function applyToTree(doc: Document.Parsed, edit: ObjectEdit): void {
   const prefix: Path = edit.item === undefined ? [] : ['items', edit.item];
-  for (const op of compare(edit.original, edit.fixed)) {
+  for (const op of jsonDiff(edit.original, edit.fixed)) {
     const path = toNodePath(doc, prefix, op.path);
     if (op.op === 'add' || op.op === 'replace') doc.setIn(path, doc.createNode(op.value));
     else if (op.op === 'remove') doc.deleteIn(path);
@@ -169,7 +167,7 @@ function applyToTree(doc: Document.Parsed, edit: ObjectEdit): void {
 }
 
 /** Text edits for every operation, or undefined as soon as one has no text edit. */
-function planEdits(text: string, style: Style, spotAt: (path: Path) => Spot | undefined, toPath: (pointer: string) => Path, ops: Operation[], inserted: Inserted, order: number): TextEdit[] | undefined {
+function planEdits(text: string, style: Style, spotAt: (path: Path) => Spot | undefined, toPath: (pointer: string) => Path, ops: JsonPatchOperation[], inserted: Inserted, order: number): TextEdit[] | undefined {
   const planned: TextEdit[] = [];
   for (const op of ops) {
     const edit = textEditFor(text, style, spotAt, toPath(op.path), op, order + planned.length, inserted);
@@ -202,7 +200,7 @@ function readsBackAs(text: string, span: DocumentSpan, planned: TextEdit[], expe
 function editsFromText(parsed: ParsedFile, index: number, style: Style, edit: ObjectEdit, order: number): TextEdit[] | undefined {
   const span = parsed.spans[index];
   if (!span || edit.item !== undefined || parsed.format !== 'yaml') return undefined;
-  const planned = planEdits(parsed.text, style, (path) => locate(parsed.text, span.start, span.end, path), pointerToPath, compare(edit.original, edit.fixed), new Map(), order);
+  const planned = planEdits(parsed.text, style, (path) => locate(parsed.text, span.start, span.end, path), pointerToPath, jsonDiff(edit.original, edit.fixed), new Map(), order);
   return planned && readsBackAs(parsed.text, span, planned, edit.fixed) ? planned : undefined;
 }
 
@@ -212,7 +210,7 @@ function editsFromTree(parsed: ParsedFile, index: number, yaml: YamlDocument, st
   let expected = yaml.doc.toJS({ maxAliasCount: 1000 }) as unknown;
   for (const edit of objectEdits) {
     const prefix: Path = edit.item === undefined ? [] : ['items', edit.item];
-    const ops = planEdits(parsed.text, style, (path) => spotInTree(yaml, path, parsed.text), (pointer) => toNodePath(yaml.doc, prefix, pointer), compare(edit.original, edit.fixed), inserted, order + planned.length);
+    const ops = planEdits(parsed.text, style, (path) => spotInTree(yaml, path, parsed.text), (pointer) => toNodePath(yaml.doc, prefix, pointer), jsonDiff(edit.original, edit.fixed), inserted, order + planned.length);
     if (!ops) return undefined;
     planned.push(...ops);
     if (edit.item === undefined) expected = edit.fixed;
