@@ -269,7 +269,7 @@ t.test('fix --diff prints a unified diff that applies to the original, and write
   t.match(patches[0]?.oldFileName, /^a\/.*web\.yaml$/);
   const fixed = (await runCli(['fix', file])).stdout;
   t.equal(applyPatch(before, patches[0]!), fixed, 'the diff turns the original into what fix prints');
-  t.match(diff.stderr, /applied [1-9]\d* fix\(es\)/);
+  t.match(diff.stderr, /the diff applies [1-9]\d* fix\(es\)/);
   t.equal((await runCli(['fix', '--diff', '--in-place', file])).code, 2, '--diff and --in-place exclude each other');
 });
 

@@ -91,7 +91,7 @@ export function fixCommand(args: string[], io: Io): number {
   }
   const skipped = errors.length === 0 ? '' : inPlace ? '; unreadable files were left as they are' : diff ? '; unreadable files are not in the diff' : '; nothing written because an input is unreadable';
   io.stderr.write(
-    `rollsafe: applied ${applied} fix(es)${skipped}${manual > 0 ? `; ${manual} finding(s) need a human, see \`rollsafe audit\`` : ''}\n`,
+    `rollsafe: ${diff ? 'the diff applies' : 'applied'} ${applied} fix(es)${skipped}${manual > 0 ? `; ${manual} finding(s) need a human, see \`rollsafe audit\`` : ''}\n`,
   );
   return errors.length > 0 ? 2 : 0;
 }
