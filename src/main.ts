@@ -10,6 +10,7 @@ Usage:
                  [--output text|json|sarif|junit|policyreport] [--apply-reports] [--fix-preview]
   rollsafe fix [PATH|-]... [--policy FILE] [--kubernetes-version V] [--disable RULE]... [--in-place | --diff]
   rollsafe rules [ID] [--output text|json]
+  rollsafe export [--policy FILE] [--kubernetes-version V] [--disable RULE]... [--name rollsafe]
   rollsafe policy --print-default | --check FILE
   rollsafe serve [--policy FILE] [--port 8443] [--host 0.0.0.0] [--tls-cert F --tls-key F | --dev-certs]
                  [--metrics-port 9090] [--shutdown-delay 5] [--watch-interval 2000] [--log-level info]
@@ -51,6 +52,11 @@ formatting. Writes to standard output, rewrites the files with --in-place, or pr
 Lists the rules, their default severity and whether they are fixable; with a rule id, explains the rule
 (why, what it checks) and prints a manifest that passes it.
 `,
+  export: `Usage: rollsafe export [--policy FILE] [--kubernetes-version V] [--disable RULE]... [--name rollsafe]
+
+Prints the policy as native admission policies (ValidatingAdmissionPolicy and binding for Deny, Warn and
+Audit; Kubernetes 1.30+), for the rules that need only the object itself. kubectl apply -f - installs them.
+`,
   policy: `Usage: rollsafe policy --print-default
        rollsafe policy --check FILE
 
@@ -72,6 +78,7 @@ const COMMANDS: Record<string, Command> = {
   audit: async (args, io) => (await import('./commands/audit.js')).auditCommand(args, io),
   fix: async (args, io) => (await import('./commands/fix.js')).fixCommand(args, io),
   rules: async (args, io) => (await import('./commands/rules.js')).rulesCommand(args, io),
+  export: async (args, io) => (await import('./commands/export.js')).exportCommand(args, io),
   policy: async (args, io) => (await import('./commands/policy.js')).policyCommand(args, io),
   serve: async (args, io) => (await import('./commands/serve.js')).serveCommand(args, io),
 };

@@ -21,7 +21,8 @@ export function withNamespaceMode(policy: EffectivePolicy, mode: Mode): Effectiv
   return { ...policy, rules };
 }
 
-function resolve(policy: Policy, namespace: string): EffectivePolicy {
+/** The policy with one namespace override applied (none: the policy's own settings). */
+export function applyOverride(policy: Policy, override: NamespaceOverride | undefined): EffectivePolicy {
   const base: EffectivePolicy = {
     kubernetesVersion: policy.kubernetesVersion,
     preStop: policy.preStop,
@@ -30,7 +31,6 @@ function resolve(policy: Policy, namespace: string): EffectivePolicy {
     exemptions: policy.exemptions,
     rules: policy.rules,
   };
-  const override = policy.namespaces.find((candidate) => matches(candidate, namespace));
   if (!override) return base;
   let effective: EffectivePolicy = {
     ...base,
@@ -46,6 +46,10 @@ function resolve(policy: Policy, namespace: string): EffectivePolicy {
     if (ruleOverride) rules[id] = { ...rules[id], ...ruleOverride };
   }
   return { ...effective, rules };
+}
+
+function resolve(policy: Policy, namespace: string): EffectivePolicy {
+  return applyOverride(policy, policy.namespaces.find((candidate) => matches(candidate, namespace)));
 }
 
 const cache = new WeakMap<Policy, Map<string, EffectivePolicy>>();

@@ -1,0 +1,41 @@
+import { parseArgs } from 'node:util';
+import { stringify } from 'yaml';
+import { EXPORTED_RULES, exportPolicies } from '../export/policies.js';
+import { kubernetesMinor } from '../policy/version.js';
+import { RULE_IDS } from '../policy/types.js';
+import { UsageError, type Io } from './io.js';
+import { policyFromFlags } from './load-policy.js';
+
+/** `rollsafe export`: the policy as ValidatingAdmissionPolicies and bindings, a YAML stream on stdout. */
+export function exportCommand(args: string[], io: Io): number {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      policy: { type: 'string' },
+      'kubernetes-version': { type: 'string' },
+      disable: { type: 'string', multiple: true },
+      name: { type: 'string' },
+    },
+  });
+  if (positionals.length > 0) throw new UsageError(`export takes no paths (got ${JSON.stringify(positionals[0])})`);
+  const name = values.name ?? 'rollsafe';
+  // A prefix of object names, which are DNS subdomains; "-validate" and such are appended.
+  if (!/^[a-z0-9]([a-z0-9-]{0,40}[a-z0-9])?$/.test(name)) throw new UsageError('--name must be lower-case letters, digits and -, at most 42 characters');
+  const policy = policyFromFlags({ policy: values.policy, kubernetesVersion: values['kubernetes-version'], disable: values.disable });
+  if (kubernetesMinor(policy.kubernetesVersion) < 30) {
+    throw new UsageError(`ValidatingAdmissionPolicy v1 needs Kubernetes 1.30 or later; the policy targets ${policy.kubernetesVersion} (set kubernetesVersion or --kubernetes-version)`);
+  }
+  const exported = new Set<string>(EXPORTED_RULES.map((rule) => rule.id));
+  const webhookOnly = RULE_IDS.filter((id) => !exported.has(id) && policy.rules[id].mode !== 'off');
+  io.stdout.write(
+    `# rollsafe export: the policy as ValidatingAdmissionPolicies, enforced by the apiserver itself.\n` +
+      `# Rules: ${EXPORTED_RULES.map((rule) => rule.id).join(', ')}.\n` +
+      (webhookOnly.length > 0 ? `# Webhook or audit only (they need other objects, or are not exported yet): ${webhookOnly.join(', ')}.\n` : '') +
+      '# Fixes are not applied: without the mutating webhook, a missing preStop sleep or grace period is denied, not added.\n',
+  );
+  const objects = exportPolicies(policy, { name });
+  // YAML 1.1 quoting: kubectl reads a plain off (a label value here) as false.
+  io.stdout.write(objects.map((object) => stringify(object, { lineWidth: 0, version: '1.1' })).join('---\n'));
+  return 0;
+}

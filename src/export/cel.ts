@@ -1,0 +1,28 @@
+/**
+ * Small builders for CEL source text. Every value from a policy enters CEL through `literal` (a JSON string or
+ * number is a valid CEL literal), never by pasting, so a namespace name or a message cannot break out of it.
+ */
+
+export function literal(value: string | number | boolean): string {
+  if (typeof value === 'number' && !Number.isInteger(value)) throw new Error(`CEL literal: ${value} is not an integer`);
+  return JSON.stringify(value);
+}
+
+/** A namespace glob (`*` any run, `?` one character) as an anchored RE2 expression for CEL's `matches`. */
+export function globRegex(glob: string): string {
+  const body = glob
+    .split('')
+    .map((char) => (char === '*' ? '.*' : char === '?' ? '.' : /[A-Za-z0-9-]/.test(char) ? char : `\\${char}`))
+    .join('');
+  return `^${body}$`;
+}
+
+/** `cond1 ? value1 : cond2 ? value2 : fallback`. */
+export function chain(cases: Array<[condition: string, value: string]>, fallback: string): string {
+  return cases.reduceRight((otherwise, [condition, value]) => `(${condition}) ? ${value} : ${otherwise}`, fallback);
+}
+
+/** The string form of an int expression, as the engine's template strings print numbers. */
+export function str(expression: string): string {
+  return `string(${expression})`;
+}

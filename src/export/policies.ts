@@ -1,0 +1,233 @@
+/**
+ * The policy compiled to native admission policies: three ValidatingAdmissionPolicies, one per
+ * validationAction (Deny, Warn, Audit), each with its binding. They share one set of variables: the
+ * namespace's effective mode, severity and parameters per rule (the policy's namespace overrides and the
+ * rollsafe.dev/mode label, resolved in CEL), the rules' findings, and which of them block. What blocks is what
+ * handleAdmission's validate denies: enforced, not exempt, error after the rule's cap, and judged (a CREATE or
+ * a pod-template change; a strategy-only UPDATE for rollout-strategy alone; never the Deployment controller).
+ */
+import { applyOverride } from '../policy/effective.js';
+import { RULE_IDS, type EffectivePolicy, type Policy, type RuleId } from '../policy/types.js';
+import { chain, globRegex, literal } from './cel.js';
+import { gracePeriodCel } from './rules/grace-period.js';
+import { minReplicasCel } from './rules/min-replicas.js';
+import { prestopDelayCel } from './rules/prestop-delay.js';
+import { readinessProbeCel } from './rules/readiness-probe.js';
+import { rolloutStrategyCel } from './rules/rollout-strategy.js';
+import type { ExportedRule } from './rules/types.js';
+import { WORKLOAD_VARIABLES } from './workload-cel.js';
+
+/** In the engine's order (rules/index.ts), so denials list violations as the webhook does. */
+export const EXPORTED_RULES: ExportedRule[] = [readinessProbeCel, prestopDelayCel, gracePeriodCel, rolloutStrategyCel, minReplicasCel];
+
+export const MODE_LABEL = 'rollsafe.dev/mode';
+const EXEMPT_ANNOTATION = 'rollsafe.dev/exempt';
+const EXEMPT_REASON_ANNOTATION = 'rollsafe.dev/exempt-reason';
+/** Namespaces the webhook configurations leave out (manifests/base). */
+export const EXCLUDED_NAMESPACES = ['kube-system', 'kube-node-lease', 'rollsafe-system'];
+/** Warnings per rule: the webhook warns once per finding; past this many, the rest share the last warning. */
+const WARNING_SLOTS = 4;
+const MAX_WARNING = 240;
+
+type Variable = { name: string; expression: string };
+
+/** A CEL identifier for a rule id (variables.mode_readiness_probe). */
+const ident = (rule: RuleId) => rule.replace(/-/g, '_');
+
+function namespaceVariables(policy: Policy): { variables: Variable[]; effective: EffectivePolicy[] } {
+  const base = applyOverride(policy, undefined);
+  const effective = policy.namespaces.map((override) => applyOverride(policy, override));
+  const matches = policy.namespaces.map((override) =>
+    override.names.map((name) => (/[*?]/.test(name) ? `request.namespace.matches(${literal(globRegex(name))})` : `request.namespace == ${literal(name)}`)).join(' || '),
+  );
+  const variables: Variable[] = [
+    ...WORKLOAD_VARIABLES,
+    { name: 'labelMode', expression: `namespaceObject == null ? '' : namespaceObject.metadata.?labels[?${literal(MODE_LABEL)}].orValue('')` },
+    // The first override whose names match, as effectivePolicy picks it; -1 for none.
+    { name: 'override', expression: chain(matches.map((match, index) => [match, String(index)]), '-1') },
+    {
+      name: 'exempted',
+      expression: base.exemptions.allowed ? `object.metadata.?annotations[?${literal(EXEMPT_ANNOTATION)}].orValue('').split(',').map(part, part.trim())` : '[]',
+    },
+    {
+      name: 'judged',
+      expression:
+        `request.operation == 'CREATE' || object.spec.template != oldObject.spec.template ? 'everything'` +
+        ` : object.spec.?strategy.orValue(null) != oldObject.spec.?strategy.orValue(null) || object.spec.?updateStrategy.orValue(null) != oldObject.spec.?updateStrategy.orValue(null) ? 'strategy' : 'nothing'`,
+    },
+    // byKubernetesController: its rollback writes are judged, never denied.
+    { name: 'byController', expression: "request.userInfo.username in ['system:kube-controller-manager', 'system:serviceaccount:kube-system:deployment-controller']" },
+  ];
+  return { variables, effective: [base, ...effective] };
+}
+
+/** A per-namespace value: `variables.override == i ? value_i : ... : base`, folded when all agree. */
+function perOverride(effective: EffectivePolicy[], value: (policy: EffectivePolicy) => string): string {
+  const [base, ...overrides] = effective.map(value) as [string, ...string[]];
+  const cases = overrides.map((text, index): [string, string] => [`variables.override == ${index}`, text]).filter(([, text]) => text !== base);
+  return chain(cases, base);
+}
+
+/** The rule's mode, severity and exemption in the request's namespace: every rule's, before any findings (fixes read each other's). */
+function settingVariables(rule: ExportedRule, effective: EffectivePolicy[]): Variable[] {
+  const id = ident(rule.id);
+  const mode = perOverride(effective, (policy) => literal(policy.rules[rule.id].mode));
+  return [
+    // withNamespaceMode: the label replaces every mode that is not off.
+    { name: `mode_${id}`, expression: `variables.labelMode != '' && (${mode}) != 'off' ? variables.labelMode : (${mode})` },
+    { name: `severity_${id}`, expression: perOverride(effective, (policy) => literal(policy.rules[rule.id].severity)) },
+    { name: `exempt_${id}`, expression: `${literal(rule.id)} in variables.exempted` },
+  ];
+}
+
+function findingVariables(rule: ExportedRule, effective: EffectivePolicy[]): Variable[] {
+  const active = (other: RuleId) => `(variables.mode_${ident(other)} == 'enforce' && !variables.exempt_${ident(other)})`;
+  return [
+    ...(rule.variables ?? []),
+    {
+      name: `findings_${ident(rule.id)}`,
+      expression: perOverride(effective, (policy) =>
+        `(${rule.findings({ policy, preStopFixActive: active('prestop-delay'), graceFixActive: active('grace-period') })})`,
+      ),
+    },
+  ];
+}
+
+/** A finding's severity: the rule's, capped by the finding (milderSeverity). */
+function severity(id: string): string {
+  return `(f.cap == 'info' || variables.severity_${id} == 'info' ? 'info' : f.cap == 'warning' || variables.severity_${id} == 'warning' ? 'warning' : 'error')`;
+}
+
+function blocks(rule: RuleId): string {
+  const id = ident(rule);
+  const judged = rule === 'rollout-strategy' ? "variables.judged != 'nothing'" : "variables.judged == 'everything'";
+  return `(variables.mode_${id} == 'enforce' && !variables.exempt_${id} && ${severity(id)} == 'error' && ${judged} && !variables.byController)`;
+}
+
+/** The webhook's warning (warningFor): the rule and the first sentence of the message, at most 240 characters. */
+function warningText(rule: string, message = 'f.message'): string {
+  const sentence = `${message}.find('^(?s).*?\\\\.(?:[ \\\\t\\\\n\\\\r]|$)')`;
+  const text = `${literal(`${rule}: `)} + (${sentence} != '' ? ${sentence}.trim() : ${message})`;
+  return `(size(${text}) > ${MAX_WARNING} ? (${text}).substring(0, ${MAX_WARNING - 1}) + '…' : (${text}))`;
+}
+
+function allVariables(policy: Policy): Variable[] {
+  const { variables, effective } = namespaceVariables(policy);
+  for (const rule of EXPORTED_RULES) variables.push(...settingVariables(rule, effective));
+  for (const rule of EXPORTED_RULES) variables.push(...findingVariables(rule, effective));
+  const violations = EXPORTED_RULES.map(({ id: rule }) => {
+    const id = ident(rule);
+    return `variables.findings_${id}.filter(f, ${blocks(rule)}).map(f, ${literal(`[${rule}] `)} + f.message + (f.fix != '' ? ' Fix: ' + f.fix + '.' : ''))`;
+  });
+  variables.push({ name: 'violations', expression: violations.join(' + ') });
+  variables.push({ name: 'exemptionProblems', expression: exemptionProblems(policy) });
+  for (const { id: rule } of EXPORTED_RULES) {
+    const id = ident(rule);
+    const shown = `(variables.mode_${id} == 'enforce' || variables.mode_${id} == 'warn') && !variables.exempt_${id}`;
+    variables.push({
+      name: `warnings_${id}`,
+      expression: `${shown} ? variables.findings_${id}.filter(f, ${severity(id)} != 'info' && !${blocks(rule)}).map(f, ${warningText(rule)}) : []`,
+    });
+    variables.push({
+      name: `audited_${id}`,
+      expression: `variables.mode_${id} == 'audit' && !variables.exempt_${id} ? variables.findings_${id}.filter(f, ${severity(id)} != 'info').map(f, ${literal(`[${rule}] `)} + f.message) : []`,
+    });
+  }
+  return variables;
+}
+
+/**
+ * readExemptions' problems with the annotation itself, warned in every mode (the `exemption` pseudo-rule).
+ * CEL cannot measure edit distances: an unknown rule is named without the webhook's "did you mean".
+ */
+function exemptionProblems(policy: Policy): string {
+  const annotation = `object.metadata.?annotations[?${literal(EXEMPT_ANNOTATION)}]`;
+  const warn = (text: string) => warningText('exemption', `(${text})`);
+  if (!policy.exemptions.allowed) {
+    return `${annotation}.hasValue() ? [${warn(literal(`the policy does not allow exemptions: annotation ${EXEMPT_ANNOTATION} is ignored and every rule applies.`))}] : []`;
+  }
+  const ids = `${annotation}.orValue('').split(',').map(part, part.trim()).filter(part, part != '')`;
+  const known = literal(RULE_IDS.join(', '));
+  const unknown = `${ids}.filter(id, !(id in ${JSON.stringify(RULE_IDS)})).map(id, ${warn(`${literal(`annotation ${EXEMPT_ANNOTATION} names unknown rule "`)} + id + '" (known: ' + ${known} + ').'`)})`;
+  const exempted = `${ids}.filter(id, id in ${JSON.stringify(RULE_IDS)}).distinct()`;
+  const reason = `object.metadata.?annotations[?${literal(EXEMPT_REASON_ANNOTATION)}].orValue('').trim() != ''`;
+  const noReason = `size(${exempted}) > 0 && !(${reason}) ? [${warn(`'exemption from ' + ${exempted}.join(', ') + ${literal(` has no reason: add annotation ${EXEMPT_REASON_ANNOTATION} saying why.`)}`)}] : []`;
+  return `${unknown} + (${noReason})`;
+}
+
+const RESOURCE_RULES = [{ apiGroups: ['apps'], apiVersions: ['v1'], resources: ['deployments', 'statefulsets', 'daemonsets'], operations: ['CREATE', 'UPDATE'], scope: 'Namespaced' }];
+
+function namespaceSelector() {
+  return {
+    matchExpressions: [
+      { key: 'kubernetes.io/metadata.name', operator: 'NotIn', values: EXCLUDED_NAMESPACES },
+      { key: MODE_LABEL, operator: 'NotIn', values: ['off'] },
+    ],
+  };
+}
+
+type Action = 'Deny' | 'Warn' | 'Audit';
+
+function validations(action: Action): Array<Record<string, string>> {
+  if (action === 'Deny') {
+    const name = "object.metadata.?name.orValue('') != '' ? object.metadata.name : object.metadata.?generateName.orValue('')";
+    return [
+      {
+        expression: 'size(variables.violations) == 0',
+        messageExpression:
+          `'rollsafe denied ' + object.kind + ' ' + (${name}) + ': ' + string(size(variables.violations)) + ' zero-downtime violation(s): '` +
+          " + lists.range(size(variables.violations)).map(i, string(i + 1) + '. ' + variables.violations[i]).join(' ')",
+        message: 'rollsafe denied this workload: zero-downtime violations',
+        reason: 'Forbidden',
+      },
+    ];
+  }
+  const list = action === 'Warn' ? 'warnings' : 'audited';
+  const sources = EXPORTED_RULES.map(({ id: rule }) => ({ rule: rule as string, values: `variables.${list}_${ident(rule)}` }));
+  if (action === 'Warn') sources.unshift({ rule: 'exemption', values: 'variables.exemptionProblems' });
+  return sources.flatMap(({ rule, values }) => {
+    return Array.from({ length: WARNING_SLOTS }, (_, slot) => ({
+      expression: `size(${values}) <= ${slot}`,
+      messageExpression: slot < WARNING_SLOTS - 1 ? `${values}[${slot}]` : `${values}.slice(${slot}, size(${values})).join('; ')`,
+      message: `${rule}: zero-downtime finding`,
+    }));
+  });
+}
+
+export interface ExportOptions {
+  /** Prefix of every object's name. */
+  name?: string;
+}
+
+/** The objects `rollsafe export` prints, in apply order (each policy before its binding). */
+export function exportPolicies(policy: Policy, options: ExportOptions = {}): Array<Record<string, unknown>> {
+  const prefix = options.name ?? 'rollsafe';
+  const variables = allVariables(policy);
+  const objects: Array<Record<string, unknown>> = [];
+  for (const action of ['Deny', 'Warn', 'Audit'] as const) {
+    const name = `${prefix}-${action.toLowerCase()}`;
+    objects.push({
+      apiVersion: 'admissionregistration.k8s.io/v1',
+      kind: 'ValidatingAdmissionPolicy',
+      metadata: { name, labels: { 'app.kubernetes.io/name': 'rollsafe' } },
+      spec: {
+        // As the webhook's failurePolicy: a policy that cannot evaluate lets the workload through.
+        failurePolicy: 'Ignore',
+        matchConstraints: { resourceRules: RESOURCE_RULES, namespaceSelector: namespaceSelector() },
+        matchConditions: [
+          // Namespaces whose label has another value match none of the webhook's entries: not judged.
+          { name: 'mode-label', expression: `namespaceObject == null || namespaceObject.metadata.?labels[?${literal(MODE_LABEL)}].orValue('') in ['', 'enforce', 'warn', 'audit']` },
+        ],
+        variables,
+        validations: validations(action),
+      },
+    });
+    objects.push({
+      apiVersion: 'admissionregistration.k8s.io/v1',
+      kind: 'ValidatingAdmissionPolicyBinding',
+      metadata: { name, labels: { 'app.kubernetes.io/name': 'rollsafe' } },
+      spec: { policyName: name, validationActions: [action] },
+    });
+  }
+  return objects;
+}

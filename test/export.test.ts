@@ -1,0 +1,263 @@
+/**
+ * `rollsafe export` on the real apiserver: the exported ValidatingAdmissionPolicies are applied (the apiserver
+ * refuses CEL it cannot compile), and every workload of the rule goldens and of the captured AdmissionReviews
+ * is created (server-side dry run) in namespaces of every rollsafe.dev/mode, with no webhook. The verdict, the
+ * denial message and the warnings must be those of the webhook's /validate (handleAdmission) on the same
+ * object, as the apiserver defaulted it. A second policy, with namespace overrides (names and globs), other
+ * parameters and severities and exemptions refused, checks the per-namespace resolution in CEL. UPDATEs check
+ * what may be denied (k8s.io/apiserver pkg/admission/plugin/policy/validating/dispatcher.go: only the first
+ * denying policy's message is returned, warnings are "Validation failed for ValidatingAdmissionPolicy ...").
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { request as httpsRequest } from 'node:https';
+import { join } from 'node:path';
+import t from 'tap';
+import { parseAllDocuments } from 'yaml';
+import { handleAdmission } from '../src/admission/handle.js';
+import { EXPORTED_RULES, exportPolicies } from '../src/export/policies.js';
+import { defaultPolicy, parsePolicy } from '../src/policy/load.js';
+import { RULE_IDS, type Mode, type Policy } from '../src/policy/types.js';
+import { eventually, kubectl, kubectlOk, sharedControlPlane } from './helpers/cluster.js';
+import { FIXTURES } from './helpers/fixtures.js';
+import { runCli } from './helpers/run-cli.js';
+
+type Obj = Record<string, any>;
+const SCOPE = 'export';
+const root = t;
+const plane = await sharedControlPlane(t);
+
+const RESOURCES: Record<string, string> = { Deployment: 'deployments', StatefulSet: 'statefulsets', DaemonSet: 'daemonsets' };
+
+interface ApiAnswer {
+  status: number;
+  body: Obj;
+  warnings: string[];
+}
+
+/** A write straight to the apiserver as the admin (system:masters), dry run: many per second, no kubectl spawn. */
+function createDryRun(namespace: string, object: Obj): Promise<ApiAnswer> {
+  const pki = plane.pkiDir;
+  const path = `/apis/apps/v1/namespaces/${namespace}/${RESOURCES[object.kind]}?dryRun=All`;
+  return new Promise((resolve, reject) => {
+    const request = httpsRequest(
+      `${plane.server}${path}`,
+      {
+        method: 'POST',
+        ca: readFileSync(join(pki, 'ca.crt')),
+        cert: readFileSync(join(pki, 'admin.crt')),
+        key: readFileSync(join(pki, 'admin.key')),
+        headers: { 'content-type': 'application/json' },
+      },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () => {
+          const header = response.headers['warning'];
+          const lines = header === undefined ? [] : Array.isArray(header) ? header : [header];
+          resolve({ status: response.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString('utf8')), warnings: lines.flatMap(parseWarnings) });
+        });
+      },
+    );
+    request.on('error', reject);
+    request.end(JSON.stringify(object));
+  });
+}
+
+/** RFC 7234 Warning header values, `299 - "text"`, possibly several comma-separated in one header. */
+function parseWarnings(header: string): string[] {
+  const texts: string[] = [];
+  const pattern = /299 - "((?:[^"\\]|\\.)*)"/g;
+  for (let match = pattern.exec(header); match; match = pattern.exec(header)) texts.push(Buffer.from((match[1] as string).replace(/\\(.)/g, '$1'), 'latin1').toString('utf8'));
+  return texts;
+}
+
+async function namespace(name: string, labels: Record<string, string>): Promise<void> {
+  const object = { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { 'rollsafe.test/scope': SCOPE, ...labels } } };
+  await kubectlOk(plane, ['apply', '-f', '-'], JSON.stringify(object));
+}
+
+/** The exported objects, renamed and limited to this file's namespaces (the control plane is shared). */
+function scoped(policy: Policy, name: string, scope: string): Obj[] {
+  const objects = exportPolicies(policy, { name }) as Obj[];
+  for (const object of objects) {
+    if (object.kind !== 'ValidatingAdmissionPolicy') continue;
+    object.spec.matchConstraints.namespaceSelector.matchExpressions.push({ key: 'rollsafe.test/policy', operator: 'In', values: [scope] });
+    // Exported policies fail open (Ignore), as the webhook does; here a CEL error must show as a failure.
+    object.spec.failurePolicy = 'Fail';
+  }
+  return objects;
+}
+
+/** Every apps/v1 workload of the rule goldens and the captured AdmissionReviews, by name. */
+function workloads(): Array<{ source: string; object: Obj }> {
+  const found: Array<{ source: string; object: Obj }> = [];
+  const rulesDir = join(FIXTURES, 'rules');
+  for (const rule of readdirSync(rulesDir)) {
+    for (const file of readdirSync(join(rulesDir, rule)).filter((name) => /\.ya?ml$/.test(name) && !/\.(policy|fixed)\.yaml$/.test(name))) {
+      for (const doc of parseAllDocuments(readFileSync(join(rulesDir, rule, file), 'utf8'))) {
+        const object = doc.toJS() as Obj | null;
+        if (object?.apiVersion === 'apps/v1' && RESOURCES[object.kind]) found.push({ source: `rules/${rule}/${file}`, object });
+      }
+    }
+  }
+  const reviews = join(FIXTURES, 'admission');
+  for (const file of readdirSync(reviews).filter((name) => name.endsWith('.json'))) {
+    const object = JSON.parse(readFileSync(join(reviews, file), 'utf8')).request?.object as Obj | undefined;
+    if (object?.apiVersion === 'apps/v1' && RESOURCES[object.kind]) found.push({ source: `admission/${file}`, object });
+  }
+  return found;
+}
+
+/** What a create sends: the manifest without server-set metadata or status. */
+function manifest(object: Obj): Obj {
+  const { name, generateName, labels, annotations } = object.metadata ?? {};
+  const metadata: Obj = { name: name ?? generateName?.replace(/-$/, '') ?? 'unnamed' };
+  if (labels) metadata.labels = labels;
+  if (annotations) metadata.annotations = annotations;
+  return { apiVersion: object.apiVersion, kind: object.kind, metadata, spec: object.spec };
+}
+
+/** The policy with the rules that are not exported turned off: what the exported policies must match. */
+function exportedOnly(policy: Policy): Policy {
+  const copy = structuredClone(policy);
+  const exported = new Set<string>(EXPORTED_RULES.map((rule) => rule.id));
+  for (const id of RULE_IDS.filter((rule) => !exported.has(rule))) {
+    copy.rules[id] = { ...copy.rules[id], mode: 'off' };
+    for (const override of copy.namespaces) if (override.rules?.[id]) override.rules[id] = { ...override.rules[id], mode: 'off' };
+  }
+  return copy;
+}
+
+/** What the webhook's /validate answers for the same (defaulted) object, in the apiserver's words. */
+function webhookVerdict(policy: Policy, namespace: string, mode: Mode | undefined, object: Obj, operation: 'CREATE' | 'UPDATE' = 'CREATE', oldObject?: Obj) {
+  const { response } = handleAdmission(
+    { uid: 'parity', kind: { group: 'apps', version: 'v1', kind: object.kind }, namespace, operation, object, oldObject: oldObject ?? null, userInfo: { username: 'rollsafe-test-admin' } },
+    'validate',
+    policy,
+    mode,
+  );
+  return {
+    denied: response.allowed ? undefined : response.status?.message.replace(/\n/g, ' '),
+    warnings: [...(response.warnings ?? [])].map(comparable).sort(),
+  };
+}
+
+/** The exported warning for an unknown rule cannot say "did you mean" (CEL has no edit distance): compared up to there. */
+function comparable(warning: string): string {
+  return warning.startsWith('exemption: ') && warning.includes(' names unknown rule ') ? warning.replace(/ \((?:did you mean|known:).*$/, '') : warning;
+}
+
+function vapVerdict(answer: ApiAnswer, prefix: string) {
+  const message: string = answer.body.message ?? '';
+  const denial = `ValidatingAdmissionPolicy '${prefix}-deny' with binding '${prefix}-deny' denied request: `;
+  const warning = `Validation failed for ValidatingAdmissionPolicy '${prefix}-warn' with binding '${prefix}-warn': `;
+  return {
+    denied: answer.status >= 400 ? (message.includes(denial) ? message.slice(message.indexOf(denial) + denial.length) : `not rollsafe's denial: ${message}`) : undefined,
+    warnings: answer.warnings.filter((text) => text.startsWith(warning)).map((text) => comparable(text.slice(warning.length))).sort(),
+  };
+}
+
+const MODES: Array<[string, Mode | undefined]> = [
+  ['ex-default', undefined],
+  ['ex-enforce', 'enforce'],
+  ['ex-warn', 'warn'],
+  ['ex-audit', 'audit'],
+];
+
+// Setup throws on failure: tap ends a file's root test once its subtests are done.
+await namespace('ex-plain', {});
+for (const [name, mode] of MODES) await namespace(name, { 'rollsafe.test/policy': 'default', ...(mode ? { 'rollsafe.dev/mode': mode } : {}) });
+await namespace('ex-off', { 'rollsafe.test/policy': 'default', 'rollsafe.dev/mode': 'off' });
+
+const CUSTOM_POLICY = parsePolicy(
+  `apiVersion: rollsafe.dev/v1alpha1
+kind: Policy
+kubernetesVersion: "1.29"
+minReplicas: 3
+drainSeconds: 10
+preStop: {seconds: 15}
+exemptions: {allowed: false}
+rules:
+  readiness-probe: {severity: warning}
+  min-replicas: {severity: error}
+namespaces:
+  - names: [ex-team-*]
+    mode: warn
+    minReplicas: 1
+    rules:
+      grace-period: {mode: enforce}
+  - names: [ex-legacy]
+    kubernetesVersion: "1.37"
+    preStop: {seconds: 5}
+    rules:
+      prestop-delay: {mode: off}
+      rollout-strategy: {mode: audit}
+`,
+  'custom policy',
+);
+const CUSTOM_NAMESPACES = ['ex-custom', 'ex-team-a', 'ex-legacy'];
+const DEFAULT_EXPORTED = exportedOnly(defaultPolicy());
+const CUSTOM_EXPORTED = exportedOnly(CUSTOM_POLICY);
+for (const name of CUSTOM_NAMESPACES) await namespace(name, { 'rollsafe.test/policy': 'custom' });
+
+t.test('the exported policies are accepted by the apiserver and take effect', async (t) => {
+  const cli = await runCli(['export', '--name', 'export-cli']);
+  t.equal(cli.code, 0, cli.stderr);
+  const fromCli = parseAllDocuments(cli.stdout).map((doc) => doc.toJS() as Obj);
+  t.strictSame(
+    fromCli.map((object) => `${object.kind}/${object.metadata.name}`),
+    ['Deny', 'Warn', 'Audit'].flatMap((action) => [`ValidatingAdmissionPolicy/export-cli-${action.toLowerCase()}`, `ValidatingAdmissionPolicyBinding/export-cli-${action.toLowerCase()}`]),
+  );
+  // The CLI's stream applies as it is (server-side dry run: nothing is installed cluster-wide).
+  await kubectlOk(plane, ['apply', '--dry-run=server', '-f', '-'], cli.stdout);
+  const objects = [...scoped(defaultPolicy(), 'export-test', 'default'), ...scoped(CUSTOM_POLICY, 'export-custom', 'custom')];
+  await kubectlOk(plane, ['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects }));
+  // Removed when the whole file is done (the next subtest needs them).
+  root.teardown(async () => {
+    await kubectl(plane, ['delete', '--ignore-not-found', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects }));
+  });
+  // The apiserver loads each policy asynchronously: wait until a workload without a probe is denied, and a
+  // single replica warned about, under both policies.
+  const probe = manifest({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'activation' }, spec: { replicas: 2, selector: { matchLabels: { app: 'a' } }, template: { metadata: { labels: { app: 'a' } }, spec: { containers: [{ name: 'a', image: 'a', ports: [{ containerPort: 80 }] }] } } } });
+  const single = manifest({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'activation' }, spec: { replicas: 1, selector: { matchLabels: { app: 'a' } }, template: { metadata: { labels: { app: 'a' } }, spec: { containers: [{ name: 'a', image: 'a' }] } } } });
+  // Under the custom policy a missing probe only warns (severity warning), and 3 replicas are the minimum.
+  const unprobed = structuredClone(probe);
+  unprobed.spec.replicas = 3;
+  unprobed.spec.template.spec.containers[0].lifecycle = { preStop: { sleep: { seconds: 15 } } };
+  for (const [ns, prefix, warned] of [['ex-default', 'export-test', single], ['ex-custom', 'export-custom', unprobed]] as const) {
+    await eventually(`the policies of ${prefix} deny and warn`, async () => {
+      const [deny, warn] = await Promise.all([createDryRun(ns, probe), createDryRun(ns, warned)]);
+      return deny.status === 403 && warn.warnings.some((text) => text.includes(`'${prefix}-warn'`));
+    }, 60);
+  }
+  const off = await createDryRun('ex-off', probe);
+  t.equal(off.status, 201, 'a namespace labelled rollsafe.dev/mode=off is not judged');
+  t.strictSame(off.warnings, []);
+});
+
+t.test('every workload gets the webhook verdict, message and warnings, in every namespace mode and override', async (t) => {
+  let judged = 0;
+  let deniedCount = 0;
+  let warnedCount = 0;
+  for (const { source, object } of workloads()) {
+    const create = manifest(object);
+    const defaulted = await createDryRun('ex-plain', create);
+    // The apiserver refuses some goldens outright (invalid strategies): neither path ever judges them.
+    if (defaulted.status !== 201) continue;
+    const cases: Array<[string, Policy, Mode | undefined, string]> = [
+      ...MODES.map(([ns, mode]): [string, Policy, Mode | undefined, string] => [ns, DEFAULT_EXPORTED, mode, 'export-test']),
+      ...CUSTOM_NAMESPACES.map((ns): [string, Policy, Mode | undefined, string] => [ns, CUSTOM_EXPORTED, undefined, 'export-custom']),
+    ];
+    await Promise.all(
+      cases.map(async ([ns, policy, mode, prefix]) => {
+        const expected = webhookVerdict(policy, ns, mode, { ...defaulted.body, metadata: { ...defaulted.body.metadata, namespace: ns } });
+        const actual = vapVerdict(await createDryRun(ns, create), prefix);
+        t.strictSame(actual, expected, `${source} in ${ns}`);
+        judged++;
+        if (expected.denied) deniedCount++;
+        if (expected.warnings.length > 0) warnedCount++;
+      }),
+    );
+  }
+  t.ok(judged > 200 && deniedCount > 30 && warnedCount > 30, `a real mix of verdicts (${judged} judged, ${deniedCount} denied, ${warnedCount} warned)`);
+});
