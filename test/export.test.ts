@@ -15,6 +15,8 @@ import t from 'tap';
 import { parseAllDocuments } from 'yaml';
 import { handleAdmission } from '../src/admission/handle.js';
 import { EXPORTED_RULES, exportPolicies } from '../src/export/policies.js';
+import fastJsonPatch from 'fast-json-patch';
+import { DEFAULT_POLICY_YAML } from '../src/policy/default-document.js';
 import { defaultPolicy, parsePolicy } from '../src/policy/load.js';
 import { RULE_IDS, type Mode, type Policy } from '../src/policy/types.js';
 import { eventually, kubectl, kubectlOk, sharedControlPlane } from './helpers/cluster.js';
@@ -80,7 +82,7 @@ async function namespace(name: string, labels: Record<string, string>): Promise<
 function scoped(policy: Policy, name: string, scope: string): Obj[] {
   const objects = exportPolicies(policy, { name }) as Obj[];
   for (const object of objects) {
-    if (object.kind !== 'ValidatingAdmissionPolicy') continue;
+    if (object.kind !== 'ValidatingAdmissionPolicy' && object.kind !== 'MutatingAdmissionPolicy') continue;
     object.spec.matchConstraints.namespaceSelector.matchExpressions.push({ key: 'rollsafe.test/policy', operator: 'In', values: [scope] });
     // Exported policies fail open (Ignore), as the webhook does; here a CEL error must show as a failure.
     object.spec.failurePolicy = 'Fail';
@@ -196,6 +198,13 @@ namespaces:
   'custom policy',
 );
 const CUSTOM_NAMESPACES = ['ex-custom', 'ex-team-a', 'ex-legacy'];
+// Kubernetes 1.37 as the target: MutatingAdmissionPolicies too (v1 from 1.36), in front of the same validation.
+const FIX_POLICY = parsePolicy(DEFAULT_POLICY_YAML.replace(/^kubernetesVersion: .*$/m, 'kubernetesVersion: "1.37"'), 'default policy for 1.37');
+const FIX_NAMESPACES: Array<[string, Mode | undefined]> = [
+  ['ex-fix', undefined],
+  ['ex-fix-warn', 'warn'],
+];
+for (const [name, mode] of FIX_NAMESPACES) await namespace(name, { 'rollsafe.test/policy': 'fix', ...(mode ? { 'rollsafe.dev/mode': mode } : {}) });
 const DEFAULT_EXPORTED = exportedOnly(defaultPolicy());
 const CUSTOM_EXPORTED = exportedOnly(CUSTOM_POLICY);
 for (const name of CUSTOM_NAMESPACES) await namespace(name, { 'rollsafe.test/policy': 'custom' });
@@ -210,7 +219,10 @@ t.test('the exported policies are accepted by the apiserver and take effect', as
   );
   // The CLI's stream applies as it is (server-side dry run: nothing is installed cluster-wide).
   await kubectlOk(plane, ['apply', '--dry-run=server', '-f', '-'], cli.stdout);
-  const objects = [...scoped(defaultPolicy(), 'export-test', 'default'), ...scoped(CUSTOM_POLICY, 'export-custom', 'custom')];
+  const cli137 = await runCli(['export', '--kubernetes-version', '1.37', '--name', 'export-cli']);
+  t.match(cli137.stdout, /kind: MutatingAdmissionPolicy\n/, 'a 1.37 target gets the fixes as a MutatingAdmissionPolicy');
+  await kubectlOk(plane, ['apply', '--dry-run=server', '-f', '-'], cli137.stdout);
+  const objects = [...scoped(defaultPolicy(), 'export-test', 'default'), ...scoped(CUSTOM_POLICY, 'export-custom', 'custom'), ...scoped(FIX_POLICY, 'export-fix', 'fix')];
   await kubectlOk(plane, ['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects }));
   // Removed when the whole file is done (the next subtest needs them).
   root.teardown(async () => {
@@ -224,7 +236,7 @@ t.test('the exported policies are accepted by the apiserver and take effect', as
   const unprobed = structuredClone(probe);
   unprobed.spec.replicas = 3;
   unprobed.spec.template.spec.containers[0].lifecycle = { preStop: { sleep: { seconds: 15 } } };
-  for (const [ns, prefix, warned] of [['ex-default', 'export-test', single], ['ex-custom', 'export-custom', unprobed]] as const) {
+  for (const [ns, prefix, warned] of [['ex-default', 'export-test', single], ['ex-custom', 'export-custom', unprobed], ['ex-fix', 'export-fix', single]] as const) {
     await eventually(`the policies of ${prefix} deny and warn`, async () => {
       const [deny, warn] = await Promise.all([createDryRun(ns, probe), createDryRun(ns, warned)]);
       return deny.status === 403 && warn.warnings.some((text) => text.includes(`'${prefix}-warn'`));
@@ -260,4 +272,38 @@ t.test('every workload gets the webhook verdict, message and warnings, in every 
     );
   }
   t.ok(judged > 200 && deniedCount > 30 && warnedCount > 30, `a real mix of verdicts (${judged} judged, ${deniedCount} denied, ${warnedCount} warned)`);
+});
+
+/**
+ * The webhook chain: /mutate, its patch applied, then /validate on the patched object; what is stored is the
+ * patched object. (The apiserver re-defaults after a mutation: nothing rollsafe adds has defaults.)
+ */
+function chainVerdict(policy: Policy, namespace: string, mode: Mode | undefined, object: Obj) {
+  const request = { uid: 'chain', kind: { group: 'apps', version: 'v1', kind: object.kind }, namespace, operation: 'CREATE' as const, object, oldObject: null, userInfo: { username: 'rollsafe-test-admin' } };
+  const mutated = handleAdmission(request, 'mutate', policy, mode).response;
+  const patch = mutated.patch ? (JSON.parse(Buffer.from(mutated.patch, 'base64').toString('utf8')) as fastJsonPatch.Operation[]) : [];
+  const patched = fastJsonPatch.applyPatch(structuredClone(object), patch).newDocument;
+  return { ...webhookVerdict(policy, namespace, mode, patched), spec: patched.spec };
+}
+
+t.test('with the MutatingAdmissionPolicy (1.37), every workload is fixed, stored and judged as through the webhook chain', async (t) => {
+  let judged = 0;
+  let fixed = 0;
+  const policy = exportedOnly(FIX_POLICY);
+  for (const { source, object } of workloads()) {
+    const create = manifest(object);
+    const defaulted = await createDryRun('ex-plain', create);
+    if (defaulted.status !== 201) continue;
+    await Promise.all(
+      FIX_NAMESPACES.map(async ([ns, mode]) => {
+        const expected = chainVerdict(policy, ns, mode, { ...defaulted.body, metadata: { ...defaulted.body.metadata, namespace: ns } });
+        const answer = await createDryRun(ns, create);
+        const actual = { ...vapVerdict(answer, 'export-fix'), spec: answer.status === 201 ? answer.body.spec : expected.spec };
+        t.strictSame(actual, expected, `${source} in ${ns}`);
+        judged++;
+        if (JSON.stringify(expected.spec) !== JSON.stringify(defaulted.body.spec)) fixed++;
+      }),
+    );
+  }
+  t.ok(judged > 100 && fixed > 30, `a real mix (${judged} judged, ${fixed} fixed)`);
 });

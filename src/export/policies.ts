@@ -7,6 +7,7 @@
  * a pod-template change; a strategy-only UPDATE for rollout-strategy alone; never the Deployment controller).
  */
 import { applyOverride } from '../policy/effective.js';
+import { kubernetesMinor } from '../policy/version.js';
 import { RULE_IDS, type EffectivePolicy, type Policy, type RuleId } from '../policy/types.js';
 import { chain, globRegex, literal } from './cel.js';
 import { gracePeriodCel } from './rules/grace-period.js';
@@ -111,10 +112,28 @@ function warningText(rule: string, message = 'f.message'): string {
   return `(size(${text}) > ${MAX_WARNING} ? (${text}).substring(0, ${MAX_WARNING - 1}) + '…' : (${text}))`;
 }
 
-function allVariables(policy: Policy): Variable[] {
+/** What every exported policy reads: the namespace's settings and every rule's findings. */
+function findingsVariables(policy: Policy): Variable[] {
   const { variables, effective } = namespaceVariables(policy);
   for (const rule of EXPORTED_RULES) variables.push(...settingVariables(rule, effective));
   for (const rule of EXPORTED_RULES) variables.push(...findingVariables(rule, effective));
+  return variables;
+}
+
+/**
+ * The mutating webhook's patch (handleAdmission mutate): the fixes of enforced, non-exempt rules; on an
+ * UPDATE that starts no rollout, only those outside the pod template (patching it would start one).
+ */
+function patchVariables(): Variable[] {
+  const fixes = EXPORTED_RULES.map(({ id: rule }) => {
+    const id = ident(rule);
+    return `(variables.mode_${id} == 'enforce' && !variables.exempt_${id} ? variables.findings_${id}.filter(f, has(f.set)).map(f, f.set).flatten() : [])`;
+  });
+  return [{ name: 'patches', expression: `(${fixes.join(' + ')}).filter(p, variables.judged == 'everything' || !string(p.path).startsWith('/spec/template/'))` }];
+}
+
+function validationVariables(policy: Policy): Variable[] {
+  const variables = findingsVariables(policy);
   const violations = EXPORTED_RULES.map(({ id: rule }) => {
     const id = ident(rule);
     return `variables.findings_${id}.filter(f, ${blocks(rule)}).map(f, ${literal(`[${rule}] `)} + f.message + (f.fix != '' ? ' Fix: ' + f.fix + '.' : ''))`;
@@ -202,22 +221,43 @@ export interface ExportOptions {
 /** The objects `rollsafe export` prints, in apply order (each policy before its binding). */
 export function exportPolicies(policy: Policy, options: ExportOptions = {}): Array<Record<string, unknown>> {
   const prefix = options.name ?? 'rollsafe';
-  const variables = allVariables(policy);
+  const variables = validationVariables(policy);
   const objects: Array<Record<string, unknown>> = [];
+  const matchConditions = [
+    // Namespaces whose label has another value match none of the webhook's entries: not judged.
+    { name: 'mode-label', expression: `namespaceObject == null || namespaceObject.metadata.?labels[?${literal(MODE_LABEL)}].orValue('') in ['', 'enforce', 'warn', 'audit']` },
+  ];
+  const labels = { 'app.kubernetes.io/name': 'rollsafe' };
+  if (kubernetesMinor(policy.kubernetesVersion) >= 36) {
+    // MutatingAdmissionPolicy is v1 and on by default from 1.36. It runs before every mutating webhook, and
+    // again when a later mutation changes the object (IfNeeded), as the webhook is reinvoked.
+    const name = `${prefix}-fix`;
+    objects.push({
+      apiVersion: 'admissionregistration.k8s.io/v1',
+      kind: 'MutatingAdmissionPolicy',
+      metadata: { name, labels },
+      spec: {
+        failurePolicy: 'Ignore',
+        reinvocationPolicy: 'IfNeeded',
+        matchConstraints: { resourceRules: RESOURCE_RULES, namespaceSelector: namespaceSelector() },
+        matchConditions,
+        variables: [...findingsVariables(policy), ...patchVariables()],
+        mutations: [{ patchType: 'JSONPatch', jsonPatch: { expression: "variables.patches.map(p, JSONPatch{op: 'add', path: string(p.path), value: p.value})" } }],
+      },
+    });
+    objects.push({ apiVersion: 'admissionregistration.k8s.io/v1', kind: 'MutatingAdmissionPolicyBinding', metadata: { name, labels }, spec: { policyName: name } });
+  }
   for (const action of ['Deny', 'Warn', 'Audit'] as const) {
     const name = `${prefix}-${action.toLowerCase()}`;
     objects.push({
       apiVersion: 'admissionregistration.k8s.io/v1',
       kind: 'ValidatingAdmissionPolicy',
-      metadata: { name, labels: { 'app.kubernetes.io/name': 'rollsafe' } },
+      metadata: { name, labels },
       spec: {
         // As the webhook's failurePolicy: a policy that cannot evaluate lets the workload through.
         failurePolicy: 'Ignore',
         matchConstraints: { resourceRules: RESOURCE_RULES, namespaceSelector: namespaceSelector() },
-        matchConditions: [
-          // Namespaces whose label has another value match none of the webhook's entries: not judged.
-          { name: 'mode-label', expression: `namespaceObject == null || namespaceObject.metadata.?labels[?${literal(MODE_LABEL)}].orValue('') in ['', 'enforce', 'warn', 'audit']` },
-        ],
+        matchConditions,
         variables,
         validations: validations(action),
       },
@@ -225,7 +265,7 @@ export function exportPolicies(policy: Policy, options: ExportOptions = {}): Arr
     objects.push({
       apiVersion: 'admissionregistration.k8s.io/v1',
       kind: 'ValidatingAdmissionPolicyBinding',
-      metadata: { name, labels: { 'app.kubernetes.io/name': 'rollsafe' } },
+      metadata: { name, labels },
       spec: { policyName: name, validationActions: [action] },
     });
   }

@@ -1,8 +1,8 @@
 /**
  * CEL for the workload view (src/workloads/): where the pod template and containers are, which containers
- * serve, and the finding records the exported rules build. A finding is a map of strings (CEL lists and maps
- * must hold one type): `message` as the engine words it, `fix` the fix description or '', and `cap` the
- * severity the finding may reach at most ('' for none, 'warning', 'info').
+ * serve, and the finding records the exported rules build. A finding is a map: `message` as the engine words
+ * it, `fix` the fix description or '', `cap` the severity the finding may reach at most ('' for none,
+ * 'warning', 'info'), and for fixable findings `set`, the patch.
  *
  * CEL has no functions: what several rules ask of a container is computed once, per container index, in
  * the shared variables below (containers are addressed as variables.all[i]).
@@ -29,6 +29,8 @@ const SERVES = `${C}.?ports.orValue([]).exists(p, !p.?name.orValue('').lowerAsci
 export const WORKLOAD_VARIABLES = [
   { name: 'sidecars', expression: `${POD}.?initContainers.orValue([]).filter(c, c.?restartPolicy.orValue('') == 'Always')` },
   { name: 'all', expression: `${POD}.containers + variables.sidecars` },
+  // Where each sidecar is among the initContainers, for patches.
+  { name: 'sidecarIndex', expression: `lists.range(size(${POD}.?initContainers.orValue([]))).filter(j, ${POD}.initContainers[j].?restartPolicy.orValue('') == 'Always')` },
   { name: 'serving', expression: `lists.range(size(variables.all)).filter(i, ${SERVES})` },
   ...PRE_STOP_VARIABLES,
 ];
@@ -39,9 +41,22 @@ export const SERVING_REASON = `'declares port ' + string(${C}.ports[0].container
 /** `container "app"` or `sidecar "proxy"` for container i. */
 export const NAMED = `${WHO} + ' "' + ${C}.name + '"'`;
 
-export function finding(message: string, fix = "''", cap = "''"): string {
-  return `{'message': ${message}, 'fix': ${fix}, 'cap': ${cap}}`;
+/**
+ * A finding. `set`, for fixable findings, is a CEL list of {path, value}: JSON Patch `add` operations (an add
+ * replaces a member that exists) at the shallowest member the object lacks, as patchForPaths writes them.
+ */
+export function finding(message: string, fix = "''", cap = "''", set?: string): string {
+  // dyn(): CEL map literals hold one value type; these hold strings and a list.
+  return `{'message': dyn(${message}), 'fix': dyn(${fix}), 'cap': dyn(${cap})${set ? `, 'set': dyn(${set})` : ''}}`;
 }
+
+/** One `add` of `value` at the JSON pointer `path` (both CEL). */
+export function add(path: string, value: string): string {
+  return `{'path': dyn(${path}), 'value': dyn(${value})}`;
+}
+
+/** JSON pointer of container i: a regular container, or the initContainer a sidecar is. */
+export const POINTER = `(i < size(${POD}.containers) ? '/spec/template/spec/containers/' + string(i) : '/spec/template/spec/initContainers/' + string(variables.sidecarIndex[i - size(${POD}.containers)]))`;
 
 /** JSON.stringify of an int-or-string value, as the engine quotes strategy values. */
 export function quoted(value: string): string {

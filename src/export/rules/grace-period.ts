@@ -1,6 +1,6 @@
 import { literal } from '../cel.js';
 import { ceil } from '../pre-stop-cel.js';
-import { finding, POD } from '../workload-cel.js';
+import { add, finding, POD } from '../workload-cel.js';
 import type { ExportedRule } from './types.js';
 
 /** rules/grace-period.ts: the longest preStop sleep (found, or about to be added) plus drainSeconds. */
@@ -19,6 +19,6 @@ export const gracePeriodCel: ExportedRule = {
     const message =
       `'terminationGracePeriodSeconds is ' + ${current} + ', but the pod needs ' + string(${preStop}) + ${literal(`s of preStop delay + ${policy.drainSeconds}s `)}` +
       ` + 'to drain in-flight work = ' + string(${required}) + 's. The grace period includes the preStop time, so the kubelet sends SIGKILL before the app has finished draining.'`;
-    return `(${preStop} == 0 && size(variables.serving) == 0) || ${grace} >= ${required} ? [] : [${finding(message, `'sets terminationGracePeriodSeconds: ' + string(${required})`)}]`;
+    return `(${preStop} == 0 && size(variables.serving) == 0) || ${grace} >= ${required} ? [] : [${finding(message, `'sets terminationGracePeriodSeconds: ' + string(${required})`, "''", `[${add("'/spec/template/spec/terminationGracePeriodSeconds'", required)}]`)}]`;
   },
 };

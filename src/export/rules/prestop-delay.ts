@@ -2,7 +2,7 @@ import { kubernetesMinor } from '../../policy/version.js';
 import { preStopToAdd } from '../../rules/prestop-delay.js';
 import { literal } from '../cel.js';
 import { DESCRIBE_HOOK, jsNumber, SECONDS, SLEEPS, STOP_SIGNAL, STOPS_CONTAINER } from '../pre-stop-cel.js';
-import { C, finding, NAMED, POD } from '../workload-cel.js';
+import { add, C, finding, NAMED, POD, POINTER } from '../workload-cel.js';
 import type { ExportedRule } from './types.js';
 
 /** rules/prestop-delay.ts at admission. */
@@ -10,7 +10,7 @@ export const prestopDelayCel: ExportedRule = {
   id: 'prestop-delay',
   findings({ policy, graceFixActive }) {
     const minimum = policy.preStop.seconds;
-    const add = preStopToAdd(policy);
+    const toAdd = preStopToAdd(policy);
     const custom = finding(
       `${NAMED} + ' has a custom preStop hook (' + ${DESCRIBE_HOOK} + '); rollsafe cannot tell how long it delays ' + ${STOP_SIGNAL} + ${literal(`. Make sure it keeps the app serving for at least ${minimum}s.`)}`,
       "''",
@@ -28,13 +28,18 @@ export const prestopDelayCel: ExportedRule = {
     );
     const grace = `${POD}.?terminationGracePeriodSeconds.orValue(30)`;
     // The apiserver refuses a native sleep longer than the grace period: not added unless grace-period raises it.
-    const cannotAdd = 'sleep' in add.hook ? `!${graceFixActive} && ${minimum} > ${grace}` : 'false';
+    const cannotAdd = 'sleep' in toAdd.hook ? `!${graceFixActive} && ${minimum} > ${grace}` : 'false';
     const noRoom = finding(
       `${NAMED} + ' has no preStop delay, and terminationGracePeriodSeconds (' + string(${grace}) + ${literal(`) is shorter than the ${minimum}s sleep it needs; grace-period is not fixed here (off, exempt or not enforced), so rollsafe adds nothing: raise the grace period and add the sleep.`)}`,
     );
+    const hook = JSON.stringify(toAdd.hook);
+    // The hook's JSON is a valid CEL map literal.
+    const set = `[has(${C}.lifecycle) ? ${add(`${POINTER} + '/lifecycle/preStop'`, hook)} : ${add(`${POINTER} + '/lifecycle'`, `{"preStop": ${hook}}`)}]`;
     const missing = finding(
       `${NAMED} + ' has no preStop delay: when a pod is deleted, ' + ${STOP_SIGNAL} + ${literal(` arrives at the same time as its endpoint removal, and load balancers keep sending requests for seconds to a process that already stopped. Sleep at least ${minimum}s in preStop.`)}`,
-      `${literal(`sets ${add.text} on container "`)} + ${C}.name + '"'`,
+      `${literal(`sets ${toAdd.text} on container "`)} + ${C}.name + '"'`,
+      "''",
+      set,
     );
     const one =
       `!variables.hooked[i] ? [${cannotAdd} ? ${noRoom} : ${missing}]` +

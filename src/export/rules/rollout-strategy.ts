@@ -1,6 +1,6 @@
 import { kubernetesMinor } from '../../policy/version.js';
 import { literal } from '../cel.js';
-import { finding, POD, quoted } from '../workload-cel.js';
+import { add, finding, POD, quoted } from '../workload-cel.js';
 import type { ExportedRule } from './types.js';
 
 /** describeValue: the value as JSON, or that it is unset and what it defaults to. */
@@ -48,9 +48,13 @@ export const rolloutStrategyCel: ExportedRule = {
       `'strategy Recreate stops all ' + string(variables.rsReplicas) + ' pod(s) before starting new ones, so every rollout is an outage. Use type RollingUpdate with maxSurge: 1 and maxUnavailable: 0 (rollsafe never changes Recreate by itself).'` +
         ` + (size(variables.rsClaims) > 0 ? ' It mounts PersistentVolumeClaim "' + variables.rsClaims[0] + '", which is not in the input: if that claim is ReadWriteOnce, Recreate is required; exempt the Deployment with a reason.' : '')`,
     );
+    const surgeToo = 'variables.rsSurge < 1';
+    const deploymentSet =
+      `${ROLLING}.hasValue() ? (${surgeToo} ? [${add("'/spec/strategy/rollingUpdate/maxUnavailable'", '0')}, ${add("'/spec/strategy/rollingUpdate/maxSurge'", '1')}] : [${add("'/spec/strategy/rollingUpdate/maxUnavailable'", '0')}])` +
+      ` : [${add("'/spec/strategy/rollingUpdate'", `(${surgeToo} ? {'maxUnavailable': 0, 'maxSurge': 1} : {'maxUnavailable': 0})`)}]`;
     const deployment =
       `object.spec.?strategy.?type.orValue('RollingUpdate') == 'Recreate' ? [${recreate}]` +
-      ` : variables.rsReplicas != 0 && ${unavailable} >= variables.rsReplicas ? [${finding(`'with ' + ${replicasText} + ', ' + ${why} + ': a rollout may take every replica down at once.'`, fix)}] : []`;
+      ` : variables.rsReplicas != 0 && ${unavailable} >= variables.rsReplicas ? [${finding(`'with ' + ${replicasText} + ', ' + ${why} + ': a rollout may take every replica down at once.'`, fix, "''", `(${deploymentSet})`)}] : []`;
 
     // getStatefulSetMaxUnavailable: honoured from 1.37 (MaxUnavailableStatefulSet), percentages down, never below 1.
     const stsValue = `${STS_ROLLING}.?maxUnavailable`;
@@ -62,6 +66,8 @@ export const rolloutStrategyCel: ExportedRule = {
         : `${stsValue}.hasValue() && ${stsReplicas} >= 2 && (${stsDown} > 1 ? ${stsDown} : 1) >= ${stsReplicas} ? [${finding(
             `'updateStrategy.rollingUpdate.maxUnavailable ' + ${described(stsValue, '1')} + ' lets the StatefulSet controller take all ' + string(${stsReplicas}) + ' pods down at once during a rollout: an outage on every update. Use maxUnavailable: 1 (a StatefulSet cannot surge).'`,
             "'sets updateStrategy.rollingUpdate.maxUnavailable: 1'",
+            "''",
+            `[${add("'/spec/updateStrategy/rollingUpdate/maxUnavailable'", '1')}]`,
           )}] : []`;
     const statefulSet = `object.spec.?updateStrategy.?type.orValue('') == 'OnDelete' ? [${ON_DELETE('StatefulSet')}] : (${statefulSetMaxUnavailable})`;
 
@@ -76,6 +82,8 @@ export const rolloutStrategyCel: ExportedRule = {
         `'rolling update without surge (maxSurge ' + ${described(dsSurge, '0')} + '): each node\\'s pod is stopped before its replacement is ready, so every node has a gap during a rollout.'`,
         "'sets updateStrategy.rollingUpdate maxSurge: 1, maxUnavailable: 0'",
         "'warning'",
+        `(has(object.spec.updateStrategy) && has(object.spec.updateStrategy.rollingUpdate) ? [${add("'/spec/updateStrategy/rollingUpdate/maxSurge'", '1')}, ${add("'/spec/updateStrategy/rollingUpdate/maxUnavailable'", '0')}]` +
+          ` : has(object.spec.updateStrategy) ? [${add("'/spec/updateStrategy/rollingUpdate'", "{'maxSurge': 1, 'maxUnavailable': 0}")}] : [${add("'/spec/updateStrategy'", "{'rollingUpdate': {'maxSurge': 1, 'maxUnavailable': 0}}")}])`,
       )}]`;
     return `object.kind == 'Deployment' ? (${deployment}) : object.kind == 'StatefulSet' ? (${statefulSet}) : (${daemonSet})`;
   },
