@@ -307,3 +307,78 @@ t.test('with the MutatingAdmissionPolicy (1.37), every workload is fixed, stored
   }
   t.ok(judged > 100 && fixed > 30, `a real mix (${judged} judged, ${fixed} fixed)`);
 });
+
+/** A workload as usually written: one replica, no probe, no preStop, "one at a time" (which is all of it). */
+function naive(name: string): Obj {
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name, labels: { app: name } },
+    spec: {
+      replicas: 1,
+      selector: { matchLabels: { app: name } },
+      strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 1 } },
+      template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'app', image: 'example.com/app:1.0', ports: [{ name: 'http', containerPort: 8080 }] }] } },
+    },
+  };
+}
+
+/** The chain on an UPDATE: what /mutate patches, then what /validate says of the patched object. */
+function updateVerdict(oldObject: Obj, object: Obj) {
+  const policy = exportedOnly(FIX_POLICY);
+  const request = { uid: 'update', kind: { group: 'apps', version: 'v1', kind: object.kind }, namespace: 'ex-upd', operation: 'UPDATE' as const, object, oldObject, userInfo: { username: 'rollsafe-test-admin' } };
+  const mutated = handleAdmission(request, 'mutate', policy).response;
+  const patch = mutated.patch ? (JSON.parse(Buffer.from(mutated.patch, 'base64').toString('utf8')) as fastJsonPatch.Operation[]) : [];
+  const patched = fastJsonPatch.applyPatch(structuredClone(object), patch).newDocument;
+  const validated = handleAdmission({ ...request, object: patched }, 'validate', policy).response;
+  return { denied: validated.allowed ? undefined : validated.status?.message.replace(/\n/g, ' '), warnings: [...(validated.warnings ?? [])].sort(), spec: patched.spec };
+}
+
+function kubectlVerdict(run: { code: number; stderr: string }) {
+  const denial = "ValidatingAdmissionPolicy 'export-fix-deny' with binding 'export-fix-deny' denied request: ";
+  const warning = "Warning: Validation failed for ValidatingAdmissionPolicy 'export-fix-warn' with binding 'export-fix-warn': ";
+  const lines = run.stderr.split('\n');
+  const denied = run.code === 0 ? undefined : run.stderr.includes(denial) ? run.stderr.slice(run.stderr.indexOf(denial) + denial.length).trim() : `not rollsafe's denial: ${run.stderr}`;
+  return { denied, warnings: lines.filter((line) => line.startsWith(warning)).map((line) => line.slice(warning.length)).sort() };
+}
+
+t.test('updates through kubectl: what may be denied, and the pod template left alone unless a rollout starts', async (t) => {
+  // Workloads from before the policies: the namespace joins their scope only once they exist.
+  await namespace('ex-upd', {});
+  for (const name of ['labelled', 'imaged', 'recreated']) await kubectlOk(plane, ['apply', '-n', 'ex-upd', '-f', '-'], JSON.stringify(naive(name)));
+  await kubectlOk(plane, ['label', 'namespace', 'ex-upd', 'rollsafe.test/policy=fix']);
+  await eventually('ex-upd is judged', async () => (await createDryRun('ex-upd', manifest(naive('probe')))).status === 403, 60);
+  const stored = async (name: string) => JSON.parse(await kubectlOk(plane, ['get', 'deployment', name, '-n', 'ex-upd', '-o', 'json'])) as Obj;
+
+  // A label only: never denied; the strategy is fixed, the template is not (that would start a rollout).
+  const before = await stored('labelled');
+  const expectedLabel = updateVerdict(before, { ...before, metadata: { ...before.metadata, labels: { ...before.metadata.labels, team: 'a' } } });
+  const labelled = await kubectl(plane, ['label', 'deployment', 'labelled', '-n', 'ex-upd', 'team=a']);
+  t.strictSame(kubectlVerdict(labelled), { denied: expectedLabel.denied, warnings: expectedLabel.warnings }, 'label: the verdict and warnings of the webhook chain');
+  t.equal(expectedLabel.denied, undefined);
+  const afterLabel = await stored('labelled');
+  t.strictSame(afterLabel.spec, expectedLabel.spec, 'label: stored as the chain patched it');
+  t.equal(afterLabel.spec.strategy.rollingUpdate.maxUnavailable, 0, 'the strategy was fixed');
+  t.strictSame(afterLabel.spec.template, before.spec.template, 'the template was left alone');
+  t.equal(afterLabel.metadata.generation, before.metadata.generation + 1, 'one change (the strategy), no rollout');
+  // Idempotent: the same request again changes nothing.
+  await kubectlOk(plane, ['label', '--overwrite', 'deployment', 'labelled', '-n', 'ex-upd', 'team=a']);
+  t.equal((await stored('labelled')).metadata.generation, afterLabel.metadata.generation, 'a repeated update is a no-op');
+
+  // A new image starts a rollout: judged in full, denied as the webhook denies it.
+  const imaged = await stored('imaged');
+  const newImage = structuredClone(imaged);
+  newImage.spec.template.spec.containers[0].image = 'example.com/app:2.0';
+  const expectedImage = updateVerdict(imaged, newImage);
+  t.match(expectedImage.denied, /readiness-probe/);
+  t.strictSame(kubectlVerdict(await kubectl(plane, ['set', 'image', 'deployment/imaged', '-n', 'ex-upd', 'app=example.com/app:2.0'])), { denied: expectedImage.denied, warnings: expectedImage.warnings }, 'set image: the chain verdict');
+
+  // A strategy-only change to Recreate: judged for rollout-strategy alone.
+  const recreated = await stored('recreated');
+  const toRecreate = structuredClone(recreated);
+  toRecreate.spec.strategy = { type: 'Recreate' };
+  const expectedRecreate = updateVerdict(recreated, toRecreate);
+  t.match(expectedRecreate.denied, /^rollsafe denied Deployment recreated: 1 zero-downtime violation\(s\): 1\. \[rollout-strategy\]/);
+  const patchRun = await kubectl(plane, ['patch', 'deployment', 'recreated', '-n', 'ex-upd', '--type', 'merge', '-p', JSON.stringify({ spec: { strategy: { type: 'Recreate', rollingUpdate: null } } })]);
+  t.strictSame(kubectlVerdict(patchRun), { denied: expectedRecreate.denied, warnings: expectedRecreate.warnings }, 'strategy to Recreate: the chain verdict');
+});
