@@ -12,6 +12,9 @@ import { RULE_IDS, type EffectivePolicy, type Policy, type RuleId } from '../pol
 import { chain, globRegex, literal } from './cel.js';
 import { gracePeriodCel } from './rules/grace-period.js';
 import { minReplicasCel } from './rules/min-replicas.js';
+import { nodeSpreadCel } from './rules/node-spread.js';
+import { probePortCel } from './rules/probe-port.js';
+import { probesIdenticalCel } from './rules/probes-identical.js';
 import { prestopDelayCel } from './rules/prestop-delay.js';
 import { readinessProbeCel } from './rules/readiness-probe.js';
 import { rolloutStrategyCel } from './rules/rollout-strategy.js';
@@ -19,7 +22,7 @@ import type { ExportedRule } from './rules/types.js';
 import { WORKLOAD_VARIABLES } from './workload-cel.js';
 
 /** In the engine's order (rules/index.ts), so denials list violations as the webhook does. */
-export const EXPORTED_RULES: ExportedRule[] = [readinessProbeCel, prestopDelayCel, gracePeriodCel, rolloutStrategyCel, minReplicasCel];
+export const EXPORTED_RULES: ExportedRule[] = [readinessProbeCel, probePortCel, probesIdenticalCel, prestopDelayCel, gracePeriodCel, rolloutStrategyCel, minReplicasCel, nodeSpreadCel];
 
 export const MODE_LABEL = 'rollsafe.dev/mode';
 const EXEMPT_ANNOTATION = 'rollsafe.dev/exempt';
@@ -242,7 +245,12 @@ export function exportPolicies(policy: Policy, options: ExportOptions = {}): Arr
         matchConstraints: { resourceRules: RESOURCE_RULES, namespaceSelector: namespaceSelector() },
         matchConditions,
         variables: [...findingsVariables(policy), ...patchVariables()],
-        mutations: [{ patchType: 'JSONPatch', jsonPatch: { expression: "variables.patches.map(p, JSONPatch{op: 'add', path: string(p.path), value: p.value})" } }],
+        mutations: [
+          {
+            patchType: 'JSONPatch',
+            jsonPatch: { expression: "variables.patches.map(p, p.op == 'copy' ? JSONPatch{op: 'copy', from: string(p.from), path: string(p.path)} : JSONPatch{op: 'add', path: string(p.path), value: p.value})" },
+          },
+        ],
       },
     });
     objects.push({ apiVersion: 'admissionregistration.k8s.io/v1', kind: 'MutatingAdmissionPolicyBinding', metadata: { name, labels }, spec: { policyName: name } });

@@ -42,8 +42,8 @@ export const SERVING_REASON = `'declares port ' + string(${C}.ports[0].container
 export const NAMED = `${WHO} + ' "' + ${C}.name + '"'`;
 
 /**
- * A finding. `set`, for fixable findings, is a CEL list of {path, value}: JSON Patch `add` operations (an add
- * replaces a member that exists) at the shallowest member the object lacks, as patchForPaths writes them.
+ * A finding. `set`, for fixable findings, is a CEL list of JSON Patch operations: `add` (which replaces a member
+ * that exists) at the shallowest member the object lacks, as patchForPaths writes them, or `copy`.
  */
 export function finding(message: string, fix = "''", cap = "''", set?: string): string {
   // dyn(): CEL map literals hold one value type; these hold strings and a list.
@@ -52,7 +52,12 @@ export function finding(message: string, fix = "''", cap = "''", set?: string): 
 
 /** One `add` of `value` at the JSON pointer `path` (both CEL). */
 export function add(path: string, value: string): string {
-  return `{'path': dyn(${path}), 'value': dyn(${value})}`;
+  return `{'op': dyn('add'), 'path': dyn(${path}), 'value': dyn(${value})}`;
+}
+
+/** One `copy` from the JSON pointer `from` to `path` (both CEL). */
+export function copy(from: string, path: string): string {
+  return `{'op': dyn('copy'), 'from': dyn(${from}), 'path': dyn(${path})}`;
 }
 
 /** JSON pointer of container i: a regular container, or the initContainer a sidecar is. */
