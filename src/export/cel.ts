@@ -26,3 +26,11 @@ export function chain(cases: Array<[condition: string, value: string]>, fallback
 export function str(expression: string): string {
   return `string(${expression})`;
 }
+
+/**
+ * `body` with `name` bound to `value`, evaluated once: CEL in admission has no `let` (cel.bind is not in the
+ * 1.36 library set), but a one-element list mapped and indexed is the same.
+ */
+export function bind(name: string, value: string, body: string): string {
+  return `[${value}].map(${name}, ${body})[0]`;
+}

@@ -9,7 +9,7 @@
 import { applyOverride } from '../policy/effective.js';
 import { kubernetesMinor } from '../policy/version.js';
 import { RULE_IDS, type EffectivePolicy, type Policy, type RuleId } from '../policy/types.js';
-import { chain, globRegex, literal } from './cel.js';
+import { bind, chain, globRegex, literal } from './cel.js';
 import { gracePeriodCel } from './rules/grace-period.js';
 import { minReplicasCel } from './rules/min-replicas.js';
 import { nodeSpreadCel } from './rules/node-spread.js';
@@ -110,12 +110,10 @@ function blocks(rule: RuleId): string {
 
 /** The webhook's warning (warningFor): the rule and the first sentence of the message, at most 240 characters. */
 function warningText(rule: string, message = 'f.message'): string {
-  const sentence = `${message}.find('^(?s).*?\\\\.(?:[ \\\\t\\\\n\\\\r]|$)')`;
-  const text = `${literal(`${rule}: `)} + (${sentence} != '' ? ${sentence}.trim() : ${message})`;
-  return `(size(${text}) > ${MAX_WARNING} ? (${text}).substring(0, ${MAX_WARNING - 1}) + '…' : (${text}))`;
+  const sentence = `${bind('w', `${message}.find('^(?s).*?\\\\.(?:[ \\\\t\\\\n\\\\r]|$)')`, `${literal(`${rule}: `)} + (w != '' ? w.trim() : ${message})`)}`;
+  return bind('t', sentence, `size(t) > ${MAX_WARNING} ? t.substring(0, ${MAX_WARNING - 1}) + '…' : t`);
 }
 
-/** What every exported policy reads: the namespace's settings and every rule's findings. */
 function findingsVariables(policy: Policy): Variable[] {
   const { variables, effective } = namespaceVariables(policy);
   for (const rule of EXPORTED_RULES) variables.push(...settingVariables(rule, effective));

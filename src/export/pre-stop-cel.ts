@@ -2,7 +2,7 @@
  * CEL for workloads/pre-stop.ts: what each container's preStop hook does, computed once per container index
  * into variables (see workload-cel.ts).
  */
-import { literal } from './cel.js';
+import { bind, literal } from './cel.js';
 
 const SHELLS = ['sh', 'bash', 'ash', 'dash', 'zsh'];
 /** pre-stop.ts SLEEP_AT_START (RE2 reads it as JavaScript does). */
@@ -14,7 +14,7 @@ const C = 'variables.all[i]';
 const PRE_STOP = `${C}.?lifecycle.?preStop`;
 const COMMAND = `${PRE_STOP}.?exec.?command.orValue([])`;
 const base = (path: string) => `string(${path}).substring(string(${path}).lastIndexOf('/') + 1)`;
-const cut = (text: string) => `(size(${text}) > 80 ? (${text}).substring(0, 80) : (${text}))`;
+const cut = (text: string) => bind('cut', text, 'size(cut) > 80 ? cut.substring(0, 80) : cut');
 
 /** The argument of an exec sleep (`sleep N`, `busybox sleep N`, `sh -c "sleep N ..."`), or ''. */
 const EXEC_SLEEP_ARGUMENT =
@@ -63,4 +63,8 @@ export const STOP_SIGNAL = `${C}.?lifecycle.?stopSignal.orValue('SIGTERM')`;
 const JOINED = `${COMMAND}.filter(part, type(part) == string).join(' ')`;
 const PATH = `${PRE_STOP}.?httpGet.?path.orValue('')`;
 /** preStopStopsContainer: the exec or httpGet that makes container i exit, or '' when none does. */
-export const STOPS_CONTAINER = `(${JOINED}.matches(${literal(STOPS)}) ? ${cut(`'exec ' + ${JOINED}`)} : ${PATH}.matches(${literal(STOPS)}) ? ${cut(`'httpGet ' + ${PATH}`)} : '')`;
+export const STOPS_CONTAINER = bind(
+  'cmd',
+  JOINED,
+  bind('path', PATH, `cmd.matches(${literal(STOPS)}) ? ${cut("'exec ' + cmd")} : path.matches(${literal(STOPS)}) ? ${cut("'httpGet ' + path")} : ''`),
+);

@@ -1,3 +1,4 @@
+import { bind } from '../cel.js';
 import { C, finding, NAMED } from '../workload-cel.js';
 import type { ExportedRule } from './types.js';
 
@@ -15,22 +16,21 @@ export const probePortCel: ExportedRule = {
   findings() {
     const perProbe = PROBES.map(([field, consequence]) => {
       const probe = `${C}.${field}`;
-      // probePort: the first of httpGet, tcpSocket, grpc that is there.
-      const port = `(has(${probe}.httpGet) ? ${probe}.httpGet.port : has(${probe}.tcpSocket) ? ${probe}.tcpSocket.port : ${probe}.grpc.port)`;
-      const hasPort = `(has(${probe}.httpGet) || has(${probe}.tcpSocket) || has(${probe}.grpc))`;
       const names = `${PORTS}.filter(x, has(x.name)).map(x, '"' + x.name + '"')`;
       const named = finding(
-        `${NAMED} + ${JSON.stringify(` has a ${field} on port "`)} + string(${port}) + '", which is not one of its port names (' + (size(${names}) > 0 ? 'it names ' + ${names}.join(', ') : 'it names none') + ${JSON.stringify(`): the kubelet cannot resolve it and the probe fails every time, so ${consequence}. Name the port in the container's ports, or probe its number.`)}`,
+        `${NAMED} + ${JSON.stringify(` has a ${field} on port "`)} + string(port) + '", which is not one of its port names (' + (size(${names}) > 0 ? 'it names ' + ${names}.join(', ') : 'it names none') + ${JSON.stringify(`): the kubelet cannot resolve it and the probe fails every time, so ${consequence}. Name the port in the container's ports, or probe its number.`)}`,
       );
       const numbered = finding(
-        `${NAMED} + ${JSON.stringify(` has a ${field} on port `)} + string(${port}) + ', which it does not declare (it declares ' + ${PORTS}.map(x, string(x.containerPort)).join(', ') + ${JSON.stringify(`): if nothing listens there the probe never succeeds and ${consequence}. Probe a declared port, or declare the one the app answers probes on.`)}`,
+        `${NAMED} + ${JSON.stringify(` has a ${field} on port `)} + string(port) + ', which it does not declare (it declares ' + ${PORTS}.map(x, string(x.containerPort)).join(', ') + ${JSON.stringify(`): if nothing listens there the probe never succeeds and ${consequence}. Probe a declared port, or declare the one the app answers probes on.`)}`,
         "''",
         "'info'",
       );
-      return (
-        `(has(${probe}) && ${hasPort} ? (type(${port}) == string ? (${PORTS}.exists(x, x.?name.orValue('') == ${port}) ? [] : [${named}])` +
-        ` : size(${PORTS}) == 0 || ${PORTS}.exists(x, x.containerPort == ${port}) ? [] : [${numbered}]) : [])`
-      );
+      const judged =
+        `type(port) == string ? (${PORTS}.exists(x, x.?name.orValue('') == port) ? [] : [${named}])` +
+        ` : size(${PORTS}) == 0 || ${PORTS}.exists(x, x.containerPort == port) ? [] : [${numbered}]`;
+      // probePort: the first of httpGet, tcpSocket, grpc that is there.
+      const port = `has(${probe}.httpGet) ? ${probe}.httpGet.port : has(${probe}.tcpSocket) ? ${probe}.tcpSocket.port : ${probe}.grpc.port`;
+      return `(has(${probe}) && (has(${probe}.httpGet) || has(${probe}.tcpSocket) || has(${probe}.grpc)) ? ${bind('port', port, judged)} : [])`;
     });
     return `lists.range(size(variables.all)).map(i, ${perProbe.join(' + ')}).flatten()`;
   },
