@@ -32,6 +32,8 @@ export const EXCLUDED_NAMESPACES = ['kube-system', 'kube-node-lease', 'rollsafe-
 /** Warnings per rule: the webhook warns once per finding; past this many, the rest share the last warning. */
 const WARNING_SLOTS = 4;
 const MAX_WARNING = 240;
+/** Characters of numbered violations in an exported denial (see `fitting`). */
+export const DENIAL_BUDGET = 4500;
 
 type Variable = { name: string; expression: string };
 
@@ -141,6 +143,10 @@ function validationVariables(policy: Policy): Variable[] {
   });
   variables.push({ name: 'violations', expression: violations.join(' + ') });
   variables.push({ name: 'exemptionProblems', expression: exemptionProblems(policy) });
+  // The apiserver drops a denial message over 5 KiB (MaxEvaluatedMessageExpressionSizeBytes) for the static
+  // one: as many numbered violations as fit in DENIAL_BUDGET characters, then how many more there are.
+  variables.push({ name: 'numbered', expression: "lists.range(size(variables.violations)).map(i, string(i + 1) + '. ' + variables.violations[i])" });
+  variables.push({ name: 'fitting', expression: `size(lists.range(size(variables.numbered)).filter(i, variables.numbered.slice(0, i + 1).map(x, size(x) + 1).sum() <= ${DENIAL_BUDGET}))` });
   for (const { id: rule } of EXPORTED_RULES) {
     const id = ident(rule);
     const shown = `(variables.mode_${id} == 'enforce' || variables.mode_${id} == 'warn') && !variables.exempt_${id}`;
@@ -196,7 +202,8 @@ function validations(action: Action): Array<Record<string, string>> {
         expression: 'size(variables.violations) == 0',
         messageExpression:
           `'rollsafe denied ' + object.kind + ' ' + (${name}) + ': ' + string(size(variables.violations)) + ' zero-downtime violation(s): '` +
-          " + lists.range(size(variables.violations)).map(i, string(i + 1) + '. ' + variables.violations[i]).join(' ')",
+          " + (variables.fitting == size(variables.numbered) ? variables.numbered.join(' ')" +
+          " : variables.numbered.slice(0, variables.fitting).join(' ') + ' … and ' + string(size(variables.numbered) - variables.fitting) + ' more: rollsafe audit lists them all.')",
         message: 'rollsafe denied this workload: zero-downtime violations',
         reason: 'Forbidden',
       },
