@@ -3,6 +3,7 @@ import { chmodSync, copyFileSync, mkdtempSync, readdirSync, readFileSync, statSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
+import { parseAllDocuments } from 'yaml';
 import { fixture, FIXTURES, TEST_DIR } from './helpers/fixtures.js';
 import { runCli } from './helpers/run-cli.js';
 
@@ -315,4 +316,31 @@ t.test('symlinked directories are noted, not followed; JSON keeps tabs and CRLF'
   t.match(fixed, /^\{\r\n\t"apiVersion"/, 'tabs and CRLF kept');
   t.notMatch(fixed, /[^\r]\n/, 'every line ends in CRLF');
   t.match(JSON.parse(fixed), { spec: { template: { spec: { containers: [{ lifecycle: { preStop: { sleep: { seconds: 10 } } } }] } } } });
+});
+
+t.test('a reader that closes the pipe early ends the CLI quietly (exit 141, as SIGPIPE), never with a stack trace', async (t) => {
+  const cli = join(TEST_DIR, '..', 'dist', 'cli.js');
+  // `| head -c 1`: the shell closes the pipe after one byte while export is still writing.
+  const run = spawnSync('bash', ['-c', `node ${JSON.stringify(cli)} export | head -c 1 >/dev/null; exit \${PIPESTATUS[0]}`], { encoding: 'utf8' });
+  t.equal(run.status, 141);
+  t.equal(run.stderr, '', 'nothing on stderr');
+});
+
+t.test('rollsafe export: usage errors and what the stream says of itself', async (t) => {
+  const old = await runCli(['export', '--kubernetes-version', '1.29']);
+  t.equal(old.code, 2);
+  t.match(old.stderr, /ValidatingAdmissionPolicy v1 needs Kubernetes 1\.30 or later; the policy targets 1\.29/);
+  t.equal((await runCli(['export', '--name', 'Not_A_Name'])).code, 2, '--name must make valid object names');
+  t.equal((await runCli(['export', 'k8s/'])).code, 2, 'export takes no paths');
+  t.match((await runCli(['export', '--help'])).stdout, /Usage: rollsafe export/);
+  const plain = await runCli(['export']);
+  t.match(plain.stdout, /^# Audit only \(they need other objects, which no admission request carries\): disruption-budget\.$/m);
+  t.match(plain.stdout, /^# No fixes before Kubernetes 1\.36/m);
+  t.notMatch(plain.stdout, /kind: MutatingAdmissionPolicy/);
+  const disabled = await runCli(['export', '--disable', 'min-replicas', '--kubernetes-version', '1.36']);
+  t.match(disabled.stdout, /kind: MutatingAdmissionPolicy\n/);
+  t.match(disabled.stdout, /variables\.mode_min_replicas/, 'a disabled rule is still compiled, with mode off');
+  const policies = parseAllDocuments(disabled.stdout).map((doc) => doc.toJS() as { kind: string; spec: { variables: Array<{ name: string; expression: string }> } });
+  const mode = policies[0]?.spec.variables.find((variable) => variable.name === 'mode_min_replicas');
+  t.match(mode?.expression, /: \("off"\)$/, 'its mode is off everywhere');
 });

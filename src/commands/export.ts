@@ -31,8 +31,10 @@ export function exportCommand(args: string[], io: Io): number {
   io.stdout.write(
     `# rollsafe export: the policy as ValidatingAdmissionPolicies, enforced by the apiserver itself.\n` +
       `# Rules: ${EXPORTED_RULES.map((rule) => rule.id).join(', ')}.\n` +
-      (webhookOnly.length > 0 ? `# Webhook or audit only (they need other objects, or are not exported yet): ${webhookOnly.join(', ')}.\n` : '') +
-      '# Fixes are not applied: without the mutating webhook, a missing preStop sleep or grace period is denied, not added.\n',
+      (webhookOnly.length > 0 ? `# Audit only (they need other objects, which no admission request carries): ${webhookOnly.join(', ')}.\n` : '') +
+      (kubernetesMinor(policy.kubernetesVersion) >= 36
+        ? '# Fixes: the MutatingAdmissionPolicy rollsafe-fix (Kubernetes 1.36+).\n'
+        : '# No fixes before Kubernetes 1.36 (MutatingAdmissionPolicy): a missing preStop sleep or grace period is denied, not added; --kubernetes-version 1.36 adds them.\n'),
   );
   const objects = exportPolicies(policy, { name });
   // YAML 1.1 quoting: kubectl reads a plain off (a label value here) as false.

@@ -8,7 +8,20 @@ export interface Io {
   env: Record<string, string | undefined>;
 }
 
+/**
+ * `rollsafe export | head`: a reader that closes the pipe early is not an error. Node reports it as an
+ * 'error' event on stdout, which would otherwise crash the process with a stack trace; stop quietly, as
+ * Unix tools do (exit status 141 is what a shell shows for SIGPIPE).
+ */
+function quietOnClosedPipe(stream: NodeJS.WriteStream): void {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(141);
+    throw error;
+  });
+}
+
 export function processIo(): Io {
+  quietOnClosedPipe(process.stdout);
   return {
     stdout: process.stdout,
     stderr: process.stderr,
