@@ -384,6 +384,14 @@ t.test('updates through kubectl: what may be denied, and the pod template left a
   await kubectlOk(plane, ['label', '--overwrite', 'deployment', 'labelled', '-n', 'ex-upd', 'team=a']);
   t.equal((await stored('labelled')).metadata.generation, afterLabel.metadata.generation, 'a repeated update is a no-op');
 
+  // The deprecated rollback annotation asks for a template rollsafe cannot see: denied (handle.ts rollbackByAnnotation).
+  const current = await stored('labelled');
+  const annotated = structuredClone(current);
+  annotated.metadata.annotations = { ...annotated.metadata.annotations, 'deprecated.deployment.rollback.to': '1' };
+  const expectedRollback = updateVerdict(current, annotated);
+  t.match(expectedRollback.denied, /1 zero-downtime violation\(s\): 1\. \[rollout-strategy\] annotation deprecated\.deployment\.rollback\.to/);
+  t.strictSame(kubectlVerdict(await kubectl(plane, ['annotate', 'deployment', 'labelled', '-n', 'ex-upd', 'deprecated.deployment.rollback.to=1'])), { denied: expectedRollback.denied, warnings: expectedRollback.warnings }, 'rollback annotation: the chain verdict');
+
   // A new image starts a rollout: judged in full, denied as the webhook denies it.
   const imaged = await stored('imaged');
   const newImage = structuredClone(imaged);

@@ -92,6 +92,7 @@ export function byKubernetesController(request: AdmissionRequest): boolean {
 
 /** The deprecated annotation that makes the Deployment controller copy an old template back (getRollbackTo). */
 export const ROLLBACK_ANNOTATION = 'deprecated.deployment.rollback.to';
+export const ROLLBACK_MESSAGE = `annotation ${ROLLBACK_ANNOTATION} asks the Deployment controller to restore an old pod template that rollsafe cannot check. Use kubectl rollout undo, whose template change rollsafe judges.`;
 
 /**
  * A user who sets the rollback annotation hands the Deployment controller a template rollsafe cannot see (it
@@ -109,7 +110,7 @@ function rollbackByAnnotation(request: AdmissionRequest, evaluation: Evaluation)
     rule: 'rollout-strategy',
     severity: 'error',
     mode: rule.mode,
-    message: `annotation ${ROLLBACK_ANNOTATION} asks the Deployment controller to restore an old pod template that rollsafe cannot check. Use kubectl rollout undo, whose template change rollsafe judges.`,
+    message: ROLLBACK_MESSAGE,
   };
 }
 

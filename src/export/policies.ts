@@ -6,6 +6,7 @@
  * handleAdmission's validate denies: enforced, not exempt, error after the rule's cap, and judged (a CREATE or
  * a pod-template change; a strategy-only UPDATE for rollout-strategy alone; never the Deployment controller).
  */
+import { ROLLBACK_ANNOTATION, ROLLBACK_MESSAGE } from '../admission/handle.js';
 import { applyOverride } from '../policy/effective.js';
 import { kubernetesMinor } from '../policy/version.js';
 import { RULE_IDS, type EffectivePolicy, type Policy, type RuleId } from '../policy/types.js';
@@ -141,6 +142,16 @@ function validationVariables(policy: Policy): Variable[] {
     const id = ident(rule);
     return `variables.findings_${id}.filter(f, ${blocks(rule)}).map(f, ${literal(`[${rule}] `)} + f.message + (f.fix != '' ? ' Fix: ' + f.fix + '.' : ''))`;
   });
+  // rollbackByAnnotation: a user asking the Deployment controller for an old template rollsafe cannot see.
+  const annotation = (of: string) => `${of}.metadata.?annotations[?${literal(ROLLBACK_ANNOTATION)}]`;
+  variables.push({
+    name: 'rollback',
+    expression:
+      `request.operation == 'UPDATE' && !variables.byController && variables.mode_rollout_strategy != 'off' && !variables.exempt_rollout_strategy && ${annotation('object')}.hasValue()` +
+      ` && (!${annotation('oldObject')}.hasValue() || ${annotation('oldObject')}.value() != ${annotation('object')}.value())`,
+  });
+  variables.push({ name: 'rollbackMessage', expression: literal(ROLLBACK_MESSAGE) });
+  violations.push(`(variables.rollback && variables.mode_rollout_strategy == 'enforce' ? ['[rollout-strategy] ' + variables.rollbackMessage] : [])`);
   variables.push({ name: 'violations', expression: violations.join(' + ') });
   variables.push({ name: 'exemptionProblems', expression: exemptionProblems(policy) });
   // The apiserver drops a denial message over 5 KiB (MaxEvaluatedMessageExpressionSizeBytes) for the static
@@ -152,11 +163,15 @@ function validationVariables(policy: Policy): Variable[] {
     const shown = `(variables.mode_${id} == 'enforce' || variables.mode_${id} == 'warn') && !variables.exempt_${id}`;
     variables.push({
       name: `warnings_${id}`,
-      expression: `${shown} ? variables.findings_${id}.filter(f, ${severity(id)} != 'info' && !${blocks(rule)}).map(f, ${warningText(rule)}) : []`,
+      expression:
+        `(${shown} ? variables.findings_${id}.filter(f, ${severity(id)} != 'info' && !${blocks(rule)}).map(f, ${warningText(rule)}) : [])` +
+        (rule === 'rollout-strategy' ? ` + (variables.rollback && variables.mode_${id} == 'warn' ? [${warningText(rule, 'variables.rollbackMessage')}] : [])` : ''),
     });
     variables.push({
       name: `audited_${id}`,
-      expression: `variables.mode_${id} == 'audit' && !variables.exempt_${id} ? variables.findings_${id}.filter(f, ${severity(id)} != 'info').map(f, ${literal(`[${rule}] `)} + f.message) : []`,
+      expression:
+        `(variables.mode_${id} == 'audit' && !variables.exempt_${id} ? variables.findings_${id}.filter(f, ${severity(id)} != 'info').map(f, ${literal(`[${rule}] `)} + f.message) : [])` +
+        (rule === 'rollout-strategy' ? ` + (variables.rollback && variables.mode_${id} == 'audit' ? ['[rollout-strategy] ' + variables.rollbackMessage] : [])` : ''),
     });
   }
   return variables;
