@@ -141,12 +141,16 @@ t.test('a flood of hostile and of many-namespace requests leaves the real server
     return scrape();
   };
   const first = await flood(1);
-  const after = await flood(2);
-  const growthMb = (after.rss - first.rss) / 1024 / 1024;
-  t.ok(growthMb < 25, `RSS grew ${growthMb.toFixed(1)} MB over a second flood (from ${(first.rss / 1048576).toFixed(0)} MB)`);
+  const second = await flood(2);
+  const after = await flood(3);
+  // A leak grows with every flood; garbage not yet collected at one scrape (a busy machine) shows in one step
+  // only: the smaller of the two steps is what the floods kept.
+  const mb = (bytes: number) => bytes / 1024 / 1024;
+  const growthMb = Math.min(mb(second.rss - first.rss), mb(after.rss - second.rss));
+  t.ok(growthMb < 25, `RSS grew ${growthMb.toFixed(1)} MB over a further flood (${mb(first.rss).toFixed(0)} → ${mb(second.rss).toFixed(0)} → ${mb(after.rss).toFixed(0)} MB)`);
   // The series fed by requests (the process metrics gain labels of their own, e.g. a new kind of GC).
   const series = (text: string) => text.split('\n').filter((line) => /^rollsafe_(admission|findings|patches|evaluation)/.test(line)).map((line) => line.slice(0, line.lastIndexOf(' ')));
-  t.same(series(after.text), series(first.text), 'the second flood added no time series');
+  t.same(series(after.text), series(first.text), 'later floods added no time series');
   t.ok(after.text.length < 2 * 1024 * 1024, `/metrics is ${(after.text.length / 1024).toFixed(0)} kB`);
   t.notMatch(after.text, /kkkkkkkk|nnnnnnnn/, 'no request value became a label');
   const namespaces = new Set([...after.text.matchAll(/namespace="([^"]+)"/g)].map((match) => match[1]));
