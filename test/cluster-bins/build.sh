@@ -10,6 +10,7 @@
 #
 #   build.sh            build what is missing, print progress on stderr and the binaries' folder on stdout
 #   build.sh --check    print the folder if everything is built, else fail with a message (never builds)
+#   build.sh --node     build (or find cached) kubelet and kube-proxy for the e2e node, print their folder
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 cache="${ROLLSAFE_CACHE:-$HOME/.cache/rollsafe}"
@@ -48,6 +49,8 @@ done
 # The flags are part of the key: a binary built with other flags is another binary.
 helm_dir="$cache/helm-$helm-$( (cat "$here/helm/go.mod" "$here/helm/go.sum"; printf '%s' "$helm_flags") | sha256sum | cut -c1-12)"
 kube_bins=(kube-apiserver kube-controller-manager kube-scheduler kubectl etcd)
+# A real node for `npm run e2e` only: npm test never builds these.
+node_dir="$cache/kubernetes-node-$kube-$(key "$here/kubernetes")"
 
 complete() { [[ -f "$1/.complete" ]]; }
 kwok_ready() { complete "$kwok_dir" && [[ -f "$kwok_dir/stages.yaml" ]]; }
@@ -105,6 +108,14 @@ version_flags="-s -w"
 for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
   version_flags+=" -X $pkg.gitVersion=$kube -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor -X $pkg.gitTreeState=clean"
 done
+
+if [[ "$mode" == "--node" ]]; then
+  build_into "$node_dir" "$here/kubernetes" "$version_flags" \
+    kubelet=k8s.io/kubernetes/cmd/kubelet \
+    kube-proxy=k8s.io/kubernetes/cmd/kube-proxy
+  printf '%s\n' "$node_dir"
+  exit 0
+fi
 
 say "Kubernetes $kube, etcd $etcd, kwok $kwok, helm $helm -> $cache"
 build_into "$kube_dir" "$here/kubernetes" "$version_flags" \

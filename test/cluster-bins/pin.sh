@@ -32,6 +32,7 @@ etcd="$(awk '$1 == "go.etcd.io/etcd/server/v3" { print $2; exit }' <<<"$mod")"
   echo ")"
 } >"$here/kubernetes/go.mod"
 (cd "$here/kubernetes" && rm -f go.sum && go get -tool k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager \
+  k8s.io/kubernetes/cmd/kubelet k8s.io/kubernetes/cmd/kube-proxy \
   k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kubectl "go.etcd.io/etcd/server/v3@$etcd" && go mod tidy)
 if [[ -n "$kwok" ]]; then
   (cd "$here/kwok" && go get -tool "sigs.k8s.io/kwok/cmd/kwok@$kwok" && go mod tidy)

@@ -132,7 +132,13 @@ function probe(url: string, pki?: string): Promise<{ status: number; body: strin
   });
 }
 
-export async function startControlPlane(dir: string): Promise<ControlPlane> {
+export interface ControlPlaneOptions {
+  /** kwok's simulated nodes (the tests), or none: the e2e run brings a real kubelet. */
+  nodes?: 'kwok' | 'none';
+}
+
+export async function startControlPlane(dir: string, options: ControlPlaneOptions = {}): Promise<ControlPlane> {
+  const withKwok = (options.nodes ?? 'kwok') === 'kwok';
   const bins = binaryDirs();
   const logs = join(dir, 'logs');
   const pki = join(dir, 'pki');
@@ -232,41 +238,43 @@ export async function startControlPlane(dir: string): Promise<ControlPlane> {
       '--v=1',
     ]);
     start('kube-scheduler', join(bins.kube, 'kube-scheduler'), [`--kubeconfig=${componentConfig('scheduler')}`, '--leader-elect=false', '--secure-port=0', '--v=1']);
-    start('kwok', join(bins.kwok, 'kwok'), [
-      `--kubeconfig=${kubeconfig}`,
-      `--config=${join(bins.kwok, 'stages.yaml')}`,
-      '--manage-all-nodes=true',
-      '--cidr=10.244.0.0/16',
-      '--node-ip=10.0.0.1',
-      // No kubelet-like server (logs, exec): nothing here reads pod logs.
-      '--node-port=0',
-    ]);
-
     const kubectl = join(bins.kube, 'kubectl');
-    const nodes = Array.from({ length: NODE_COUNT }, (_, index) => `kwok-node-${index}`);
-    const nodeYaml = nodes
-      .map(
-        (name, index) => `apiVersion: v1
-kind: Node
-metadata:
-  name: ${name}
-  annotations: {node.alpha.kubernetes.io/ttl: "0", kwok.x-k8s.io/node: fake}
-  labels: {kubernetes.io/hostname: ${name}, kubernetes.io/os: linux, kubernetes.io/arch: amd64, topology.kubernetes.io/zone: zone-${index % 2}, type: kwok}
-status:
-  allocatable: {cpu: "32", memory: 128Gi, pods: "110"}
-  capacity: {cpu: "32", memory: 128Gi, pods: "110"}
-`,
-      )
-      .join('---\n');
+    const nodes = withKwok ? Array.from({ length: NODE_COUNT }, (_, index) => `kwok-node-${index}`) : [];
     const run = (args: string[], input?: string) => execFileSync(kubectl, [`--kubeconfig=${kubeconfig}`, ...args], { input, encoding: 'utf8', env, stdio: ['pipe', 'pipe', 'pipe'] });
-    run(['apply', '-f', '-'], nodeYaml);
-    await waitFor('kwok nodes Ready', async () => {
-      const ready = run(['get', 'nodes', '-o', 'jsonpath={range .items[*]}{.status.conditions[?(@.type=="Ready")].status}{"\\n"}{end}']);
-      return ready.split('\n').filter((status) => status === 'True').length === NODE_COUNT;
-    }, 60);
-    // The TaintNodesByCondition admission plugin taints new nodes not-ready; the node lifecycle controller
-    // (off, see above) would lift the taint once kwok reports them Ready.
-    run(['taint', 'nodes', '--all', 'node.kubernetes.io/not-ready:NoSchedule-']);
+    if (withKwok) {
+      start('kwok', join(bins.kwok, 'kwok'), [
+        `--kubeconfig=${kubeconfig}`,
+        `--config=${join(bins.kwok, 'stages.yaml')}`,
+        '--manage-all-nodes=true',
+        '--cidr=10.244.0.0/16',
+        '--node-ip=10.0.0.1',
+        // No kubelet-like server (logs, exec): nothing here reads pod logs.
+        '--node-port=0',
+      ]);
+
+      const nodeYaml = nodes
+        .map(
+          (name, index) => `apiVersion: v1
+  kind: Node
+  metadata:
+    name: ${name}
+    annotations: {node.alpha.kubernetes.io/ttl: "0", kwok.x-k8s.io/node: fake}
+    labels: {kubernetes.io/hostname: ${name}, kubernetes.io/os: linux, kubernetes.io/arch: amd64, topology.kubernetes.io/zone: zone-${index % 2}, type: kwok}
+  status:
+    allocatable: {cpu: "32", memory: 128Gi, pods: "110"}
+    capacity: {cpu: "32", memory: 128Gi, pods: "110"}
+  `,
+        )
+        .join('---\n');
+      run(['apply', '-f', '-'], nodeYaml);
+      await waitFor('kwok nodes Ready', async () => {
+        const ready = run(['get', 'nodes', '-o', 'jsonpath={range .items[*]}{.status.conditions[?(@.type=="Ready")].status}{"\\n"}{end}']);
+        return ready.split('\n').filter((status) => status === 'True').length === NODE_COUNT;
+      }, 60);
+      // The TaintNodesByCondition admission plugin taints new nodes not-ready; the node lifecycle controller
+      // (off, see above) would lift the taint once kwok reports them Ready.
+      run(['taint', 'nodes', '--all', 'node.kubernetes.io/not-ready:NoSchedule-']);
+    }
     // Pods need the namespace's default ServiceAccount, which the controller-manager creates.
     await waitFor('the default ServiceAccount', async () => {
       try {

@@ -1,0 +1,123 @@
+/**
+ * The promise, on a real node: rolling a typical app (it listens 3 s after it starts and exits at once on
+ * SIGTERM) from v1 to v2 under HTTP load through its Service loses requests as the manifest is usually written,
+ * and none after `rollsafe fix` plus the readiness probe `rollsafe audit` asks for. Run by `npm run e2e`
+ * (e2e/run.sh): containerd, runc, the CNI bridge, a kubelet and kube-proxy in iptables mode on this machine.
+ */
+import { execFile, execFileSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import t from 'tap';
+import { parse, stringify } from 'yaml';
+import { startControlPlane } from '../test/helpers/control-plane.js';
+import { TEST_DIR } from '../test/helpers/fixtures.js';
+import { runCli } from '../test/helpers/run-cli.js';
+import { APP_IMAGE, buildImages } from './helpers/images.js';
+import { describe, failed, startLoad, type LoadResult } from './helpers/load.js';
+import { NODE_IP, routeServicesThroughPodBridge, startNode } from './helpers/node.js';
+
+type Obj = Record<string, any>;
+const RATE = 100;
+
+const dir = mkdtempSync(join(tmpdir(), 'rollsafe-e2e-'));
+const nodeBins = execFileSync('bash', [join(TEST_DIR, 'cluster-bins', 'build.sh'), '--node'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
+const plane = await startControlPlane(join(dir, 'plane'), { nodes: 'none' });
+t.teardown(() => plane.stop());
+const node = await startNode(plane, nodeBins, join(dir, 'node'), buildImages(join(dir, 'images')));
+t.teardown(() => node.stop());
+
+/** kubectl, asynchronous: a synchronous call would stop the load generator's clock while it waits. */
+function kubectl(args: string[], input?: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = execFile(join(plane.binDir, 'kubectl'), [`--kubeconfig=${plane.kubeconfig}`, ...args], { encoding: 'utf8' }, (error, stdout, stderr) =>
+      error ? reject(new Error(`kubectl ${args.join(' ')}: ${stderr || error.message}`)) : resolve(stdout),
+    );
+    if (input !== undefined) child.stdin?.end(input);
+  });
+}
+
+/** The app as usually written: 3 replicas, the default strategy, no probe, no preStop. */
+function naive(name: string): Obj {
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name, namespace: 'e2e' },
+    spec: {
+      replicas: 3,
+      selector: { matchLabels: { app: name } },
+      template: {
+        metadata: { labels: { app: name } },
+        spec: { containers: [{ name: 'app', image: APP_IMAGE, imagePullPolicy: 'Never', env: [{ name: 'VERSION', value: 'v1' }], ports: [{ name: 'http', containerPort: 8080 }] }] },
+      },
+    },
+  };
+}
+
+function service(name: string): Obj {
+  return { apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: 'e2e' }, spec: { selector: { app: name }, ports: [{ port: 80, targetPort: 8080 }] } };
+}
+
+async function rolledOut(name: string): Promise<void> {
+  await kubectl(['rollout', 'status', `deployment/${name}`, '-n', 'e2e', '--timeout=180s']);
+}
+
+/** Every answer through the Service is `version` (the old pods are gone from it). */
+async function serving(url: string, version: string): Promise<void> {
+  for (let attempt = 0; attempt < 120; attempt++) {
+    try {
+      const text = await fetch(url, { signal: AbortSignal.timeout(1000) }).then((response) => response.text());
+      if (text.trim() === version) return;
+    } catch {
+      // not yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  throw new Error(`${url} never answered ${version}`);
+}
+
+/** Creates the app at v1, then rolls it to v2 under load; returns what the load saw. */
+async function rollUnderLoad(name: string, manifest: Obj): Promise<LoadResult> {
+  await kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [service(name), manifest] }));
+  await rolledOut(name);
+  routeServicesThroughPodBridge();
+  const ip = await kubectl(['get', 'service', name, '-n', 'e2e', '-o', 'jsonpath={.spec.clusterIP}']);
+  const url = `http://${ip}/`;
+  await serving(url, 'v1');
+  const load = startLoad(url, RATE, 3000);
+  await new Promise((resolve) => setTimeout(resolve, 3000));
+  await kubectl(['set', 'env', `deployment/${name}`, '-n', 'e2e', 'VERSION=v2']);
+  await rolledOut(name);
+  await serving(url, 'v2');
+  // The old pods' termination (grace period) runs on after the rollout is "complete".
+  await new Promise((resolve) => setTimeout(resolve, 15000));
+  return load.stop();
+}
+
+await kubectl(['create', 'namespace', 'e2e']);
+
+t.test('as usually written, a rollout under load loses requests (else this run proves nothing)', async (t) => {
+  const result = await rollUnderLoad('naive', naive('naive'));
+  t.comment(`naive: ${describe(result)}`);
+  t.ok(result.refused + result.reset > 0, `requests were refused or reset during the rollout (${describe(result)})`);
+});
+
+t.test('after rollsafe fix and the readiness probe rollsafe audit asks for, none is lost', async (t) => {
+  const manifest = naive('fixed');
+  const audit = await runCli(['audit', '-'], { stdin: stringify(manifest) });
+  t.match(audit.stdout, /readinessProbe: \{httpGet: \{path: \/ready, port: "http"\}, periodSeconds: 5\}/, 'audit asks for a readiness probe, with an example');
+  // The example's probe, pointed at what this app serves when it is ready (its / page).
+  manifest.spec.template.spec.containers[0].readinessProbe = { httpGet: { path: '/', port: 'http' }, periodSeconds: 5 };
+  const fixed = await runCli(['fix', '-'], { stdin: stringify(manifest) });
+  t.equal(fixed.code, 0, fixed.stderr);
+  const object = parse(fixed.stdout) as Obj;
+  t.ok(object.spec.template.spec.containers[0].lifecycle?.preStop, 'fix added the preStop sleep');
+  const result = await rollUnderLoad('fixed', object);
+  t.comment(`fixed: ${describe(result)}`);
+  if (result.stalls.length > 0) t.comment(`load generator stalls (ms since start, ms late): ${JSON.stringify(result.stalls)}`);
+  t.equal(failed(result), 0, describe(result));
+});
+
+t.test('the node is the one this run started', async (t) => {
+  t.equal(await kubectl(['get', 'nodes', '-o', 'jsonpath={.items[*].metadata.name}']), NODE_IP);
+});
