@@ -2,6 +2,7 @@ import { blocks, ENFORCE_FIX_MODES, evaluate, type EvaluateOptions, type Evaluat
 import type { Mode, Policy, RuleId } from '../policy/types.js';
 import { asRecord, jsonEqual, type JsonObject, type PathSegment } from '../util/object.js';
 import { WORKLOAD_KINDS } from '../workloads/workload.js';
+import { firstCodePoints, longerThan } from '../util/text.js';
 import { patchForPaths } from './patch.js';
 import { allowed, denied, patched, type AdmissionResponse } from './responses.js';
 import type { AdmissionRequest } from './review.js';
@@ -46,7 +47,8 @@ function endOfFirstSentence(message: string): number {
 function warningFor(finding: Finding, prefix = ''): string {
   const firstSentence = finding.message.slice(0, endOfFirstSentence(finding.message));
   const text = `${prefix}${finding.rule}: ${firstSentence}`;
-  return text.length > MAX_WARNING ? `${text.slice(0, MAX_WARNING - 1)}…` : text;
+  // Code points: a cut never splits a character (and `rollsafe export` cuts the same way).
+  return longerThan(text, MAX_WARNING) ? `${firstCodePoints(text, MAX_WARNING - 1)}…` : text;
 }
 
 function isActive(finding: Finding): boolean {

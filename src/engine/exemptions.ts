@@ -1,4 +1,5 @@
 import { suggestion } from '../util/did-you-mean.js';
+import { trimBlanks } from '../util/text.js';
 import { RULE_IDS, type EffectivePolicy, type RuleId } from '../policy/types.js';
 
 export const EXEMPT_ANNOTATION = 'rollsafe.dev/exempt';
@@ -14,10 +15,20 @@ export interface Exemptions {
   problems: string[];
 }
 
+/**
+ * The unknown id, quoted, unless it holds control characters: a warning is an HTTP header, and the apiserver
+ * drops a warning with control characters whole (k8s.io/apimachinery net.NewWarningHeader).
+ */
+function unknownRule(id: string): string {
+  return CONTROL.test(id) ? 'an unknown rule with control characters in its name' : `unknown rule "${id}"`;
+}
+
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+
 /** Reads `rollsafe.dev/exempt: "rule-a,rule-b"` and its reason from the workload's own annotations. */
 export function readExemptions(annotations: Record<string, string>, policy: EffectivePolicy): Exemptions {
   const raw = annotations[EXEMPT_ANNOTATION];
-  const reason = annotations[EXEMPT_REASON_ANNOTATION]?.trim() || undefined;
+  const reason = trimBlanks(annotations[EXEMPT_REASON_ANNOTATION] ?? '') || undefined;
   if (raw === undefined) return { rules: NONE, reason, problems: [] };
   const rules = new Set<RuleId>();
   const result: Exemptions = { rules, reason, problems: [] };
@@ -25,9 +36,9 @@ export function readExemptions(annotations: Record<string, string>, policy: Effe
     result.problems.push(`the policy does not allow exemptions: annotation ${EXEMPT_ANNOTATION} is ignored and every rule applies.`);
     return result;
   }
-  for (const id of raw.split(',').map((part) => part.trim()).filter(Boolean)) {
+  for (const id of raw.split(',').map(trimBlanks).filter(Boolean)) {
     if ((RULE_IDS as readonly string[]).includes(id)) rules.add(id as RuleId);
-    else result.problems.push(`annotation ${EXEMPT_ANNOTATION} names unknown rule "${id}"${suggestion(id, RULE_IDS)} (known: ${RULE_IDS.join(', ')}).`);
+    else result.problems.push(`annotation ${EXEMPT_ANNOTATION} names ${unknownRule(id)}${suggestion(id, RULE_IDS)} (known: ${RULE_IDS.join(', ')}).`);
   }
   if (rules.size > 0 && !reason) {
     result.problems.push(`exemption from ${[...rules].join(', ')} has no reason: add annotation ${EXEMPT_REASON_ANNOTATION} saying why.`);

@@ -28,12 +28,16 @@ export const EXPORTED_RULES: ExportedRule[] = [readinessProbeCel, probePortCel, 
 export const MODE_LABEL = 'rollsafe.dev/mode';
 const EXEMPT_ANNOTATION = 'rollsafe.dev/exempt';
 const EXEMPT_REASON_ANNOTATION = 'rollsafe.dev/exempt-reason';
+/** Control characters (RE2), which the apiserver refuses in a warning (exemptions.ts unknownRule). */
+const CONTROL_CHARACTERS = '[\\x00-\\x1f\\x7f-\\x{9f}]';
+/** trimBlanks (util/text.ts) as a match: from the first to the last character that is not a blank. */
+const TRIM_BLANKS = '[^ \t\n\r](?s:.*[^ \t\n\r])?';
 /** Namespaces the webhook configurations leave out (manifests/base). */
 export const EXCLUDED_NAMESPACES = ['kube-system', 'kube-node-lease', 'rollsafe-system'];
 /** Warnings per rule: the webhook warns once per finding; past this many, the rest share the last warning. */
 const WARNING_SLOTS = 4;
 const MAX_WARNING = 240;
-/** Characters of numbered violations in an exported denial (see `fitting`). */
+/** Bytes of numbered violations in an exported denial (see `fitting`; the apiserver's limit is in bytes). */
 export const DENIAL_BUDGET = 4500;
 
 type Variable = { name: string; expression: string };
@@ -54,7 +58,7 @@ function namespaceVariables(policy: Policy): { variables: Variable[]; effective:
     { name: 'override', expression: chain(matches.map((match, index) => [match, String(index)]), '-1') },
     {
       name: 'exempted',
-      expression: base.exemptions.allowed ? `object.metadata.?annotations[?${literal(EXEMPT_ANNOTATION)}].orValue('').split(',').map(part, part.trim())` : '[]',
+      expression: base.exemptions.allowed ? `object.metadata.?annotations[?${literal(EXEMPT_ANNOTATION)}].orValue('').split(',').map(part, part.find(${literal(TRIM_BLANKS)}))` : '[]',
     },
     {
       name: 'judged',
@@ -157,7 +161,7 @@ function validationVariables(policy: Policy): Variable[] {
   // The apiserver drops a denial message over 5 KiB (MaxEvaluatedMessageExpressionSizeBytes) for the static
   // one: as many numbered violations as fit in DENIAL_BUDGET characters, then how many more there are.
   variables.push({ name: 'numbered', expression: "lists.range(size(variables.violations)).map(i, string(i + 1) + '. ' + variables.violations[i])" });
-  variables.push({ name: 'fitting', expression: `size(lists.range(size(variables.numbered)).filter(i, variables.numbered.slice(0, i + 1).map(x, size(x) + 1).sum() <= ${DENIAL_BUDGET}))` });
+  variables.push({ name: 'fitting', expression: `size(lists.range(size(variables.numbered)).filter(i, variables.numbered.slice(0, i + 1).map(x, size(bytes(x)) + 1).sum() <= ${DENIAL_BUDGET}))` });
   for (const { id: rule } of EXPORTED_RULES) {
     const id = ident(rule);
     const shown = `(variables.mode_${id} == 'enforce' || variables.mode_${id} == 'warn') && !variables.exempt_${id}`;
@@ -187,11 +191,11 @@ function exemptionProblems(policy: Policy): string {
   if (!policy.exemptions.allowed) {
     return `${annotation}.hasValue() ? [${warn(literal(`the policy does not allow exemptions: annotation ${EXEMPT_ANNOTATION} is ignored and every rule applies.`))}] : []`;
   }
-  const ids = `${annotation}.orValue('').split(',').map(part, part.trim()).filter(part, part != '')`;
+  const ids = `${annotation}.orValue('').split(',').map(part, part.find(${literal(TRIM_BLANKS)})).filter(part, part != '')`;
   const known = literal(RULE_IDS.join(', '));
-  const unknown = `${ids}.filter(id, !(id in ${JSON.stringify(RULE_IDS)})).map(id, ${warn(`${literal(`annotation ${EXEMPT_ANNOTATION} names unknown rule "`)} + id + '" (known: ' + ${known} + ').'`)})`;
+  const unknown = `${ids}.filter(id, !(id in ${JSON.stringify(RULE_IDS)})).map(id, ${warn(`${literal(`annotation ${EXEMPT_ANNOTATION} names `)} + (id.matches(${literal(CONTROL_CHARACTERS)}) ? 'an unknown rule with control characters in its name' : 'unknown rule \"' + id + '\"') + ' (known: ' + ${known} + ').'`)})`;
   const exempted = `${ids}.filter(id, id in ${JSON.stringify(RULE_IDS)}).distinct()`;
-  const reason = `object.metadata.?annotations[?${literal(EXEMPT_REASON_ANNOTATION)}].orValue('').trim() != ''`;
+  const reason = `object.metadata.?annotations[?${literal(EXEMPT_REASON_ANNOTATION)}].orValue('').find('[^ \\t\\n\\r]') != ''`;
   const noReason = `size(${exempted}) > 0 && !(${reason}) ? [${warn(`'exemption from ' + ${exempted}.join(', ') + ${literal(` has no reason: add annotation ${EXEMPT_REASON_ANNOTATION} saying why.`)}`)}] : []`;
   return `${unknown} + (${noReason})`;
 }
@@ -202,7 +206,8 @@ function namespaceSelector() {
   return {
     matchExpressions: [
       { key: 'kubernetes.io/metadata.name', operator: 'NotIn', values: EXCLUDED_NAMESPACES },
-      { key: MODE_LABEL, operator: 'NotIn', values: ['off'] },
+      // An empty value is a value no webhook entry selects; CEL cannot tell it from no label in namespaceObject.
+      { key: MODE_LABEL, operator: 'NotIn', values: ['off', ''] },
     ],
   };
 }
@@ -230,7 +235,11 @@ function validations(action: Action): Array<Record<string, string>> {
   return sources.flatMap(({ rule, values }) => {
     return Array.from({ length: WARNING_SLOTS }, (_, slot) => ({
       expression: `size(${values}) <= ${slot}`,
-      messageExpression: slot < WARNING_SLOTS - 1 ? `${values}[${slot}]` : `${values}.slice(${slot}, size(${values})).join('; ')`,
+      // The last slot: the last warning, or how many more there are (all of them would not fit one warning).
+      messageExpression:
+        slot < WARNING_SLOTS - 1
+          ? `${values}[${slot}]`
+          : `size(${values}) == ${WARNING_SLOTS} ? ${values}[${slot}] : ${literal(`${rule}: and `)} + string(size(${values}) - ${slot}) + ' more like these: rollsafe audit lists them all.'`,
       message: `${rule}: zero-downtime finding`,
     }));
   });
@@ -248,7 +257,7 @@ export function exportPolicies(policy: Policy, options: ExportOptions = {}): Arr
   const objects: Array<Record<string, unknown>> = [];
   const matchConditions = [
     // Namespaces whose label has another value match none of the webhook's entries: not judged.
-    { name: 'mode-label', expression: `namespaceObject == null || namespaceObject.metadata.?labels[?${literal(MODE_LABEL)}].orValue('') in ['', 'enforce', 'warn', 'audit']` },
+    { name: 'mode-label', expression: `namespaceObject == null || !namespaceObject.metadata.?labels[?${literal(MODE_LABEL)}].hasValue() || namespaceObject.metadata.labels[${literal(MODE_LABEL)}] in ['enforce', 'warn', 'audit']` },
   ];
   const labels = { 'app.kubernetes.io/name': 'rollsafe' };
   if (kubernetesMinor(policy.kubernetesVersion) >= 36) {

@@ -2,11 +2,12 @@
  * CEL for workloads/pre-stop.ts: what each container's preStop hook does, computed once per container index
  * into variables (see workload-cel.ts).
  */
+import { MAX_SLEEP_SECONDS } from '../workloads/pre-stop.js';
 import { bind, literal } from './cel.js';
 
 const SHELLS = ['sh', 'bash', 'ash', 'dash', 'zsh'];
 /** pre-stop.ts SLEEP_AT_START (RE2 reads it as JavaScript does). */
-const SLEEP_AT_START = '^\\s*(?:exec\\s+)?(?:/(?:usr/)?bin/)?sleep\\s+[0-9.]+[smh]?\\s*(?:$|&&|;|\\|\\||\\n)';
+const SLEEP_AT_START = '^[ \\t\\n]*(?:exec[ \\t\\n]+)?(?:/(?:usr/)?bin/)?sleep[ \\t\\n]+[0-9.]+[smh]?[ \\t\\n]*(?:$|&&|;|\\|\\||\\n)';
 const DURATION = '^[0-9]+(?:\\.[0-9]+)?[smh]?$';
 const STOPS = '\\b(?:kill|pkill|killall)\\b|quitquitquit|/(?:shutdown|kill|exit)\\b';
 
@@ -14,7 +15,8 @@ const C = 'variables.all[i]';
 const PRE_STOP = `${C}.?lifecycle.?preStop`;
 const COMMAND = `${PRE_STOP}.?exec.?command.orValue([])`;
 const base = (path: string) => `string(${path}).substring(string(${path}).lastIndexOf('/') + 1)`;
-const cut = (text: string) => bind('cut', text, 'size(cut) > 80 ? cut.substring(0, 80) : cut');
+/** oneLine, then the first 80 code points (pre-stop.ts describeHandler, preStopStopsContainer). */
+const cut = (text: string) => bind('cut', `(${text}).replace('\\r', ' ').replace('\\n', ' ').replace('\\t', ' ')`, 'size(cut) > 80 ? cut.substring(0, 80) : cut');
 
 /** The argument of an exec sleep (`sleep N`, `busybox sleep N`, `sh -c "sleep N ..."`), or ''. */
 const EXEC_SLEEP_ARGUMENT =
@@ -35,7 +37,9 @@ export const PRE_STOP_VARIABLES = [
     name: 'sleepSeconds',
     expression:
       `lists.range(size(variables.all)).map(i, variables.nativeSleep[i] ? double(${C}.lifecycle.preStop.sleep.seconds)` +
-      ` : ${ARGUMENT}.matches(${literal(DURATION)}) ? double(${ARGUMENT}.find('^[0-9]+(?:[.][0-9]+)?')) * ${UNIT} : -1.0)`,
+      ` : ${ARGUMENT}.matches(${literal(DURATION)}) ? double(${ARGUMENT}.find('^[0-9]+(?:[.][0-9]+)?')) * ${UNIT} : -1.0)` +
+      // MAX_SLEEP_SECONDS, as the engine counts: and int() of a longer one would overflow.
+      `.map(s, s > ${MAX_SLEEP_SECONDS}.0 ? ${MAX_SLEEP_SECONDS}.0 : s)`,
   },
 ];
 
@@ -56,7 +60,7 @@ export function jsNumber(value: string): string {
 /** describeHandler: what container i's custom hook does, for the message. */
 export const DESCRIBE_HOOK =
   `(has(${C}.lifecycle.preStop.exec) ? ${cut(`'exec ' + ${COMMAND}.map(part, string(part)).join(' ')`)}` +
-  ` : has(${C}.lifecycle.preStop.httpGet) ? 'httpGet ' + ${C}.lifecycle.preStop.httpGet.?path.orValue('/') : ${C}.lifecycle.preStop.map(k, k).join(', '))`;
+  ` : has(${C}.lifecycle.preStop.httpGet) ? ('httpGet ' + ${C}.lifecycle.preStop.httpGet.?path.orValue('/')).replace('\\r', ' ').replace('\\n', ' ').replace('\\t', ' ') : ${C}.lifecycle.preStop.map(k, k).join(', '))`;
 
 export const STOP_SIGNAL = `${C}.?lifecycle.?stopSignal.orValue('SIGTERM')`;
 

@@ -60,6 +60,18 @@ export const nodeSpread: Rule = {
     if (pods < 2 || spreadAcrossNodes(workload)) return [];
     const constraint = constraintFor(workload, policy.kubernetesVersion);
     const existing = asArray(workload.podSpec['topologySpreadConstraints']);
+    // The apiserver refuses two constraints with the same topologyKey and whenUnsatisfiable
+    // (validateTopologySpreadConstraints: "Duplicate value"): a second one would break the object.
+    const clash = existing.some((entry) => asRecord(entry)?.['topologyKey'] === HOSTNAME && asRecord(entry)?.['whenUnsatisfiable'] === 'ScheduleAnyway');
+    if (clash) {
+      return [
+        {
+          message:
+            `its ${hpa ? 'up to ' : ''}${pods} pods may all land on one node: its ScheduleAnyway topologySpreadConstraint on ${HOSTNAME} has a labelSelector that does not select its own pods, so it spreads other pods, not these. ` +
+            'Point that constraint\'s labelSelector at the pod template\'s labels (rollsafe cannot add a second one: the apiserver refuses two constraints with the same topologyKey and whenUnsatisfiable).',
+        },
+      ];
+    }
     return [
       {
         message:

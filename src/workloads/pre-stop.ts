@@ -1,5 +1,6 @@
 import { kubernetesMinor } from '../policy/version.js';
 import { asArray, asInteger, asRecord, asString, type JsonObject } from '../util/object.js';
+import { firstCodePoints, oneLine } from '../util/text.js';
 
 export type PreStopHook =
   | { kind: 'none' }
@@ -7,18 +8,25 @@ export type PreStopHook =
   | { kind: 'custom'; description: string };
 
 const SHELLS = new Set(['sh', 'bash', 'ash', 'dash', 'zsh']);
-const SLEEP_AT_START = /^\s*(?:exec\s+)?(?:\/(?:usr\/)?bin\/)?sleep\s+([0-9.]+[smh]?)\s*(?:$|&&|;|\|\||\n)/;
+// Blanks as sh splits words (space, tab, newline): a no-break space is part of a word to the shell.
+const SLEEP_AT_START = /^[ \t\n]*(?:exec[ \t\n]+)?(?:\/(?:usr\/)?bin\/)?sleep[ \t\n]+([0-9.]+[smh]?)[ \t\n]*(?:$|&&|;|\|\||\n)/;
 
 function basename(path: string): string {
   return path.slice(path.lastIndexOf('/') + 1);
 }
+
+/**
+ * The longest sleep rollsafe counts, 2^31 - 1 s (68 years): longer ones outlast any grace period the same, and
+ * the arithmetic stays exact (and within CEL's int64 in `rollsafe export`).
+ */
+export const MAX_SLEEP_SECONDS = 2147483647;
 
 /** Seconds of a GNU/busybox `sleep` argument ("10", "10s", "1.5", "2m"); undefined if not a plain duration. */
 export function sleepSeconds(argument: string): number | undefined {
   const match = /^(\d+(?:\.\d+)?)([smh]?)$/.exec(argument);
   if (!match) return undefined;
   const unit = { '': 1, s: 1, m: 60, h: 3600 }[match[2] as '' | 's' | 'm' | 'h'];
-  return Number(match[1]) * unit;
+  return Math.min(Number(match[1]) * unit, MAX_SLEEP_SECONDS);
 }
 
 /** Recognises `sleep N`, `busybox sleep N`, and `sh -c "sleep N && ..."` (the sleep must come first). */
@@ -37,8 +45,8 @@ function execSleepSeconds(command: string[]): number | undefined {
 
 function describeHandler(preStop: JsonObject): string {
   const exec = asRecord(preStop['exec']);
-  if (exec) return `exec ${asArray(exec['command']).map(String).join(' ')}`.slice(0, 80);
-  if (asRecord(preStop['httpGet'])) return `httpGet ${asString(asRecord(preStop['httpGet'])?.['path']) ?? '/'}`;
+  if (exec) return firstCodePoints(oneLine(`exec ${asArray(exec['command']).map(String).join(' ')}`), 80);
+  if (asRecord(preStop['httpGet'])) return oneLine(`httpGet ${asString(asRecord(preStop['httpGet'])?.['path']) ?? '/'}`);
   return Object.keys(preStop).join(', ');
 }
 
@@ -57,7 +65,7 @@ export function readPreStop(container: JsonObject): PreStopHook {
   if (!preStop || Object.keys(preStop).length === 0) return { kind: 'none' };
   const sleep = asRecord(preStop['sleep']);
   const nativeSeconds = asInteger(sleep?.['seconds']);
-  if (nativeSeconds !== undefined) return { kind: 'sleep', seconds: nativeSeconds, form: 'native' };
+  if (nativeSeconds !== undefined) return { kind: 'sleep', seconds: Math.min(nativeSeconds, MAX_SLEEP_SECONDS), form: 'native' };
   const command = asArray(asRecord(preStop['exec'])?.['command']);
   if (command.length > 0 && command.every((part): part is string => typeof part === 'string')) {
     const seconds = execSleepSeconds(command);
@@ -97,7 +105,7 @@ export function preStopStopsContainer(container: JsonObject): string | undefined
   const command = asArray(asRecord(preStop['exec'])?.['command']).filter((part): part is string => typeof part === 'string').join(' ');
   const path = asString(asRecord(preStop['httpGet'])?.['path']) ?? '';
   const stops = /\b(?:kill|pkill|killall)\b|quitquitquit|\/(?:shutdown|kill|exit)\b/;
-  if (stops.test(command)) return `exec ${command}`.slice(0, 80);
-  if (stops.test(path)) return `httpGet ${path}`.slice(0, 80);
+  if (stops.test(command)) return firstCodePoints(oneLine(`exec ${command}`), 80);
+  if (stops.test(path)) return firstCodePoints(oneLine(`httpGet ${path}`), 80);
   return undefined;
 }

@@ -255,15 +255,15 @@ export async function startControlPlane(dir: string, options: ControlPlaneOption
       const nodeYaml = nodes
         .map(
           (name, index) => `apiVersion: v1
-  kind: Node
-  metadata:
-    name: ${name}
-    annotations: {node.alpha.kubernetes.io/ttl: "0", kwok.x-k8s.io/node: fake}
-    labels: {kubernetes.io/hostname: ${name}, kubernetes.io/os: linux, kubernetes.io/arch: amd64, topology.kubernetes.io/zone: zone-${index % 2}, type: kwok}
-  status:
-    allocatable: {cpu: "32", memory: 128Gi, pods: "110"}
-    capacity: {cpu: "32", memory: 128Gi, pods: "110"}
-  `,
+kind: Node
+metadata:
+  name: ${name}
+  annotations: {node.alpha.kubernetes.io/ttl: "0", kwok.x-k8s.io/node: fake}
+  labels: {kubernetes.io/hostname: ${name}, kubernetes.io/os: linux, kubernetes.io/arch: amd64, topology.kubernetes.io/zone: zone-${index % 2}, type: kwok}
+status:
+  allocatable: {cpu: "32", memory: 128Gi, pods: "110"}
+  capacity: {cpu: "32", memory: 128Gi, pods: "110"}
+`,
         )
         .join('---\n');
       run(['apply', '-f', '-'], nodeYaml);

@@ -42,13 +42,19 @@ export const nodeSpreadCel: ExportedRule = {
       `(has(${POD}.topologySpreadConstraints) ? [${add("'/spec/template/spec/topologySpreadConstraints/-'", value)}] : [${add("'/spec/template/spec/topologySpreadConstraints'", `[${value}]`)}])` +
       ` + [${copy("'/spec/selector'", `'/spec/template/spec/topologySpreadConstraints/' + ${index} + '/labelSelector'`)}]`;
     const description = `'adds a soft topologySpreadConstraint (maxSkew 1 on ${HOSTNAME}, ScheduleAnyway' + (${matchLabelKeys ? "object.kind == 'Deployment'" : 'false'} ? ', matchLabelKeys [pod-template-hash])' : ')')`;
+    const clash = `${POD}.?topologySpreadConstraints.orValue([]).exists(t, t.?topologyKey.orValue('') == ${literal(HOSTNAME)} && t.?whenUnsatisfiable.orValue('') == 'ScheduleAnyway')`;
+    const clashing = finding(
+      `'its ' + string(${pods}) + ${literal(
+        ` pods may all land on one node: its ScheduleAnyway topologySpreadConstraint on ${HOSTNAME} has a labelSelector that does not select its own pods, so it spreads other pods, not these. Point that constraint's labelSelector at the pod template's labels (rollsafe cannot add a second one: the apiserver refuses two constraints with the same topologyKey and whenUnsatisfiable).`,
+      )}`,
+    );
     return (
-      `object.kind != 'DaemonSet' && ${pods} >= 2 && !${SPREAD} ? [${finding(
+      `object.kind != 'DaemonSet' && ${pods} >= 2 && !${SPREAD} ? (${clash} ? [${clashing}] : [${finding(
         `'its ' + string(${pods}) + ${literal(` pods may all land on one node (no topologySpreadConstraint or pod anti-affinity on ${HOSTNAME} selects them): draining or losing that node takes every replica down at once. Spread them across nodes.`)}`,
         description,
         "''",
         set,
-      )}] : []`
+      )}]) : []`
     );
   },
 };

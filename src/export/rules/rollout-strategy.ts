@@ -1,5 +1,5 @@
 import { kubernetesMinor } from '../../policy/version.js';
-import { literal } from '../cel.js';
+import { bind, literal } from '../cel.js';
 import { add, finding, POD, quoted } from '../workload-cel.js';
 import type { ExportedRule } from './types.js';
 
@@ -10,7 +10,9 @@ function described(optional: string, fallback: string): string {
 
 /** intstr GetScaledValueFromIntOrPercent: an int as it is, a percentage of `total` rounded up or down. */
 function scaled(value: string, total: string, round: 'up' | 'down'): string {
-  const percent = `int(string(${value}).replace('%', ''))`;
+  // Percentages past 999999999% all resolve past any replica count (the apiserver bounds only maxUnavailable),
+  // and int() of a longer number would overflow.
+  const percent = bind('digits', `string(${value}).replace('%', '')`, 'size(digits) > 9 ? 999999999 : int(digits)');
   return `(type(${value}) == int ? int(${value}) : (${total} * ${percent}${round === 'up' ? ' + 99' : ''}) / 100)`;
 }
 
