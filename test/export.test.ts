@@ -480,3 +480,50 @@ t.test('a large workload stays within the CEL cost budget (40 containers of 10 p
     t.ok(actual.warnings.length > 0 && actual.warnings.every((text) => /^(?:probes-identical|prestop-delay|probe-port|readiness-probe|min-replicas|node-spread): /.test(text)), `${ns}: warnings of the rules`);
   }
 });
+
+t.test('another mutating webhook adds a sidecar after the MutatingAdmissionPolicy: it is reinvoked and fixes the sidecar too', async (t) => {
+  const { makeCertificates } = await import('./helpers/tls.js');
+  const { SIDECAR, startSidecarInjector } = await import('./helpers/sidecar-injector.js');
+  const certificates = makeCertificates();
+  const injector = await startSidecarInjector(certificates);
+  t.teardown(() => injector.close());
+  await namespace('ex-inject', { 'rollsafe.test/policy': 'fix', 'rollsafe.test/inject': 'yes' });
+  const config = {
+    apiVersion: 'admissionregistration.k8s.io/v1',
+    kind: 'MutatingWebhookConfiguration',
+    metadata: { name: 'export-test-sidecar-injector' },
+    webhooks: [
+      {
+        name: 'inject.export-test.example.com',
+        admissionReviewVersions: ['v1'],
+        sideEffects: 'None',
+        failurePolicy: 'Fail',
+        reinvocationPolicy: 'Never',
+        clientConfig: { url: injector.url, caBundle: certificates.ca.toString('base64') },
+        rules: [{ apiGroups: ['apps'], apiVersions: ['v1'], resources: ['deployments'], operations: ['CREATE', 'UPDATE'] }],
+        namespaceSelector: { matchLabels: { 'rollsafe.test/inject': 'yes' } },
+      },
+    ],
+  };
+  await kubectlOk(plane, ['apply', '-f', '-'], JSON.stringify(config));
+  root.teardown(async () => {
+    await kubectl(plane, ['delete', 'mutatingwebhookconfiguration', 'export-test-sidecar-injector', '--ignore-not-found']);
+  });
+  const app = naive('injected');
+  app.spec.replicas = 2;
+  app.spec.template.spec.containers[0].readinessProbe = { httpGet: { path: '/', port: 'http' } };
+  // The expected object: the chain on the object with the sidecar in it (what the apiserver reinvokes rollsafe on).
+  const withSidecar = structuredClone(app);
+  withSidecar.spec.template.spec.containers.push(structuredClone(SIDECAR));
+  const defaulted = await createDryRun('ex-plain', manifest(withSidecar));
+  t.equal(defaulted.status, 201);
+  const expected = chainVerdict(exportedOnly(FIX_POLICY), 'ex-inject', undefined, { ...defaulted.body, metadata: { ...defaulted.body.metadata, namespace: 'ex-inject' } });
+  const proxy = expected.spec.template.spec.containers.find((container: Obj) => container.name === SIDECAR.name);
+  t.ok(proxy?.lifecycle?.preStop, 'the chain gives the injected sidecar a preStop sleep');
+  await eventually('the injector is called', async () => {
+    const answer = await createDryRun('ex-inject', manifest(app));
+    return answer.status === 201 && answer.body.spec.template.spec.containers.length === 2 ? answer : undefined;
+  }, 30).then((answer) => {
+    t.strictSame(answer.body.spec, expected.spec, 'stored as the webhook chain stores it: the sidecar injected, then fixed on reinvocation');
+  });
+});
