@@ -10,7 +10,7 @@ Usage:
                  [--output text|json|sarif|junit|policyreport] [--apply-reports] [--fix-preview]
   rollsafe fix [PATH|-]... [--policy FILE] [--kubernetes-version V] [--disable RULE]... [--in-place | --diff]
   rollsafe rules [ID] [--output text|json]
-  rollsafe export [--policy FILE] [--kubernetes-version V] [--disable RULE]... [--name rollsafe]
+  rollsafe export [--policy FILE] [--kubernetes-version V] [--disable RULE]... [--name rollsafe] [--exclude-namespace NS]...
   rollsafe policy --print-default | --check FILE
   rollsafe serve [--policy FILE] [--port 8443] [--host 0.0.0.0] [--tls-cert F --tls-key F | --dev-certs]
                  [--metrics-port 9090] [--shutdown-delay 5] [--watch-interval 2000] [--log-level info]
@@ -53,9 +53,12 @@ Lists the rules, their default severity and whether they are fixable; with a rul
 (why, what it checks) and prints a manifest that passes it.
 `,
   export: `Usage: rollsafe export [--policy FILE] [--kubernetes-version V] [--disable RULE]... [--name rollsafe]
+                       [--exclude-namespace NS]...
 
 Prints the policy as native admission policies (ValidatingAdmissionPolicy and binding for Deny, Warn and
-Audit; Kubernetes 1.30+), for the rules that need only the object itself. kubectl apply -f - installs them.
+Audit; Kubernetes 1.30+) and, for 1.36+, a MutatingAdmissionPolicy with the fixes. kubectl apply -f -
+installs them. kube-system, kube-node-lease and rollsafe-system are never judged; --exclude-namespace adds
+more (the namespace a Helm release of rollsafe runs in, say).
 `,
   policy: `Usage: rollsafe policy --print-default
        rollsafe policy --check FILE

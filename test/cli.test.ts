@@ -332,6 +332,11 @@ t.test('rollsafe export: usage errors and what the stream says of itself', async
   t.match(old.stderr, /ValidatingAdmissionPolicy v1 needs Kubernetes 1\.30 or later; the policy targets 1\.29/);
   t.equal((await runCli(['export', '--name', 'Not_A_Name'])).code, 2, '--name must make valid object names');
   t.equal((await runCli(['export', 'k8s/'])).code, 2, 'export takes no paths');
+  t.equal((await runCli(['export', '--exclude-namespace', 'Not A Namespace'])).code, 2, '--exclude-namespace takes namespace names');
+  const excluded = parseAllDocuments((await runCli(['export', '--exclude-namespace', 'platform', '--exclude-namespace', 'kube-system'])).stdout).map((doc) => doc.toJS() as { kind: string; spec: { matchConstraints?: { namespaceSelector: { matchExpressions: Array<{ key: string; values: string[] }> } } } });
+  for (const object of excluded.filter((candidate) => candidate.kind === 'ValidatingAdmissionPolicy')) {
+    t.strictSame(object.spec.matchConstraints?.namespaceSelector.matchExpressions[0]?.values, ['kube-system', 'kube-node-lease', 'rollsafe-system', 'platform'], 'excluded besides the defaults, once each');
+  }
   t.match((await runCli(['export', '--help'])).stdout, /Usage: rollsafe export/);
   const plain = await runCli(['export']);
   t.match(plain.stdout, /^# Audit only \(they need other objects, which no admission request carries\): disruption-budget\.$/m);

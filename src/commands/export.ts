@@ -16,6 +16,7 @@ export function exportCommand(args: string[], io: Io): number {
       'kubernetes-version': { type: 'string' },
       disable: { type: 'string', multiple: true },
       name: { type: 'string' },
+      'exclude-namespace': { type: 'string', multiple: true },
     },
   });
   if (positionals.length > 0) throw new UsageError(`export takes no paths (got ${JSON.stringify(positionals[0])})`);
@@ -36,7 +37,12 @@ export function exportCommand(args: string[], io: Io): number {
         ? '# Fixes: the MutatingAdmissionPolicy rollsafe-fix (Kubernetes 1.36+).\n'
         : '# No fixes before Kubernetes 1.36 (MutatingAdmissionPolicy): a missing preStop sleep or grace period is denied, not added; --kubernetes-version 1.36 adds them.\n'),
   );
-  const objects = exportPolicies(policy, { name });
+  const excludeNamespaces = values['exclude-namespace'] ?? [];
+  for (const namespace of excludeNamespaces) {
+    // A namespace name is a DNS label (the value of kubernetes.io/metadata.name).
+    if (!/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(namespace)) throw new UsageError(`--exclude-namespace: ${JSON.stringify(namespace.slice(0, 70))} is no namespace name`);
+  }
+  const objects = exportPolicies(policy, { name, excludeNamespaces });
   // YAML 1.1 quoting: kubectl reads a plain off (a label value here) as false.
   io.stdout.write(objects.map((object) => stringify(object, { lineWidth: 0, version: '1.1' })).join('---\n'));
   return 0;

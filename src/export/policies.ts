@@ -202,10 +202,10 @@ function exemptionProblems(policy: Policy): string {
 
 const RESOURCE_RULES = [{ apiGroups: ['apps'], apiVersions: ['v1'], resources: ['deployments', 'statefulsets', 'daemonsets'], operations: ['CREATE', 'UPDATE'], scope: 'Namespaced' }];
 
-function namespaceSelector() {
+function namespaceSelector(excluded: readonly string[]) {
   return {
     matchExpressions: [
-      { key: 'kubernetes.io/metadata.name', operator: 'NotIn', values: EXCLUDED_NAMESPACES },
+      { key: 'kubernetes.io/metadata.name', operator: 'NotIn', values: [...excluded] },
       // An empty value is a value no webhook entry selects; CEL cannot tell it from no label in namespaceObject.
       { key: MODE_LABEL, operator: 'NotIn', values: ['off', ''] },
     ],
@@ -248,11 +248,14 @@ function validations(action: Action): Array<Record<string, string>> {
 export interface ExportOptions {
   /** Prefix of every object's name. */
   name?: string;
+  /** Namespaces never judged besides EXCLUDED_NAMESPACES (where the webhook runs, if not rollsafe-system). */
+  excludeNamespaces?: readonly string[];
 }
 
 /** The objects `rollsafe export` prints, in apply order (each policy before its binding). */
 export function exportPolicies(policy: Policy, options: ExportOptions = {}): Array<Record<string, unknown>> {
   const prefix = options.name ?? 'rollsafe';
+  const excluded = [...new Set([...EXCLUDED_NAMESPACES, ...(options.excludeNamespaces ?? [])])];
   const variables = validationVariables(policy);
   const objects: Array<Record<string, unknown>> = [];
   const matchConditions = [
@@ -271,7 +274,7 @@ export function exportPolicies(policy: Policy, options: ExportOptions = {}): Arr
       spec: {
         failurePolicy: 'Ignore',
         reinvocationPolicy: 'IfNeeded',
-        matchConstraints: { resourceRules: RESOURCE_RULES, namespaceSelector: namespaceSelector() },
+        matchConstraints: { resourceRules: RESOURCE_RULES, namespaceSelector: namespaceSelector(excluded) },
         matchConditions,
         variables: [...findingsVariables(policy), ...patchVariables()],
         mutations: [
@@ -293,7 +296,7 @@ export function exportPolicies(policy: Policy, options: ExportOptions = {}): Arr
       spec: {
         // As the webhook's failurePolicy: a policy that cannot evaluate lets the workload through.
         failurePolicy: 'Ignore',
-        matchConstraints: { resourceRules: RESOURCE_RULES, namespaceSelector: namespaceSelector() },
+        matchConstraints: { resourceRules: RESOURCE_RULES, namespaceSelector: namespaceSelector(excluded) },
         matchConditions,
         variables,
         validations: validations(action),
