@@ -9,10 +9,11 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import { parse, stringify } from 'yaml';
+import { parse, parseAllDocuments, stringify } from 'yaml';
 import { startControlPlane } from '../test/helpers/control-plane.js';
 import { TEST_DIR } from '../test/helpers/fixtures.js';
 import { runCli } from '../test/helpers/run-cli.js';
+import { startTestServer } from '../test/helpers/server.js';
 import { APP_IMAGE, buildImages } from './helpers/images.js';
 import { describe, failed, startLoad, type LoadResult } from './helpers/load.js';
 import { NODE_IP, routeServicesThroughPodBridge, startNode } from './helpers/node.js';
@@ -38,11 +39,11 @@ function kubectl(args: string[], input?: string): Promise<string> {
 }
 
 /** The app as usually written: 3 replicas, the default strategy, no probe, no preStop. */
-function naive(name: string): Obj {
+function naive(name: string, namespace = 'e2e'): Obj {
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
-    metadata: { name, namespace: 'e2e' },
+    metadata: { name, namespace },
     spec: {
       replicas: 3,
       selector: { matchLabels: { app: name } },
@@ -54,12 +55,12 @@ function naive(name: string): Obj {
   };
 }
 
-function service(name: string): Obj {
-  return { apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: 'e2e' }, spec: { selector: { app: name }, ports: [{ port: 80, targetPort: 8080 }] } };
+function service(name: string, namespace: string): Obj {
+  return { apiVersion: 'v1', kind: 'Service', metadata: { name, namespace }, spec: { selector: { app: name }, ports: [{ port: 80, targetPort: 8080 }] } };
 }
 
-async function rolledOut(name: string): Promise<void> {
-  await kubectl(['rollout', 'status', `deployment/${name}`, '-n', 'e2e', '--timeout=180s']);
+async function rolledOut(name: string, namespace: string): Promise<void> {
+  await kubectl(['rollout', 'status', `deployment/${name}`, '-n', namespace, '--timeout=180s']);
 }
 
 /** Every answer through the Service is `version` (the old pods are gone from it). */
@@ -78,16 +79,17 @@ async function serving(url: string, version: string): Promise<void> {
 
 /** Creates the app at v1, then rolls it to v2 under load; returns what the load saw. */
 async function rollUnderLoad(name: string, manifest: Obj): Promise<LoadResult> {
-  await kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [service(name), manifest] }));
-  await rolledOut(name);
+  const namespace: string = manifest.metadata.namespace;
+  await kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [service(name, namespace), manifest] }));
+  await rolledOut(name, namespace);
   routeServicesThroughPodBridge();
-  const ip = await kubectl(['get', 'service', name, '-n', 'e2e', '-o', 'jsonpath={.spec.clusterIP}']);
+  const ip = await kubectl(['get', 'service', name, '-n', namespace, '-o', 'jsonpath={.spec.clusterIP}']);
   const url = `http://${ip}/`;
   await serving(url, 'v1');
   const load = startLoad(url, RATE, 3000);
   await new Promise((resolve) => setTimeout(resolve, 3000));
-  await kubectl(['set', 'env', `deployment/${name}`, '-n', 'e2e', 'VERSION=v2']);
-  await rolledOut(name);
+  await kubectl(['set', 'env', `deployment/${name}`, '-n', namespace, 'VERSION=v2']);
+  await rolledOut(name, namespace);
   await serving(url, 'v2');
   // The old pods' termination (grace period) runs on after the rollout is "complete".
   await new Promise((resolve) => setTimeout(resolve, 15000));
@@ -120,4 +122,35 @@ t.test('after rollsafe fix and the readiness probe rollsafe audit asks for, none
 
 t.test('the node is the one this run started', async (t) => {
   t.equal(await kubectl(['get', 'nodes', '-o', 'jsonpath={.items[*].metadata.name}']), NODE_IP);
+});
+
+t.test('through the webhook: the naive app is denied; with a readiness probe, /mutate adds the rest and none is lost', async (t) => {
+  const server = await startTestServer();
+  t.teardown(() => server.close());
+  await kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'e2e-webhook', labels: { 'rollsafe.e2e/webhook': 'yes' } } }));
+  // manifests/base's webhook configurations, pointed at the server on this machine and at this namespace.
+  const rendered = parseAllDocuments(await kubectl(['kustomize', join(TEST_DIR, '..', 'manifests', 'base')])).map((doc) => doc.toJS() as Obj);
+  const configs = rendered.filter((object) => /WebhookConfiguration$/.test(object.kind));
+  for (const config of configs) {
+    for (const webhook of config.webhooks) {
+      webhook.clientConfig = { url: `${server.url}${webhook.clientConfig.service.path}`, caBundle: server.certificates.ca.toString('base64') };
+      webhook.namespaceSelector.matchExpressions.push({ key: 'rollsafe.e2e/webhook', operator: 'In', values: ['yes'] });
+    }
+  }
+  await kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: configs }));
+  t.teardown(async () => {
+    await kubectl(['delete', 'validatingwebhookconfiguration,mutatingwebhookconfiguration', 'rollsafe', '--ignore-not-found']);
+  });
+  const denied = await kubectl(['apply', '-f', '-'], JSON.stringify(naive('hooked', 'e2e-webhook'))).then(
+    () => '',
+    (error: Error) => error.message,
+  );
+  t.match(denied, /admission webhook "[a-z]+\.validate\.rollsafe\.dev" denied the request/, 'the naive app is denied');
+  const probed = naive('hooked', 'e2e-webhook');
+  probed.spec.template.spec.containers[0].readinessProbe = { httpGet: { path: '/', port: 'http' }, periodSeconds: 5 };
+  const result = await rollUnderLoad('hooked', probed);
+  const stored = JSON.parse(await kubectl(['get', 'deployment', 'hooked', '-n', 'e2e-webhook', '-o', 'json'])) as Obj;
+  t.ok(stored.spec.template.spec.containers[0].lifecycle?.preStop?.sleep, '/mutate added the preStop sleep');
+  t.comment(`webhook: ${describe(result)}`);
+  t.equal(failed(result), 0, describe(result));
 });
