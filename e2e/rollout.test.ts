@@ -5,16 +5,19 @@
  * (e2e/run.sh): containerd, runc, the CNI bridge, a kubelet and kube-proxy in iptables mode on this machine.
  */
 import { execFile, execFileSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync } from 'node:fs';
+import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { parse, parseAllDocuments, stringify } from 'yaml';
+import { eventually } from '../test/helpers/cluster.js';
 import { startControlPlane } from '../test/helpers/control-plane.js';
 import { TEST_DIR } from '../test/helpers/fixtures.js';
 import { runCli } from '../test/helpers/run-cli.js';
 import { startTestServer } from '../test/helpers/server.js';
 import { APP_IMAGE, buildImages } from './helpers/images.js';
+import { buildRollsafeImage, ROLLSAFE_IMAGE } from './helpers/rollsafe-image.js';
 import { describe, failed, startLoad, type LoadResult } from './helpers/load.js';
 import { NODE_IP, routeServicesThroughPodBridge, startNode } from './helpers/node.js';
 
@@ -25,7 +28,7 @@ const dir = mkdtempSync(join(tmpdir(), 'rollsafe-e2e-'));
 const nodeBins = execFileSync('bash', [join(TEST_DIR, 'cluster-bins', 'build.sh'), '--node'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
 const plane = await startControlPlane(join(dir, 'plane'), { nodes: 'none' });
 t.teardown(() => plane.stop());
-const node = await startNode(plane, nodeBins, join(dir, 'node'), buildImages(join(dir, 'images')));
+const node = await startNode(plane, nodeBins, join(dir, 'node'), [...buildImages(join(dir, 'images')), buildRollsafeImage(join(dir, 'images'))]);
 t.teardown(() => node.stop());
 
 /** kubectl, asynchronous: a synchronous call would stop the load generator's clock while it waits. */
@@ -153,4 +156,87 @@ t.test('through the webhook: the naive app is denied; with a readiness probe, /m
   t.ok(stored.spec.template.spec.containers[0].lifecycle?.preStop?.sleep, '/mutate added the preStop sleep');
   t.comment(`webhook: ${describe(result)}`);
   t.equal(failed(result), 0, describe(result));
+});
+
+/** A dry-run create straight to the apiserver (admin): the admission chain runs, nothing is stored. */
+function dryRunCreate(namespace: string, object: Obj): Promise<{ status: number; message: string }> {
+  const pki = plane.pkiDir;
+  return new Promise((resolve) => {
+    const request = httpsRequest(
+      `${plane.server}/apis/apps/v1/namespaces/${namespace}/deployments?dryRun=All`,
+      { method: 'POST', ca: readFileSync(join(pki, 'ca.crt')), cert: readFileSync(join(pki, 'admin.crt')), key: readFileSync(join(pki, 'admin.key')), headers: { 'content-type': 'application/json' }, timeout: 15000 },
+      (response) => {
+        let body = '';
+        response.on('data', (chunk) => (body += chunk));
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, message: (() => { try { return String(JSON.parse(body).message ?? ''); } catch { return body; } })() }));
+      },
+    );
+    request.on('timeout', () => request.destroy(new Error('client timeout')));
+    request.on('error', (error) => resolve({ status: 0, message: error.message }));
+    request.end(JSON.stringify(object));
+  });
+}
+
+t.test("rollsafe's own Deployment (manifests/, self-signed overlay) rolls while the apiserver sends it admission requests: none fails", async (t) => {
+  // The overlay wants certs/generate.sh's files beside it: a copy of manifests/ in the run's folder.
+  const manifests = join(dir, 'manifests');
+  cpSync(join(TEST_DIR, '..', 'manifests'), manifests, { recursive: true });
+  execFileSync('bash', [join(TEST_DIR, '..', 'certs', 'generate.sh'), '--out', join(manifests, 'overlays', 'self-signed'), '--force'], { stdio: 'ignore' });
+  const objects = parseAllDocuments(await kubectl(['kustomize', join(manifests, 'overlays', 'self-signed')])).map((doc) => doc.toJS() as Obj);
+  for (const object of objects) {
+    if (object.kind === 'Deployment') {
+      const container = object.spec.template.spec.containers[0];
+      container.image = ROLLSAFE_IMAGE;
+      container.imagePullPolicy = 'Never';
+    }
+    if (/WebhookConfiguration$/.test(object.kind)) {
+      for (const webhook of object.webhooks) {
+        // Fail, not the shipped Ignore: a call that does not get through must show as a failed request.
+        webhook.failurePolicy = 'Fail';
+        webhook.namespaceSelector.matchExpressions.push({ key: 'rollsafe.e2e/admission', operator: 'In', values: ['yes'] });
+      }
+    }
+  }
+  const webhooks = objects.filter((object) => /WebhookConfiguration$/.test(object.kind));
+  await kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects.filter((object) => !webhooks.includes(object)) }));
+  await rolledOut('rollsafe', 'rollsafe-system');
+  routeServicesThroughPodBridge();
+  await kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: webhooks }));
+  t.teardown(async () => {
+    await kubectl(['delete', 'validatingwebhookconfiguration,mutatingwebhookconfiguration', 'rollsafe', '--ignore-not-found']);
+  });
+  await kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'e2e-admission', labels: { 'rollsafe.e2e/admission': 'yes' } } }));
+
+  const spread = { maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'ScheduleAnyway', labelSelector: { matchLabels: { app: 'batch' } } };
+  const good = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'batch' }, spec: { replicas: 2, selector: { matchLabels: { app: 'batch' } }, template: { metadata: { labels: { app: 'batch' } }, spec: { topologySpreadConstraints: [spread], containers: [{ name: 'worker', image: APP_IMAGE }] } } } };
+  const bad = naive('web', 'e2e-admission');
+  await eventually('the webhook judges', async () => (await dryRunCreate('e2e-admission', bad)).status === 403);
+
+  // Admission requests all along: a workload that passes, one that is denied; anything else is a failed admission.
+  const outcomes = { allowed: 0, denied: 0, failed: 0 };
+  const failures: string[] = [];
+  let sending = true;
+  const sender = (async () => {
+    for (let index = 0; sending; index++) {
+      const passes = index % 2 === 0;
+      const answer = await dryRunCreate('e2e-admission', passes ? good : bad);
+      if (passes && answer.status === 201) outcomes.allowed++;
+      else if (!passes && answer.status === 403 && /denied the request/.test(answer.message)) outcomes.denied++;
+      else {
+        outcomes.failed++;
+        if (failures.length < 5) failures.push(`${answer.status}: ${answer.message.slice(0, 200)}`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  })();
+  await new Promise((resolve) => setTimeout(resolve, 3000));
+  await kubectl(['rollout', 'restart', 'deployment/rollsafe', '-n', 'rollsafe-system']);
+  await rolledOut('rollsafe', 'rollsafe-system');
+  // The old pods keep serving through their preStop sleep and shutdown delay (terminationGracePeriodSeconds 40).
+  await new Promise((resolve) => setTimeout(resolve, 30000));
+  sending = false;
+  await sender;
+  t.comment(`admission requests during rollsafe's own rollout: ${outcomes.allowed} allowed, ${outcomes.denied} denied as expected, ${outcomes.failed} failed ${JSON.stringify(failures)}`);
+  t.ok(outcomes.allowed + outcomes.denied > 100, 'requests were sent all along');
+  t.equal(outcomes.failed, 0, 'no admission request failed while the webhook rolled');
 });

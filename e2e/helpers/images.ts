@@ -44,27 +44,25 @@ function rootfs(dir: string, script: string): void {
   writeFileSync(join(dir, 'entrypoint.sh'), script, { mode: 0o755 });
 }
 
-/** Writes an OCI image layout archive for one image and returns its path. */
-export function buildImage(workDir: string, name: string, script: string): string {
-  const dir = join(workDir, name.replace(/[^a-z0-9]+/g, '-'));
-  const root = join(dir, 'rootfs');
+/** The image config's `config` member: what runs, as whom. */
+export interface ImageConfig {
+  Entrypoint: string[];
+  Env: string[];
+  WorkingDir: string;
+  User?: string;
+}
+
+/** Writes an OCI image layout archive of one root filesystem (one layer) and returns its path. */
+export function ociArchive(dir: string, name: string, root: string, imageConfig: ImageConfig): string {
   const layout = join(dir, 'layout');
   const blobs = join(layout, 'blobs', 'sha256');
   mkdirSync(blobs, { recursive: true });
-  rootfs(root, script);
   const layerPath = join(dir, 'layer.tar');
   execFileSync('tar', ['--numeric-owner', '--owner=0', '--group=0', '--sort=name', '--mtime=@0', '-C', root, '-cf', layerPath, '.']);
   const layer = readFileSync(layerPath);
   const layerDigest = sha256(layer);
   writeFileSync(join(blobs, layerDigest), layer);
-  const config = Buffer.from(
-    JSON.stringify({
-      architecture: 'amd64',
-      os: 'linux',
-      config: { Entrypoint: ['/entrypoint.sh'], Env: ['PATH=/bin'], WorkingDir: '/' },
-      rootfs: { type: 'layers', diff_ids: [`sha256:${layerDigest}`] },
-    }),
-  );
+  const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', config: imageConfig, rootfs: { type: 'layers', diff_ids: [`sha256:${layerDigest}`] } }));
   const configDigest = sha256(config);
   writeFileSync(join(blobs, configDigest), config);
   const manifest = Buffer.from(
@@ -96,6 +94,14 @@ export function buildImage(workDir: string, name: string, script: string): strin
   const archive = join(dir, 'image.tar');
   execFileSync('tar', ['-C', layout, '-cf', archive, '.']);
   return archive;
+}
+
+/** A busybox image running `script`. */
+export function buildImage(workDir: string, name: string, script: string): string {
+  const dir = join(workDir, name.replace(/[^a-z0-9]+/g, '-'));
+  const root = join(dir, 'rootfs');
+  rootfs(root, script);
+  return ociArchive(dir, name, root, { Entrypoint: ['/entrypoint.sh'], Env: ['PATH=/bin'], WorkingDir: '/' });
 }
 
 export function buildImages(workDir: string): string[] {
