@@ -25,6 +25,19 @@ export function failed(result: LoadResult): number {
   return result.sent - result.ok;
 }
 
+/**
+ * Timeouts while the load generator itself stalled (its event loop late by 250 ms or more within the request's
+ * wait): the machine, not the cluster, held the request. A timeout with no such stall is a lost request.
+ */
+export function timeoutsDuringStalls(result: LoadResult, timeoutMs: number): number {
+  return result.failures.filter(([at, kind]) => kind === 'timeout' && result.stalls.some(([stallEnd, late]) => stallEnd - late <= at && stallEnd >= at - timeoutMs)).length;
+}
+
+/** Requests the cluster lost: every failure but the timeouts the load generator's own stalls explain. */
+export function lost(result: LoadResult, timeoutMs: number): number {
+  return failed(result) - timeoutsDuringStalls(result, timeoutMs);
+}
+
 export function describe(result: LoadResult): string {
   return `${result.sent} sent, ${failed(result)} failed (refused ${result.refused}, reset ${result.reset}, HTTP error ${result.httpError}, timeout ${result.timeout}, other ${result.other}); load generator's event loop late by up to ${result.maxLagMs.toFixed(0)} ms`;
 }
