@@ -1,14 +1,13 @@
 import type { AuditResult } from '../audit/audit.js';
 import { patchForPaths } from '../admission/patch.js';
 import { ENFORCE_FIX_MODES, evaluate } from '../engine/engine.js';
-import { MODES, type Mode, type Policy } from '../policy/types.js';
+import { MODE_LABEL, MODES, type Mode, type Policy } from '../policy/types.js';
 import { asArray, asRecord, asString, isRecord, type JsonObject } from '../util/object.js';
 import { addRelated, emptyRelated } from '../workloads/related.js';
 import { objectRef, stringMap } from '../workloads/workload.js';
 import { ClusterError, type ApiClient } from './api.js';
 import { CONTEXT_RESOURCES, ForbiddenError, ListError, listPaged, WORKLOAD_RESOURCES } from './list.js';
 
-const MODE_LABEL = 'rollsafe.dev/mode';
 
 export interface FixPreview {
   kind: string;

@@ -3,7 +3,7 @@ import { auditFiles, exitCode, type AuditResult, type FailOn } from '../audit/au
 import { collectInputs, skippedNote } from '../manifests/collect.js';
 import type { Policy } from '../policy/types.js';
 import { oneOf, UsageError, type Io } from './io.js';
-import { policyFromFlags } from './load-policy.js';
+import { POLICY_OPTIONS, policyFromFlags } from './load-policy.js';
 
 const OUTPUTS = ['text', 'json', 'sarif', 'junit', 'policyreport', 'compact', 'github'] as const;
 const FAIL_ON = ['error', 'warning', 'never'] as const;
@@ -47,9 +47,7 @@ export async function auditCommand(args: string[], io: Io): Promise<number> {
     args,
     allowPositionals: true,
     options: {
-      policy: { type: 'string' },
-      'kubernetes-version': { type: 'string' },
-      disable: { type: 'string', multiple: true },
+      ...POLICY_OPTIONS,
       output: { type: 'string', short: 'o' },
       'fail-on': { type: 'string' },
       cluster: { type: 'boolean' },

@@ -4,7 +4,7 @@ import { EXPORTED_RULES, exportPolicies } from '../export/policies.js';
 import { kubernetesMinor } from '../policy/version.js';
 import { RULE_IDS } from '../policy/types.js';
 import { UsageError, type Io } from './io.js';
-import { policyFromFlags } from './load-policy.js';
+import { POLICY_OPTIONS, policyFromFlags } from './load-policy.js';
 
 /** `rollsafe export`: the policy as ValidatingAdmissionPolicies and bindings, a YAML stream on stdout. */
 export function exportCommand(args: string[], io: Io): number {
@@ -12,9 +12,7 @@ export function exportCommand(args: string[], io: Io): number {
     args,
     allowPositionals: true,
     options: {
-      policy: { type: 'string' },
-      'kubernetes-version': { type: 'string' },
-      disable: { type: 'string', multiple: true },
+      ...POLICY_OPTIONS,
       name: { type: 'string' },
       'exclude-namespace': { type: 'string', multiple: true },
     },

@@ -7,7 +7,7 @@ import { collectInputs, skippedNote } from '../manifests/collect.js';
 import { fixedTexts } from '../manifests/fix-files.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { UsageError, type Io } from './io.js';
-import { policyFromFlags } from './load-policy.js';
+import { POLICY_OPTIONS, policyFromFlags } from './load-policy.js';
 
 function describeError(error: { file: string; line?: number; column?: number; document?: number; message: string }): string {
   const where = [error.file, error.line, error.column].filter((part) => part !== undefined).join(':');
@@ -33,9 +33,7 @@ export function fixCommand(args: string[], io: Io): number {
     args,
     allowPositionals: true,
     options: {
-      policy: { type: 'string' },
-      'kubernetes-version': { type: 'string' },
-      disable: { type: 'string', multiple: true },
+      ...POLICY_OPTIONS,
       'in-place': { type: 'boolean', short: 'i' },
       diff: { type: 'boolean' },
     },

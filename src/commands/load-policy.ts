@@ -3,6 +3,13 @@ import { RULE_IDS, type Policy, type RuleId } from '../policy/types.js';
 import { suggestion } from '../util/did-you-mean.js';
 import { UsageError } from './io.js';
 
+/** The parseArgs options of the flags that change the policy (audit, fix, export share them). */
+export const POLICY_OPTIONS = {
+  policy: { type: 'string' },
+  'kubernetes-version': { type: 'string' },
+  disable: { type: 'string', multiple: true },
+} as const;
+
 export interface PolicyFlags {
   policy?: string | undefined;
   /** --kubernetes-version: the oldest version fixes must run on (the policy's kubernetesVersion). */

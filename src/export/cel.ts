@@ -22,10 +22,6 @@ export function chain(cases: Array<[condition: string, value: string]>, fallback
   return cases.reduceRight((otherwise, [condition, value]) => `(${condition}) ? ${value} : ${otherwise}`, fallback);
 }
 
-/** The string form of an int expression, as the engine's template strings print numbers. */
-export function str(expression: string): string {
-  return `string(${expression})`;
-}
 
 /**
  * `body` with `name` bound to `value`, evaluated once: CEL in admission has no `let` (cel.bind is not in the

@@ -9,7 +9,8 @@
 import { ROLLBACK_ANNOTATION, ROLLBACK_MESSAGE } from '../admission/handle.js';
 import { applyOverride } from '../policy/effective.js';
 import { kubernetesMinor } from '../policy/version.js';
-import { RULE_IDS, type EffectivePolicy, type Policy, type RuleId } from '../policy/types.js';
+import { MODE_LABEL, RULE_IDS, type EffectivePolicy, type Policy, type RuleId } from '../policy/types.js';
+import { EXEMPT_ANNOTATION, EXEMPT_REASON_ANNOTATION } from '../engine/exemptions.js';
 import { bind, chain, globRegex, literal } from './cel.js';
 import { gracePeriodCel } from './rules/grace-period.js';
 import { minReplicasCel } from './rules/min-replicas.js';
@@ -25,9 +26,6 @@ import { WORKLOAD_VARIABLES } from './workload-cel.js';
 /** In the engine's order (rules/index.ts), so denials list violations as the webhook does. */
 export const EXPORTED_RULES: ExportedRule[] = [readinessProbeCel, probePortCel, probesIdenticalCel, prestopDelayCel, gracePeriodCel, rolloutStrategyCel, minReplicasCel, nodeSpreadCel];
 
-export const MODE_LABEL = 'rollsafe.dev/mode';
-const EXEMPT_ANNOTATION = 'rollsafe.dev/exempt';
-const EXEMPT_REASON_ANNOTATION = 'rollsafe.dev/exempt-reason';
 /** Control characters (RE2), which the apiserver refuses in a warning (exemptions.ts unknownRule). */
 const CONTROL_CHARACTERS = '[\\x00-\\x1f\\x7f-\\x{9f}]';
 /** trimBlanks (util/text.ts) as a match: from the first to the last character that is not a blank. */

@@ -12,6 +12,9 @@ export const RULE_IDS = [
 export type RuleId = (typeof RULE_IDS)[number];
 
 export const MODES = ['enforce', 'warn', 'audit', 'off'] as const;
+
+/** The namespace label whose value (enforce, warn, audit, off) replaces the mode of every rule that is not off. */
+export const MODE_LABEL = 'rollsafe.dev/mode';
 export type Mode = (typeof MODES)[number];
 
 export const SEVERITIES = ['error', 'warning', 'info'] as const;
