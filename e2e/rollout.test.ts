@@ -5,14 +5,14 @@
  * (e2e/run.sh): containerd, runc, the CNI bridge, a kubelet and kube-proxy in iptables mode on this machine.
  */
 import { execFile, execFileSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync } from 'node:fs';
-import { request as httpsRequest } from 'node:https';
+import { cpSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { parse, parseAllDocuments, stringify } from 'yaml';
 import { eventually } from '../test/helpers/cluster.js';
 import { startControlPlane } from '../test/helpers/control-plane.js';
+import { createDryRun } from '../test/helpers/dry-run.js';
 import { TEST_DIR } from '../test/helpers/fixtures.js';
 import { runCli } from '../test/helpers/run-cli.js';
 import { startTestServer } from '../test/helpers/server.js';
@@ -161,23 +161,10 @@ t.test('through the webhook: the naive app is denied; with a readiness probe, /m
   t.equal(lost(result, TIMEOUT_MS), 0, `none lost: ${describe(result)}`);
 });
 
-/** A dry-run create straight to the apiserver (admin): the admission chain runs, nothing is stored. */
-function dryRunCreate(namespace: string, object: Obj): Promise<{ status: number; message: string }> {
-  const pki = plane.pkiDir;
-  return new Promise((resolve) => {
-    const request = httpsRequest(
-      `${plane.server}/apis/apps/v1/namespaces/${namespace}/deployments?dryRun=All`,
-      { method: 'POST', ca: readFileSync(join(pki, 'ca.crt')), cert: readFileSync(join(pki, 'admin.crt')), key: readFileSync(join(pki, 'admin.key')), headers: { 'content-type': 'application/json' }, timeout: 15000 },
-      (response) => {
-        let body = '';
-        response.on('data', (chunk) => (body += chunk));
-        response.on('end', () => resolve({ status: response.statusCode ?? 0, message: (() => { try { return String(JSON.parse(body).message ?? ''); } catch { return body; } })() }));
-      },
-    );
-    request.on('timeout', () => request.destroy(new Error('client timeout')));
-    request.on('error', (error) => resolve({ status: 0, message: error.message }));
-    request.end(JSON.stringify(object));
-  });
+/** A dry-run create: the admission chain runs, nothing is stored. */
+async function dryRunCreate(namespace: string, object: Obj): Promise<{ status: number; message: string }> {
+  const answer = await createDryRun(plane, namespace, object, 15_000);
+  return { status: answer.status, message: String(answer.body['message'] ?? '') };
 }
 
 t.test("rollsafe's own Deployment (manifests/, self-signed overlay) rolls while the apiserver sends it admission requests: none fails", async (t) => {

@@ -12,7 +12,7 @@ import { parseAllDocuments } from 'yaml';
 import { sharedControlPlane, kubectl, kubectlOk, getObject, eventually, type ControlPlaneInfo, type Run } from './helpers/cluster.js';
 import { TEST_DIR } from './helpers/fixtures.js';
 import { startTestServer } from './helpers/server.js';
-import { SIDECAR, startSidecarInjector } from './helpers/sidecar-injector.js';
+import { injectorConfiguration, SIDECAR, startSidecarInjector } from './helpers/sidecar-injector.js';
 
 type Obj = Record<string, any>;
 const SCOPE = 'webhook';
@@ -95,24 +95,8 @@ async function registerWebhooks(plane: ControlPlaneInfo): Promise<Obj[]> {
       webhook.namespaceSelector.matchExpressions.push({ key: 'rollsafe.test/scope', operator: 'In', values: [SCOPE] });
     }
   }
-  const injectorConfig = {
-    apiVersion: 'admissionregistration.k8s.io/v1',
-    kind: 'MutatingWebhookConfiguration',
-    // After "rollsafe" in name order, so rollsafe is reinvoked once the sidecar is in.
-    metadata: { name: 'sidecar-injector' },
-    webhooks: [
-      {
-        name: 'inject.sidecar.example.com',
-        admissionReviewVersions: ['v1'],
-        sideEffects: 'None',
-        failurePolicy: 'Fail',
-        reinvocationPolicy: 'Never',
-        clientConfig: { url: injector.url, caBundle },
-        rules: [{ apiGroups: ['apps'], apiVersions: ['v1'], resources: ['deployments'], operations: ['CREATE', 'UPDATE'] }],
-        namespaceSelector: { matchLabels: { 'sidecar.example.com/inject': 'enabled', 'rollsafe.test/scope': SCOPE } },
-      },
-    ],
-  };
+  // After "rollsafe" in name order, so rollsafe is reinvoked once the sidecar is in.
+  const injectorConfig = injectorConfiguration('sidecar-injector', injector, server.certificates.ca, { 'sidecar.example.com/inject': 'enabled', 'rollsafe.test/scope': SCOPE });
   await kubectlOk(plane, ['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [...configs, injectorConfig] }));
   return configs;
 }

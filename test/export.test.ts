@@ -9,7 +9,6 @@
  * denying policy's message is returned, warnings are "Validation failed for ValidatingAdmissionPolicy ...").
  */
 import { readdirSync, readFileSync } from 'node:fs';
-import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
 import t from 'tap';
 import { parseAllDocuments } from 'yaml';
@@ -20,6 +19,7 @@ import { DEFAULT_POLICY_YAML } from '../src/policy/default-document.js';
 import { defaultPolicy, parsePolicy } from '../src/policy/load.js';
 import { RULE_IDS, type Mode, type Policy } from '../src/policy/types.js';
 import { eventually, kubectl, kubectlOk, sharedControlPlane } from './helpers/cluster.js';
+import { createDryRun as createDryRunIn, type DryRunAnswer } from './helpers/dry-run.js';
 import { FIXTURES } from './helpers/fixtures.js';
 import { runCli } from './helpers/run-cli.js';
 
@@ -28,50 +28,10 @@ const SCOPE = 'export';
 const root = t;
 const plane = await sharedControlPlane(t);
 
-const RESOURCES: Record<string, string> = { Deployment: 'deployments', StatefulSet: 'statefulsets', DaemonSet: 'daemonsets' };
+const RESOURCES = new Set(['Deployment', 'StatefulSet', 'DaemonSet']);
 
-interface ApiAnswer {
-  status: number;
-  body: Obj;
-  warnings: string[];
-}
-
-/** A write straight to the apiserver as the admin (system:masters), dry run: many per second, no kubectl spawn. */
-function createDryRun(namespace: string, object: Obj): Promise<ApiAnswer> {
-  const pki = plane.pkiDir;
-  const path = `/apis/apps/v1/namespaces/${namespace}/${RESOURCES[object.kind]}?dryRun=All`;
-  return new Promise((resolve, reject) => {
-    const request = httpsRequest(
-      `${plane.server}${path}`,
-      {
-        method: 'POST',
-        ca: readFileSync(join(pki, 'ca.crt')),
-        cert: readFileSync(join(pki, 'admin.crt')),
-        key: readFileSync(join(pki, 'admin.key')),
-        headers: { 'content-type': 'application/json' },
-      },
-      (response) => {
-        const chunks: Buffer[] = [];
-        response.on('data', (chunk: Buffer) => chunks.push(chunk));
-        response.on('end', () => {
-          const header = response.headers['warning'];
-          const lines = header === undefined ? [] : Array.isArray(header) ? header : [header];
-          resolve({ status: response.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString('utf8')), warnings: lines.flatMap(parseWarnings) });
-        });
-      },
-    );
-    request.on('error', reject);
-    request.end(JSON.stringify(object));
-  });
-}
-
-/** RFC 7234 Warning header values, `299 - "text"`, possibly several comma-separated in one header. */
-function parseWarnings(header: string): string[] {
-  const texts: string[] = [];
-  const pattern = /299 - "((?:[^"\\]|\\.)*)"/g;
-  for (let match = pattern.exec(header); match; match = pattern.exec(header)) texts.push(Buffer.from((match[1] as string).replace(/\\(.)/g, '$1'), 'latin1').toString('utf8'));
-  return texts;
-}
+/** A dry-run create in this file's control plane. */
+const createDryRun = (namespace: string, object: Obj) => createDryRunIn(plane, namespace, object);
 
 async function namespace(name: string, labels: Record<string, string>): Promise<void> {
   const object = { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { 'rollsafe.test/scope': SCOPE, ...labels } } };
@@ -98,7 +58,7 @@ function workloads(): Array<{ source: string; object: Obj }> {
     for (const file of readdirSync(join(rulesDir, rule)).filter((name) => /\.ya?ml$/.test(name) && !/\.(policy|fixed)\.yaml$/.test(name))) {
       for (const doc of parseAllDocuments(readFileSync(join(rulesDir, rule, file), 'utf8'))) {
         const object = doc.toJS() as Obj | null;
-        if (object?.apiVersion === 'apps/v1' && RESOURCES[object.kind]) found.push({ source: `rules/${rule}/${file}`, object });
+        if (object?.apiVersion === 'apps/v1' && RESOURCES.has(object.kind)) found.push({ source: `rules/${rule}/${file}`, object });
       }
     }
   }
@@ -145,7 +105,7 @@ function workloads(): Array<{ source: string; object: Obj }> {
   const reviews = join(FIXTURES, 'admission');
   for (const file of readdirSync(reviews).filter((name) => name.endsWith('.json'))) {
     const object = JSON.parse(readFileSync(join(reviews, file), 'utf8')).request?.object as Obj | undefined;
-    if (object?.apiVersion === 'apps/v1' && RESOURCES[object.kind]) found.push({ source: `admission/${file}`, object });
+    if (object?.apiVersion === 'apps/v1' && RESOURCES.has(object.kind)) found.push({ source: `admission/${file}`, object });
   }
   return found;
 }
@@ -208,7 +168,7 @@ function comparable(warning: string): string {
   return warning.startsWith('exemption: ') && / names (?:unknown rule |an unknown rule with control characters)/.test(warning) ? warning.replace(/ \((?:did you mean|known:).*$/, '') : warning;
 }
 
-function vapVerdict(answer: ApiAnswer, prefix: string) {
+function vapVerdict(answer: DryRunAnswer, prefix: string) {
   const message: string = answer.body.message ?? '';
   const denial = `ValidatingAdmissionPolicy '${prefix}-deny' with binding '${prefix}-deny' denied request: `;
   const warning = `Validation failed for ValidatingAdmissionPolicy '${prefix}-warn' with binding '${prefix}-warn': `;
@@ -483,28 +443,12 @@ t.test('a large workload stays within the CEL cost budget (40 containers of 10 p
 
 t.test('another mutating webhook adds a sidecar after the MutatingAdmissionPolicy: it is reinvoked and fixes the sidecar too', async (t) => {
   const { makeCertificates } = await import('./helpers/tls.js');
-  const { SIDECAR, startSidecarInjector } = await import('./helpers/sidecar-injector.js');
+  const { injectorConfiguration, SIDECAR, startSidecarInjector } = await import('./helpers/sidecar-injector.js');
   const certificates = makeCertificates();
   const injector = await startSidecarInjector(certificates);
   t.teardown(() => injector.close());
   await namespace('ex-inject', { 'rollsafe.test/policy': 'fix', 'rollsafe.test/inject': 'yes' });
-  const config = {
-    apiVersion: 'admissionregistration.k8s.io/v1',
-    kind: 'MutatingWebhookConfiguration',
-    metadata: { name: 'export-test-sidecar-injector' },
-    webhooks: [
-      {
-        name: 'inject.export-test.example.com',
-        admissionReviewVersions: ['v1'],
-        sideEffects: 'None',
-        failurePolicy: 'Fail',
-        reinvocationPolicy: 'Never',
-        clientConfig: { url: injector.url, caBundle: certificates.ca.toString('base64') },
-        rules: [{ apiGroups: ['apps'], apiVersions: ['v1'], resources: ['deployments'], operations: ['CREATE', 'UPDATE'] }],
-        namespaceSelector: { matchLabels: { 'rollsafe.test/inject': 'yes' } },
-      },
-    ],
-  };
+  const config = injectorConfiguration('export-test-sidecar-injector', injector, certificates.ca, { 'rollsafe.test/inject': 'yes' });
   await kubectlOk(plane, ['apply', '-f', '-'], JSON.stringify(config));
   root.teardown(async () => {
     await kubectl(plane, ['delete', 'mutatingwebhookconfiguration', 'export-test-sidecar-injector', '--ignore-not-found']);

@@ -23,6 +23,31 @@ export const SIDECAR = {
   readinessProbe: { tcpSocket: { port: 15001 } },
 };
 
+/**
+ * Its MutatingWebhookConfiguration: Deployments in the namespaces `matchLabels` selects, never reinvoked
+ * itself. The apiserver calls configurations in name order: a name after rollsafe's makes rollsafe's turn
+ * come first, so rollsafe is reinvoked once the sidecar is in.
+ */
+export function injectorConfiguration(name: string, injector: SidecarInjector, ca: Buffer, matchLabels: Record<string, string>): Record<string, unknown> {
+  return {
+    apiVersion: 'admissionregistration.k8s.io/v1',
+    kind: 'MutatingWebhookConfiguration',
+    metadata: { name },
+    webhooks: [
+      {
+        name: `inject.${name}.example.com`,
+        admissionReviewVersions: ['v1'],
+        sideEffects: 'None',
+        failurePolicy: 'Fail',
+        reinvocationPolicy: 'Never',
+        clientConfig: { url: injector.url, caBundle: ca.toString('base64') },
+        rules: [{ apiGroups: ['apps'], apiVersions: ['v1'], resources: ['deployments'], operations: ['CREATE', 'UPDATE'] }],
+        namespaceSelector: { matchLabels },
+      },
+    ],
+  };
+}
+
 export async function startSidecarInjector(certificates: TestCertificates): Promise<SidecarInjector> {
   const calls: string[] = [];
   const server: Server = createServer({ cert: readFileSync(certificates.cert), key: readFileSync(certificates.key) }, (request, response) => {
