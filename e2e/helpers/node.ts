@@ -45,22 +45,6 @@ function run(command: string, args: string[]): string {
   return execFileSync(command, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
-/** What a machine must have: Debian's packages (e2e/setup.sh installs them) and the node binaries. */
-export function missingTools(): string[] {
-  const needed = ['containerd', 'runc', 'ctr', 'iptables', 'conntrack', 'ip', 'tar'];
-  const missing = needed.filter((tool) => {
-    try {
-      execFileSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' });
-      return false;
-    } catch {
-      return true;
-    }
-  });
-  if (!existsSync('/usr/lib/cni/bridge')) missing.push('containernetworking-plugins (/usr/lib/cni/bridge)');
-  if (!existsSync('/bin/busybox')) missing.push('busybox-static');
-  return missing;
-}
-
 function containerdConfig(dir: string): string {
   return `version = 2
 root = "${join(dir, 'containerd', 'root')}"
