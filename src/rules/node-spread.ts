@@ -79,7 +79,12 @@ export const nodeSpread: Rule = {
           'draining or losing that node takes every replica down at once. Spread them across nodes.',
         fix: {
           description: `adds a soft topologySpreadConstraint (maxSkew 1 on ${HOSTNAME}, ScheduleAnyway${constraint['matchLabelKeys'] ? ', matchLabelKeys [pod-template-hash]' : ''})`,
-          set: [{ path: [...workload.podSpecPath, 'topologySpreadConstraints'], value: [...deepClone(existing), constraint] }],
+          // Appended (an existing list keeps its items and their formatting), or the list created.
+          set: [
+            Array.isArray(workload.podSpec['topologySpreadConstraints'])
+              ? { path: [...workload.podSpecPath, 'topologySpreadConstraints', existing.length], value: constraint }
+              : { path: [...workload.podSpecPath, 'topologySpreadConstraints'], value: [constraint] },
+          ],
         },
       },
     ];
