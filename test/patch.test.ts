@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import t from 'tap';
-import { patchForPaths, pointer } from '../src/admission/patch.js';
+import { patchForPaths, pointer } from '../src/engine/patch.js';
 import { deepClone, setPathCopying, shallowCopy, type JsonObject, type PathSegment } from '../src/util/object.js';
 import { FIXTURES } from './helpers/fixtures.js';
 

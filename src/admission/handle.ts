@@ -3,7 +3,7 @@ import type { Mode, Policy, RuleId } from '../policy/types.js';
 import { asRecord, jsonEqual, type JsonObject, type PathSegment } from '../util/object.js';
 import { WORKLOAD_KINDS } from '../workloads/workload.js';
 import { firstCodePoints, longerThan } from '../util/text.js';
-import { patchForPaths } from './patch.js';
+import { patchForPaths } from '../engine/patch.js';
 import { allowed, denied, patched, type AdmissionResponse } from './responses.js';
 import type { AdmissionRequest } from './review.js';
 

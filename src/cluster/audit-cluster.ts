@@ -1,5 +1,5 @@
 import type { AuditResult } from '../audit/audit.js';
-import { patchForPaths } from '../admission/patch.js';
+import { patchForPaths } from '../engine/patch.js';
 import { ENFORCE_FIX_MODES, evaluate } from '../engine/engine.js';
 import { MODE_LABEL, MODES, type Mode, type Policy } from '../policy/types.js';
 import { asArray, asRecord, asString, isRecord, type JsonObject } from '../util/object.js';

@@ -13,6 +13,7 @@ export function editsByFile(audit: AuditResult): Map<string, ObjectEdit[]> {
       ...(source.item !== undefined ? { item: source.item } : {}),
       original: source.object,
       fixed: evaluation.fixed,
+      paths: evaluation.applied.flatMap((fix) => fix.paths),
     });
     edits.set(source.file, list);
   }

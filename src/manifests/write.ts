@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { isMap, isPair, isScalar, isSeq, type Document, type Node } from 'yaml';
-import { jsonDiff, type JsonPatchOperation } from '../util/json-diff.js';
-import { sameJsonInOrder, type JsonObject } from '../util/object.js';
+import { patchForPaths, type PatchOperation } from '../engine/patch.js';
+import { isRecord, sameJsonInOrder, type JsonObject, type PathSegment } from '../util/object.js';
 import { loadFast } from './fast-yaml.js';
 import { locate, type Spot } from './locate.js';
 import { blockItem, blockPair, flowPair, scalar } from './render-yaml.js';
@@ -14,6 +14,13 @@ export interface ObjectEdit {
   item?: number;
   original: JsonObject;
   fixed: JsonObject;
+  /** The paths the fixes set (`evaluation.applied[].paths`): `fixed` differs from `original` only there. */
+  paths: ReadonlyArray<readonly PathSegment[]>;
+}
+
+/** The edit as JSON-patch operations (`add` and `replace`, in fix order): the same patch the webhook sends. */
+function operations(edit: ObjectEdit): PatchOperation[] {
+  return patchForPaths(edit.original, edit.fixed, edit.paths);
 }
 
 /** A text replacement in the original file; `order` keeps insertions at one offset in patch order. */
@@ -95,17 +102,21 @@ function contentEnd(node: unknown): number | undefined {
 }
 
 /**
- * Turns one JSON-patch operation into a text edit of the original: a scalar replaced where it stands, a key
- * added at the end of its block map (at the map's indentation) or inside its flow map. Undefined when the
- * operation is of another shape; the caller then re-emits the document.
+ * Turns one JSON-patch operation into a text edit of the original: a scalar replaced where it stands, an empty
+ * flow map filled, a key added at the end of its block map (at the map's indentation) or inside its flow map, an
+ * item appended to a block sequence. Undefined when the operation is of another shape; the caller then re-emits
+ * the document.
  */
-function textEditFor(text: string, style: Style, spotAt: (path: Path) => Spot | undefined, path: Path, op: { op: string; value?: unknown }, order: number, inserted: Inserted): TextEdit | undefined {
+function textEditFor(text: string, style: Style, spotAt: (path: Path) => Spot | undefined, path: Path, op: PatchOperation, order: number, inserted: Inserted): TextEdit | undefined {
   if (op.op === 'replace') {
     const spot = spotAt(path);
+    // A fix that sets a whole map where the original has `{}` (`preStop: {}` reads as no hook): its pairs go inside.
+    if (spot?.kind === 'flow-map' && spot.items === 0 && isRecord(op.value)) {
+      return insertIntoFlowMap(text, spot, Object.entries(op.value).map(([key, value]) => flowPair(key, value)), order, inserted);
+    }
     if (spot?.kind !== 'scalar' || (op.value !== null && typeof op.value === 'object')) return undefined;
     return { start: spot.start, end: spot.end, text: scalar(op.value), order };
   }
-  if (op.op !== 'add') return undefined;
   const key = path[path.length - 1];
   const parent = spotAt(path.slice(0, -1));
   if (parent?.kind === 'block-seq') {
@@ -116,21 +127,24 @@ function textEditFor(text: string, style: Style, spotAt: (path: Path) => Spot | 
     return insertAfterLine(text, style, parent.end, lines, order);
   }
   if (typeof key !== 'string' || !parent || parent.kind === 'scalar') return undefined;
-  if (parent.kind === 'flow-map') {
-    const { close } = parent;
-    const before = parent.items + (inserted.get(close) ?? 0);
-    inserted.set(close, (inserted.get(close) ?? 0) + 1);
-    // `{a: 1, }`: the trailing comma already separates the new pair.
-    let last = close - 1;
-    while (last > 0 && /\s/.test(text[last] ?? '')) last--;
-    const separator = before === 0 ? '' : text[last] === ',' ? ' ' : ', ';
-    return { start: close, end: close, text: `${separator}${flowPair(key, op.value)}`, order };
-  }
+  if (parent.kind === 'flow-map') return insertIntoFlowMap(text, parent, [flowPair(key, op.value)], order, inserted);
   const indent = ' '.repeat(parent.indent);
   const lines = blockPair(key, op.value, style)
     .map((line) => `${indent}${line}${style.newline}`)
     .join('');
   return insertAfterLine(text, style, parent.end, lines, order);
+}
+
+/** Pairs inserted before a flow map's `}`, after its own pairs and those earlier edits of this run inserted. */
+function insertIntoFlowMap(text: string, map: Extract<Spot, { kind: 'flow-map' }>, pairs: string[], order: number, inserted: Inserted): TextEdit {
+  const { close } = map;
+  const before = map.items + (inserted.get(close) ?? 0);
+  inserted.set(close, (inserted.get(close) ?? 0) + pairs.length);
+  // `{a: 1, }`: the trailing comma already separates the new pair.
+  let last = close - 1;
+  while (last > 0 && /\s/.test(text[last] ?? '')) last--;
+  const separator = before === 0 ? '' : text[last] === ',' ? ' ' : ', ';
+  return { start: close, end: close, text: `${separator}${pairs.join(', ')}`, order };
 }
 
 /** Inserts lines after the newline that ends the line at `at`, or on a new line at the end of a file without one. */
@@ -159,15 +173,12 @@ function applyTextEdits(text: string, edits: TextEdit[]): string {
 /** Fallback: edit the syntax tree and re-emit the whole document (comments and key order still kept). */
 function applyToTree(doc: Document.Parsed, edit: ObjectEdit): void {
   const prefix: Path = edit.item === undefined ? [] : ['items', edit.item];
-  for (const op of jsonDiff(edit.original, edit.fixed)) {
-    const path = toNodePath(doc, prefix, op.path);
-    if (op.op === 'add' || op.op === 'replace') doc.setIn(path, doc.createNode(op.value));
-    else if (op.op === 'remove') doc.deleteIn(path);
-  }
+  // `add` and `replace` both set the node (an add one past a sequence's end appends).
+  for (const op of operations(edit)) doc.setIn(toNodePath(doc, prefix, op.path), doc.createNode(op.value));
 }
 
 /** Text edits for every operation, or undefined as soon as one has no text edit. */
-function planEdits(text: string, style: Style, spotAt: (path: Path) => Spot | undefined, toPath: (pointer: string) => Path, ops: JsonPatchOperation[], inserted: Inserted, order: number): TextEdit[] | undefined {
+function planEdits(text: string, style: Style, spotAt: (path: Path) => Spot | undefined, toPath: (pointer: string) => Path, ops: PatchOperation[], inserted: Inserted, order: number): TextEdit[] | undefined {
   const planned: TextEdit[] = [];
   for (const op of ops) {
     const edit = textEditFor(text, style, spotAt, toPath(op.path), op, order + planned.length, inserted);
@@ -200,7 +211,7 @@ function readsBackAs(text: string, span: DocumentSpan, planned: TextEdit[], expe
 function editsFromText(parsed: ParsedFile, index: number, style: Style, edit: ObjectEdit, order: number): TextEdit[] | undefined {
   const span = parsed.spans[index];
   if (!span || edit.item !== undefined || parsed.format !== 'yaml') return undefined;
-  const planned = planEdits(parsed.text, style, (path) => locate(parsed.text, span.start, span.end, path), pointerToPath, jsonDiff(edit.original, edit.fixed), new Map(), order);
+  const planned = planEdits(parsed.text, style, (path) => locate(parsed.text, span.start, span.end, path), pointerToPath, operations(edit), new Map(), order);
   return planned && readsBackAs(parsed.text, span, planned, edit.fixed) ? planned : undefined;
 }
 
@@ -210,7 +221,7 @@ function editsFromTree(parsed: ParsedFile, index: number, yaml: YamlDocument, st
   let expected = yaml.doc.toJS({ maxAliasCount: 1000 }) as unknown;
   for (const edit of objectEdits) {
     const prefix: Path = edit.item === undefined ? [] : ['items', edit.item];
-    const ops = planEdits(parsed.text, style, (path) => spotInTree(yaml, path, parsed.text), (pointer) => toNodePath(yaml.doc, prefix, pointer), jsonDiff(edit.original, edit.fixed), inserted, order + planned.length);
+    const ops = planEdits(parsed.text, style, (path) => spotInTree(yaml, path, parsed.text), (pointer) => toNodePath(yaml.doc, prefix, pointer), operations(edit), inserted, order + planned.length);
     if (!ops) return undefined;
     planned.push(...ops);
     if (edit.item === undefined) expected = edit.fixed;

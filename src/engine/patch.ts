@@ -1,3 +1,7 @@
+/**
+ * The one JSON Patch generator: the mutating webhook's patch, `audit --cluster --fix-preview` and the text edits
+ * of `rollsafe fix` all come from the paths the fixes set.
+ */
 import { jsonEqual, type JsonObject, type PathSegment } from '../util/object.js';
 
 export interface PatchOperation {
