@@ -13,11 +13,13 @@ import { join } from 'node:path';
 import t from 'tap';
 import { parseAllDocuments } from 'yaml';
 import { handleAdmission } from '../src/admission/handle.js';
-import { DENIAL_BUDGET, EXPORTED_RULES, exportPolicies } from '../src/export/policies.js';
+import { DENIAL_BUDGET, exportPolicies } from '../src/export/policies.js';
+import { EXPORTED_RULES } from '../src/export/rules.js';
 import fastJsonPatch from 'fast-json-patch';
-import { DEFAULT_POLICY_YAML } from '../src/policy/default-document.js';
+import { defaultPolicyDocument } from '../src/policy/default-document.js';
 import { defaultPolicy, parsePolicy } from '../src/policy/load.js';
-import { RULE_IDS, type Mode, type Policy } from '../src/policy/types.js';
+import { type Mode, type Policy } from '../src/policy/types.js';
+import { RULE_IDS } from '../src/rules/index.js';
 import { eventually, kubectl, kubectlOk, sharedControlPlane } from './helpers/cluster.js';
 import { createDryRun as createDryRunIn, type DryRunAnswer } from './helpers/dry-run.js';
 import { FIXTURES } from './helpers/fixtures.js';
@@ -122,7 +124,7 @@ function manifest(object: Obj): Obj {
 /** The policy with the rules that are not exported turned off: what the exported policies must match. */
 function exportedOnly(policy: Policy): Policy {
   const copy = structuredClone(policy);
-  const exported = new Set<string>(EXPORTED_RULES.map((rule) => rule.id));
+  const exported = new Set<string>(EXPORTED_RULES.map(({ rule }) => rule.id));
   for (const id of RULE_IDS.filter((rule) => !exported.has(rule))) {
     copy.rules[id] = { ...copy.rules[id], mode: 'off' };
     for (const override of copy.namespaces) if (override.rules?.[id]) override.rules[id] = { ...override.rules[id], mode: 'off' };
@@ -221,7 +223,7 @@ namespaces:
 );
 const CUSTOM_NAMESPACES = ['ex-custom', 'ex-team-a', 'ex-legacy'];
 // Kubernetes 1.37 as the target: MutatingAdmissionPolicies too (v1 from 1.36), in front of the same validation.
-const FIX_POLICY = parsePolicy(DEFAULT_POLICY_YAML.replace(/^kubernetesVersion: .*$/m, 'kubernetesVersion: "1.37"'), 'default policy for 1.37');
+const FIX_POLICY = parsePolicy(defaultPolicyDocument().replace(/^kubernetesVersion: .*$/m, 'kubernetesVersion: "1.37"'), 'default policy for 1.37');
 const FIX_NAMESPACES: Array<[string, Mode | undefined]> = [
   ['ex-fix', undefined],
   ['ex-fix-warn', 'warn'],

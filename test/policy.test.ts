@@ -1,7 +1,7 @@
 import t from 'tap';
 import { parse } from 'yaml';
 import { defaultPolicy, parsePolicy, PolicyError } from '../src/policy/load.js';
-import { DEFAULT_POLICY_YAML } from '../src/policy/default-document.js';
+import { defaultPolicyDocument } from '../src/policy/default-document.js';
 import { effectivePolicy } from '../src/policy/effective.js';
 import { runCli } from './helpers/run-cli.js';
 
@@ -31,8 +31,8 @@ t.test('an empty policy gets every default', async (t) => {
 });
 
 t.test('the printed default policy is exactly the schema defaults', async (t) => {
-  t.same(parsePolicy(DEFAULT_POLICY_YAML, 'default'), defaultPolicy());
-  t.same(parse(DEFAULT_POLICY_YAML).rules, defaultPolicy().rules);
+  t.same(parsePolicy(defaultPolicyDocument(), 'default'), defaultPolicy());
+  t.same(parse(defaultPolicyDocument()).rules, defaultPolicy().rules);
 });
 
 t.test('partial rule settings keep the other defaults', async (t) => {

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { allowedDisruptions } from '../src/rules/disruption-budget.js';
+import { allowedDisruptions } from '../src/rules/disruption-budget/rule.js';
 import { resolveIntOrPercent } from '../src/workloads/int-or-percent.js';
 import { selectorMatches } from '../src/workloads/label-selector.js';
 import { readPreStop, sleepSeconds, supportsNativeSleep } from '../src/workloads/pre-stop.js';
@@ -64,7 +64,7 @@ t.test('PDB allowed disruptions', async (t) => {
 });
 
 t.test('probe equality applies API defaults and resolves named ports', async (t) => {
-  const { probesEqual } = await import('../src/rules/probes-identical.js');
+  const { probesEqual } = await import('../src/rules/probes-identical/rule.js');
   const container = { ports: [{ name: 'http', containerPort: 8080 }] };
   t.ok(probesEqual({ httpGet: { path: '/h', port: 'http' } }, { httpGet: { path: '/h', port: 8080, scheme: 'HTTP' }, periodSeconds: 10, failureThreshold: 3 }, container));
   t.ok(probesEqual({ httpGet: { port: 8080 } }, { httpGet: { path: '/', port: 8080 } }, container), 'path defaults to /');
@@ -78,7 +78,7 @@ t.test('probe equality applies API defaults and resolves named ports', async (t)
 });
 
 t.test('rollsafe rules ID: every rule explained, and its example manifest passes every rule', async (t) => {
-  const { RULE_IDS } = await import('../src/policy/types.js');
+  const { RULE_IDS } = await import('../src/rules/index.js');
   const { runCli } = await import('./helpers/run-cli.js');
   for (const id of RULE_IDS) {
     const run = await runCli(['rules', id]);

@@ -1,11 +1,15 @@
 import { blocks, ENFORCE_FIX_MODES, evaluate, type EvaluateOptions, type Evaluation, type Finding } from '../engine/engine.js';
 import type { Mode, Policy, RuleId } from '../policy/types.js';
+import { RULES } from '../rules/index.js';
+import type { DeniesOn } from '../rules/rule.js';
 import { asRecord, jsonEqual, type JsonObject, type PathSegment } from '../util/object.js';
 import { WORKLOAD_KINDS } from '../workloads/workload.js';
 import { firstCodePoints, longerThan } from '../util/text.js';
+import { text } from '../util/message.js';
 import { patchForPaths } from '../engine/patch.js';
 import { allowed, denied, patched, type AdmissionResponse } from './responses.js';
 import type { AdmissionRequest } from './review.js';
+import { denialHeader, KUBERNETES_CONTROLLER_USERNAMES, MAX_WARNING, mayDeny, type Judged } from './decision.js';
 
 export type Endpoint = 'validate' | 'mutate';
 export type Decision = 'allowed' | 'warned' | 'denied' | 'patched' | 'skipped' | 'error';
@@ -19,8 +23,6 @@ export interface AdmissionOutcome {
   /** For judged requests: a CREATE, or an UPDATE that changes the pod template (see startsRollout). */
   startsRollout?: boolean;
 }
-
-const MAX_WARNING = 240;
 
 /** Only apps/v1 workloads on CREATE/UPDATE of the main resource are judged; scale, status, DELETE pass. */
 export function isJudged(request: AdmissionRequest): boolean {
@@ -64,15 +66,6 @@ export function startsRollout(request: AdmissionRequest): boolean {
   return !jsonEqual(asRecord(request.object?.['spec'])?.['template'], asRecord(request.oldObject?.['spec'])?.['template']);
 }
 
-/**
- * What a request may be denied for. A CREATE, or an UPDATE that changes the pod template: everything. An
- * UPDATE that changes only the strategy: the strategy (it governs a rollout in progress: switching one to
- * Recreate stops every old pod at once). Any other UPDATE (labels, annotations, replicas, finalizers, and
- * whatever the mutating webhook patched outside the template): nothing; it cannot cause downtime now, and
- * blocking it would stop teams from operating workloads that predate the policy.
- */
-export type Judged = 'everything' | 'strategy' | 'nothing';
-
 export function judgedOn(request: AdmissionRequest): Judged {
   if (startsRollout(request)) return 'everything';
   const spec = asRecord(request.object?.['spec']);
@@ -81,47 +74,39 @@ export function judgedOn(request: AdmissionRequest): Judged {
   return strategyChanged ? 'strategy' : 'nothing';
 }
 
-/**
- * The Deployment controller's own writes: kube-controller-manager itself, or the Deployment controller's
- * service account (--use-service-account-credentials). It writes a template only to carry out a rollback
- * (pkg/controller/deployment/rollback.go, rollbackToTemplate); denying that would leave it retrying forever,
- * so it is judged but never denied. Other kube-system "*-controller" accounts (add-ons) are users like any.
- */
+/** The Deployment controller's own writes are judged, never denied (see KUBERNETES_CONTROLLER_USERNAMES). */
 export function byKubernetesController(request: AdmissionRequest): boolean {
-  const username = request.userInfo?.username;
-  return username === 'system:kube-controller-manager' || username === 'system:serviceaccount:kube-system:deployment-controller';
+  return (KUBERNETES_CONTROLLER_USERNAMES as readonly (string | undefined)[]).includes(request.userInfo?.username);
 }
-
-/** The deprecated annotation that makes the Deployment controller copy an old template back (getRollbackTo). */
-export const ROLLBACK_ANNOTATION = 'deprecated.deployment.rollback.to';
-export const ROLLBACK_MESSAGE = `annotation ${ROLLBACK_ANNOTATION} asks the Deployment controller to restore an old pod template that rollsafe cannot check. Use kubectl rollout undo, whose template change rollsafe judges.`;
 
 /**
- * A user who sets the rollback annotation hands the Deployment controller a template rollsafe cannot see (it
- * is in an old ReplicaSet), and the controller's write is never denied: judged as a rollout-strategy problem
- * in the rule's mode, so enforce denies it and points to `kubectl rollout undo`, whose template change is judged.
+ * Annotations some rules judge on their own (RuleDescriptor.annotationFinding): a user who sets one on an
+ * UPDATE asks for something rollsafe cannot see (the rollback annotation hands the Deployment controller an old
+ * template, and the controller's write is never denied). A finding of that rule at error severity, in its mode.
  */
-function rollbackByAnnotation(request: AdmissionRequest, evaluation: Evaluation): Finding | undefined {
-  if (request.operation !== 'UPDATE' || byKubernetesController(request)) return undefined;
-  const value = asRecord(asRecord(request.object?.['metadata'])?.['annotations'])?.[ROLLBACK_ANNOTATION];
-  const previous = asRecord(asRecord(request.oldObject?.['metadata'])?.['annotations'])?.[ROLLBACK_ANNOTATION];
-  if (value === undefined || value === previous) return undefined;
-  const rule = evaluation.rules.find((outcome) => outcome.rule === 'rollout-strategy');
-  if (!rule || rule.exempt) return undefined;
-  return {
-    rule: 'rollout-strategy',
-    severity: 'error',
-    mode: rule.mode,
-    message: ROLLBACK_MESSAGE,
-  };
+function annotationFindings(request: AdmissionRequest, evaluation: Evaluation): Finding[] {
+  if (request.operation !== 'UPDATE' || byKubernetesController(request)) return [];
+  const findings: Finding[] = [];
+  for (const rule of RULES) {
+    if (!rule.annotationFinding) continue;
+    const { annotation, message } = rule.annotationFinding;
+    const value = asRecord(asRecord(request.object?.['metadata'])?.['annotations'])?.[annotation];
+    const previous = asRecord(asRecord(request.oldObject?.['metadata'])?.['annotations'])?.[annotation];
+    if (value === undefined || value === previous) continue;
+    const outcome = evaluation.rules.find((candidate) => candidate.rule === rule.id);
+    if (outcome && !outcome.exempt) findings.push({ rule: rule.id, severity: 'error', mode: outcome.mode, message });
+  }
+  return findings;
 }
+
+const DENIES_ON = new Map<string, DeniesOn>(RULES.map((rule) => [rule.id, rule.deniesOn]));
 
 function validate(request: AdmissionRequest, evaluation: Evaluation, judged: Judged): AdmissionOutcome {
   const { uid } = request;
   const active = evaluation.findings.filter(isActive);
-  const rollback = rollbackByAnnotation(request, evaluation);
-  if (rollback) active.push(rollback);
-  const judges = (finding: Finding) => judged === 'everything' || finding === rollback || (judged === 'strategy' && finding.rule === 'rollout-strategy');
+  const annotated = annotationFindings(request, evaluation);
+  active.push(...annotated);
+  const judges = (finding: Finding) => annotated.includes(finding) || mayDeny(DENIES_ON.get(finding.rule) ?? 'rollout', judged);
   const violations = byKubernetesController(request) ? [] : active.filter((finding) => blocks(finding) && judges(finding));
   const warnings = active
     .filter((finding) => !violations.includes(finding) && finding.mode !== 'audit')
@@ -131,7 +116,7 @@ function validate(request: AdmissionRequest, evaluation: Evaluation, judged: Jud
   const lines = violations.map(
     (finding, index) => `${index + 1}. [${finding.rule}] ${finding.message}${finding.fix ? ` Fix: ${finding.fix}.` : ''}`,
   );
-  const message = `rollsafe denied ${kind} ${name}: ${violations.length} zero-downtime violation(s):\n${lines.join('\n')}`;
+  const message = `${text(denialHeader(kind, name, violations.length))}\n${lines.join('\n')}`;
   return { response: denied(uid, message, warnings), decision: 'denied', patchedRules: [] };
 }
 

@@ -1,8 +1,9 @@
 import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
-import { EXPORTED_RULES, exportPolicies } from '../export/policies.js';
+import { exportPolicies } from '../export/policies.js';
+import { EXPORTED_RULES } from '../export/rules.js';
 import { kubernetesMinor } from '../policy/version.js';
-import { RULE_IDS } from '../policy/types.js';
+import { RULES } from '../rules/index.js';
 import { UsageError, type Io } from './io.js';
 import { POLICY_OPTIONS, policyFromFlags } from './load-policy.js';
 
@@ -25,11 +26,10 @@ export function exportCommand(args: string[], io: Io): number {
   if (kubernetesMinor(policy.kubernetesVersion) < 30) {
     throw new UsageError(`ValidatingAdmissionPolicy v1 needs Kubernetes 1.30 or later; the policy targets ${policy.kubernetesVersion} (set kubernetesVersion or --kubernetes-version)`);
   }
-  const exported = new Set<string>(EXPORTED_RULES.map((rule) => rule.id));
-  const webhookOnly = RULE_IDS.filter((id) => !exported.has(id) && policy.rules[id].mode !== 'off');
+  const webhookOnly = RULES.filter((rule) => rule.needsContext && policy.rules[rule.id].mode !== 'off').map((rule) => rule.id);
   io.stdout.write(
     `# rollsafe export: the policy as ValidatingAdmissionPolicies, enforced by the apiserver itself.\n` +
-      `# Rules: ${EXPORTED_RULES.map((rule) => rule.id).join(', ')}.\n` +
+      `# Rules: ${EXPORTED_RULES.map(({ rule }) => rule.id).join(', ')}.\n` +
       (webhookOnly.length > 0 ? `# Audit only (they need other objects, which no admission request carries): ${webhookOnly.join(', ')}.\n` : '') +
       (kubernetesMinor(policy.kubernetesVersion) >= 36
         ? '# Fixes: the MutatingAdmissionPolicy rollsafe-fix (Kubernetes 1.36+).\n'

@@ -1,7 +1,14 @@
 import { defaultPolicy, loadPolicyFile, parsePolicy } from '../policy/load.js';
-import { RULE_IDS, type Policy, type RuleId } from '../policy/types.js';
+import { VERSION_PATTERN } from '../policy/schema.js';
+import { isRuleId, RULE_IDS } from '../rules/index.js';
+import type { Policy, RuleId } from '../policy/types.js';
 import { suggestion } from '../util/did-you-mean.js';
 import { UsageError } from './io.js';
+
+/** A rule id that is none, for usage errors: with a "did you mean" and the list. */
+export function unknownRule(id: string): string {
+  return `unknown rule "${id}"${suggestion(id, RULE_IDS)}; rules: ${RULE_IDS.join(', ')}`;
+}
 
 /** The parseArgs options of the flags that change the policy (audit, fix, export share them). */
 export const POLICY_OPTIONS = {
@@ -28,13 +35,13 @@ export function policyFromFlags(flags: PolicyFlags): Policy {
   const document = structuredClone(base) as Policy;
   if (flags.kubernetesVersion !== undefined) {
     // The schema's pattern, said in the flag's words.
-    if (!/^v?1\.[0-9]+(\.[0-9]+)?$/.test(flags.kubernetesVersion)) {
+    if (!new RegExp(VERSION_PATTERN).test(flags.kubernetesVersion)) {
       throw new UsageError(`--kubernetes-version must be a Kubernetes version such as 1.30 or v1.34.2 (got ${JSON.stringify(flags.kubernetesVersion.slice(0, 40))})`);
     }
     document.kubernetesVersion = flags.kubernetesVersion;
   }
   for (const id of flags.disable ?? []) {
-    if (!(RULE_IDS as readonly string[]).includes(id)) throw new UsageError(`--disable: unknown rule "${id}"${suggestion(id, RULE_IDS)}; rules: ${RULE_IDS.join(', ')}`);
+    if (!isRuleId(id)) throw new UsageError(`--disable: ${unknownRule(id)}`);
     document.rules[id as RuleId] = { ...document.rules[id as RuleId], mode: 'off' };
     // Off everywhere: a namespace override that sets the rule's mode would turn it back on.
     for (const override of document.namespaces) {

@@ -1,7 +1,7 @@
 import { effectivePolicy } from '../policy/effective.js';
 import { milderSeverity, severityAtLeast, type Mode, type Policy, type RuleId, type Severity } from '../policy/types.js';
 import { RULES } from '../rules/index.js';
-import type { RuleFinding } from '../rules/types.js';
+import type { RuleFinding } from '../rules/rule.js';
 import { deepClone, setPathCopying, shallowCopy, type JsonObject, type PathSegment } from '../util/object.js';
 import type { RelatedObjects } from '../workloads/related.js';
 import { toWorkload, type ObjectRef } from '../workloads/workload.js';
@@ -95,9 +95,7 @@ export function evaluate(object: JsonObject, policy: Policy, options: EvaluateOp
   // A preStop sleep counts toward the grace period only where it will really be added.
   const fixModes = options.fixModes ?? ENFORCE_FIX_MODES;
   const fixActive = (rule: RuleId) => effective.rules[rule].mode !== 'off' && !exemptions.rules.has(rule) && fixModes.has(effective.rules[rule].mode);
-  const preStopFixActive = fixActive('prestop-delay');
-  const graceFixActive = fixActive('grace-period');
-  const input = { workload, policy: effective, related: options.related, preStopFixActive, graceFixActive };
+  const input = { workload, policy: effective, related: options.related, fixActive };
   const fixes: Array<{ rule: RuleId; finding: RuleFinding }> = [];
 
   for (const rule of RULES) {

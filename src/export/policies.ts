@@ -6,35 +6,36 @@
  * handleAdmission's validate denies: enforced, not exempt, error after the rule's cap, and judged (a CREATE or
  * a pod-template change; a strategy-only UPDATE for rollout-strategy alone; never the Deployment controller).
  */
-import { ROLLBACK_ANNOTATION, ROLLBACK_MESSAGE } from '../admission/handle.js';
+import { KUBERNETES_CONTROLLER_USERNAMES, MAX_WARNING, denialHeader } from '../admission/decision.js';
 import { applyOverride } from '../policy/effective.js';
 import { kubernetesMinor } from '../policy/version.js';
-import { MODE_LABEL, RULE_IDS, type EffectivePolicy, type Policy, type RuleId } from '../policy/types.js';
-import { EXEMPT_ANNOTATION, EXEMPT_REASON_ANNOTATION } from '../engine/exemptions.js';
-import { bind, chain, globRegex, literal } from './cel.js';
-import { gracePeriodCel } from './rules/grace-period.js';
-import { minReplicasCel } from './rules/min-replicas.js';
-import { nodeSpreadCel } from './rules/node-spread.js';
-import { probePortCel } from './rules/probe-port.js';
-import { probesIdenticalCel } from './rules/probes-identical.js';
-import { prestopDelayCel } from './rules/prestop-delay.js';
-import { readinessProbeCel } from './rules/readiness-probe.js';
-import { rolloutStrategyCel } from './rules/rollout-strategy.js';
-import type { ExportedRule } from './rules/types.js';
+import { MODE_LABEL, type EffectivePolicy, type Policy, type RuleId } from '../policy/types.js';
+import { RULE_IDS, RULES } from '../rules/index.js';
+import type { RuleDescriptor } from '../rules/rule.js';
+import {
+  EXEMPT_ANNOTATION,
+  EXEMPT_REASON_ANNOTATION,
+  exemptionWithoutReason,
+  EXEMPTIONS_NOT_ALLOWED,
+  namesUnknownRule,
+  UNKNOWN_RULE_WITH_CONTROL_CHARACTERS,
+  unknownRuleNamed,
+} from '../engine/exemptions.js';
+import { cel } from '../util/message.js';
+import { BLANKS, CONTROL_CHARACTER_RANGES } from '../util/text.js';
+import { bind, celText, chain, globRegex, literal } from './cel.js';
+import type { ExportedRule } from './exported-rule.js';
+import { EXPORTED_RULES } from './rules.js';
 import { WORKLOAD_VARIABLES } from './workload-cel.js';
 
-/** In the engine's order (rules/index.ts), so denials list violations as the webhook does. */
-export const EXPORTED_RULES: ExportedRule[] = [readinessProbeCel, probePortCel, probesIdenticalCel, prestopDelayCel, gracePeriodCel, rolloutStrategyCel, minReplicasCel, nodeSpreadCel];
-
 /** Control characters (RE2), which the apiserver refuses in a warning (exemptions.ts unknownRule). */
-const CONTROL_CHARACTERS = '[\\x00-\\x1f\\x7f-\\x{9f}]';
+const CONTROL_CHARACTERS = `[${CONTROL_CHARACTER_RANGES.map(([from, to]) => `\\x{${from.toString(16)}}-\\x{${to.toString(16)}}`).join('')}]`;
 /** trimBlanks (util/text.ts) as a match: from the first to the last character that is not a blank. */
-const TRIM_BLANKS = '[^ \t\n\r](?s:.*[^ \t\n\r])?';
+const TRIM_BLANKS = `[^${BLANKS}](?s:.*[^${BLANKS}])?`;
 /** Namespaces the webhook configurations leave out (manifests/base). */
 export const EXCLUDED_NAMESPACES = ['kube-system', 'kube-node-lease', 'rollsafe-system'];
 /** Warnings per rule: the webhook warns once per finding; past this many, the rest share the last warning. */
 const WARNING_SLOTS = 4;
-const MAX_WARNING = 240;
 /** Bytes of numbered violations in an exported denial (see `fitting`; the apiserver's limit is in bytes). */
 export const DENIAL_BUDGET = 4500;
 
@@ -65,7 +66,7 @@ function namespaceVariables(policy: Policy): { variables: Variable[]; effective:
         ` : object.spec.?strategy.orValue(null) != oldObject.spec.?strategy.orValue(null) || object.spec.?updateStrategy.orValue(null) != oldObject.spec.?updateStrategy.orValue(null) ? 'strategy' : 'nothing'`,
     },
     // byKubernetesController: its rollback writes are judged, never denied.
-    { name: 'byController', expression: "request.userInfo.username in ['system:kube-controller-manager', 'system:serviceaccount:kube-system:deployment-controller']" },
+    { name: 'byController', expression: `request.userInfo.username in ${JSON.stringify(KUBERNETES_CONTROLLER_USERNAMES)}` },
   ];
   return { variables, effective: [base, ...effective] };
 }
@@ -78,7 +79,7 @@ function perOverride(effective: EffectivePolicy[], value: (policy: EffectivePoli
 }
 
 /** The rule's mode, severity and exemption in the request's namespace: every rule's, before any findings (fixes read each other's). */
-function settingVariables(rule: ExportedRule, effective: EffectivePolicy[]): Variable[] {
+function settingVariables({ rule }: ExportedRule, effective: EffectivePolicy[]): Variable[] {
   const id = ident(rule.id);
   const mode = perOverride(effective, (policy) => literal(policy.rules[rule.id].mode));
   return [
@@ -89,15 +90,14 @@ function settingVariables(rule: ExportedRule, effective: EffectivePolicy[]): Var
   ];
 }
 
-function findingVariables(rule: ExportedRule, effective: EffectivePolicy[]): Variable[] {
-  const active = (other: RuleId) => `(variables.mode_${ident(other)} == 'enforce' && !variables.exempt_${ident(other)})`;
+function findingVariables(exported: ExportedRule, effective: EffectivePolicy[]): Variable[] {
+  // engine.ts fixActive: the mutating side applies enforce fixes only.
+  const fixActive = (other: RuleId) => `(variables.mode_${ident(other)} == 'enforce' && !variables.exempt_${ident(other)})`;
   return [
-    ...(rule.variables ?? []),
+    ...(exported.variables ?? []),
     {
-      name: `findings_${ident(rule.id)}`,
-      expression: perOverride(effective, (policy) =>
-        `(${rule.findings({ policy, preStopFixActive: active('prestop-delay'), graceFixActive: active('grace-period') })})`,
-      ),
+      name: `findings_${ident(exported.rule.id)}`,
+      expression: perOverride(effective, (policy) => `(${exported.findings({ policy, fixActive })})`),
     },
   ];
 }
@@ -107,15 +107,19 @@ function severity(id: string): string {
   return `(f.cap == 'info' || variables.severity_${id} == 'info' ? 'info' : f.cap == 'warning' || variables.severity_${id} == 'warning' ? 'warning' : 'error')`;
 }
 
-function blocks(rule: RuleId): string {
-  const id = ident(rule);
-  const judged = rule === 'rollout-strategy' ? "variables.judged != 'nothing'" : "variables.judged == 'everything'";
+/** decision.ts mayDeny. */
+function blocks(rule: RuleDescriptor<RuleId>): string {
+  const id = ident(rule.id);
+  const judged = rule.deniesOn === 'rollout-or-strategy' ? "variables.judged != 'nothing'" : "variables.judged == 'everything'";
   return `(variables.mode_${id} == 'enforce' && !variables.exempt_${id} && ${severity(id)} == 'error' && ${judged} && !variables.byController)`;
 }
 
+/** handle.ts endOfFirstSentence: up to the first period followed by a blank, or the end. */
+const FIRST_SENTENCE = `^(?s).*?\\.(?:[${BLANKS}]|$)`;
+
 /** The webhook's warning (warningFor): the rule and the first sentence of the message, at most 240 characters. */
 function warningText(rule: string, message = 'f.message'): string {
-  const sentence = `${bind('w', `${message}.find('^(?s).*?\\\\.(?:[ \\\\t\\\\n\\\\r]|$)')`, `${literal(`${rule}: `)} + (w != '' ? w.trim() : ${message})`)}`;
+  const sentence = bind('w', `${message}.find(${literal(FIRST_SENTENCE)})`, `${literal(`${rule}: `)} + (w != '' ? w.trim() : ${message})`);
   return bind('t', sentence, `size(t) > ${MAX_WARNING} ? t.substring(0, ${MAX_WARNING - 1}) + '…' : t`);
 }
 
@@ -131,49 +135,70 @@ function findingsVariables(policy: Policy): Variable[] {
  * UPDATE that starts no rollout, only those outside the pod template (patching it would start one).
  */
 function patchVariables(): Variable[] {
-  const fixes = EXPORTED_RULES.map(({ id: rule }) => {
-    const id = ident(rule);
+  const fixes = EXPORTED_RULES.map(({ rule }) => {
+    const id = ident(rule.id);
     return `(variables.mode_${id} == 'enforce' && !variables.exempt_${id} ? variables.findings_${id}.filter(f, has(f.set)).map(f, f.set).flatten() : [])`;
   });
   return [{ name: 'patches', expression: `(${fixes.join(' + ')}).filter(p, variables.judged == 'everything' || !string(p.path).startsWith('/spec/template/'))` }];
 }
 
+/**
+ * handle.ts annotationFindings: a user who sets a rule's judged annotation (RuleDescriptor.annotationFinding) on
+ * an UPDATE gets a finding of that rule at error severity, unless the rule is off or exempt.
+ */
+function annotationVariables(rule: RuleDescriptor<RuleId>): Variable[] {
+  if (!rule.annotationFinding) return [];
+  const id = ident(rule.id);
+  const { annotation, message } = rule.annotationFinding;
+  const value = (of: string) => `${of}.metadata.?annotations[?${literal(annotation)}]`;
+  return [
+    {
+      name: `annotated_${id}`,
+      expression:
+        `request.operation == 'UPDATE' && !variables.byController && variables.mode_${id} != 'off' && !variables.exempt_${id} && ${value('object')}.hasValue()` +
+        ` && (!${value('oldObject')}.hasValue() || ${value('oldObject')}.value() != ${value('object')}.value())`,
+    },
+    { name: `annotatedMessage_${id}`, expression: literal(message) },
+  ];
+}
+
+/** The annotation finding of a rule in one mode, as a list of texts (empty for rules without one). */
+function annotated(rule: RuleDescriptor<RuleId>, mode: 'enforce' | 'warn' | 'audit', text: (message: string) => string): string {
+  if (!rule.annotationFinding) return '';
+  const id = ident(rule.id);
+  return ` + (variables.annotated_${id} && variables.mode_${id} == '${mode}' ? [${text(`variables.annotatedMessage_${id}`)}] : [])`;
+}
+
 function validationVariables(policy: Policy): Variable[] {
   const variables = findingsVariables(policy);
-  const violations = EXPORTED_RULES.map(({ id: rule }) => {
-    const id = ident(rule);
-    return `variables.findings_${id}.filter(f, ${blocks(rule)}).map(f, ${literal(`[${rule}] `)} + f.message + (f.fix != '' ? ' Fix: ' + f.fix + '.' : ''))`;
+  const tagged = (rule: RuleDescriptor<RuleId>) => (message: string) => `${literal(`[${rule.id}] `)} + ${message}`;
+  const violations = EXPORTED_RULES.map(({ rule }) => {
+    const id = ident(rule.id);
+    return `variables.findings_${id}.filter(f, ${blocks(rule)}).map(f, ${literal(`[${rule.id}] `)} + f.message + (f.fix != '' ? ' Fix: ' + f.fix + '.' : ''))`;
   });
-  // rollbackByAnnotation: a user asking the Deployment controller for an old template rollsafe cannot see.
-  const annotation = (of: string) => `${of}.metadata.?annotations[?${literal(ROLLBACK_ANNOTATION)}]`;
-  variables.push({
-    name: 'rollback',
-    expression:
-      `request.operation == 'UPDATE' && !variables.byController && variables.mode_rollout_strategy != 'off' && !variables.exempt_rollout_strategy && ${annotation('object')}.hasValue()` +
-      ` && (!${annotation('oldObject')}.hasValue() || ${annotation('oldObject')}.value() != ${annotation('object')}.value())`,
-  });
-  variables.push({ name: 'rollbackMessage', expression: literal(ROLLBACK_MESSAGE) });
-  violations.push(`(variables.rollback && variables.mode_rollout_strategy == 'enforce' ? ['[rollout-strategy] ' + variables.rollbackMessage] : [])`);
-  variables.push({ name: 'violations', expression: violations.join(' + ') });
+  for (const { rule } of EXPORTED_RULES) variables.push(...annotationVariables(rule));
+  // After every rule's own findings, as the webhook adds them.
+  const annotatedViolations = EXPORTED_RULES.map(({ rule }) => annotated(rule, 'enforce', tagged(rule))).join('');
+  variables.push({ name: 'violations', expression: violations.join(' + ') + annotatedViolations });
   variables.push({ name: 'exemptionProblems', expression: exemptionProblems(policy) });
   // The apiserver drops a denial message over 5 KiB (MaxEvaluatedMessageExpressionSizeBytes) for the static
   // one: as many numbered violations as fit in DENIAL_BUDGET characters, then how many more there are.
   variables.push({ name: 'numbered', expression: "lists.range(size(variables.violations)).map(i, string(i + 1) + '. ' + variables.violations[i])" });
   variables.push({ name: 'fitting', expression: `size(lists.range(size(variables.numbered)).filter(i, variables.numbered.slice(0, i + 1).map(x, size(bytes(x)) + 1).sum() <= ${DENIAL_BUDGET}))` });
-  for (const { id: rule } of EXPORTED_RULES) {
-    const id = ident(rule);
+  for (const { rule } of EXPORTED_RULES) {
+    const id = ident(rule.id);
     const shown = `(variables.mode_${id} == 'enforce' || variables.mode_${id} == 'warn') && !variables.exempt_${id}`;
     variables.push({
       name: `warnings_${id}`,
       expression:
-        `(${shown} ? variables.findings_${id}.filter(f, ${severity(id)} != 'info' && !${blocks(rule)}).map(f, ${warningText(rule)}) : [])` +
-        (rule === 'rollout-strategy' ? ` + (variables.rollback && variables.mode_${id} == 'warn' ? [${warningText(rule, 'variables.rollbackMessage')}] : [])` : ''),
+        `(${shown} ? variables.findings_${id}.filter(f, ${severity(id)} != 'info' && !${blocks(rule)}).map(f, ${warningText(rule.id)}) : [])` +
+        annotated(rule, 'warn', (message) => warningText(rule.id, message)),
     });
     variables.push({
       name: `audited_${id}`,
       expression:
-        `(variables.mode_${id} == 'audit' && !variables.exempt_${id} ? variables.findings_${id}.filter(f, ${severity(id)} != 'info').map(f, ${literal(`[${rule}] `)} + f.message) : [])` +
-        (rule === 'rollout-strategy' ? ` + (variables.rollback && variables.mode_${id} == 'audit' ? ['[rollout-strategy] ' + variables.rollbackMessage] : [])` : ''),
+        `(variables.mode_${id} == 'audit' && !variables.exempt_${id} ? variables.findings_${id}.filter(f, ${severity(id)} != 'info').map(f, ${literal(`[${rule.id}] `)} + f.message) : [])` +
+        annotated(rule, 'audit', tagged(rule)),
     });
   }
   return variables;
@@ -187,14 +212,14 @@ function exemptionProblems(policy: Policy): string {
   const annotation = `object.metadata.?annotations[?${literal(EXEMPT_ANNOTATION)}]`;
   const warn = (text: string) => warningText('exemption', `(${text})`);
   if (!policy.exemptions.allowed) {
-    return `${annotation}.hasValue() ? [${warn(literal(`the policy does not allow exemptions: annotation ${EXEMPT_ANNOTATION} is ignored and every rule applies.`))}] : []`;
+    return `${annotation}.hasValue() ? [${warn(literal(EXEMPTIONS_NOT_ALLOWED))}] : []`;
   }
   const ids = `${annotation}.orValue('').split(',').map(part, part.find(${literal(TRIM_BLANKS)})).filter(part, part != '')`;
-  const known = literal(RULE_IDS.join(', '));
-  const unknown = `${ids}.filter(id, !(id in ${JSON.stringify(RULE_IDS)})).map(id, ${warn(`${literal(`annotation ${EXEMPT_ANNOTATION} names `)} + (id.matches(${literal(CONTROL_CHARACTERS)}) ? 'an unknown rule with control characters in its name' : 'unknown rule \"' + id + '\"') + ' (known: ' + ${known} + ').'`)})`;
+  const rule = cel(`id.matches(${literal(CONTROL_CHARACTERS)}) ? ${literal(UNKNOWN_RULE_WITH_CONTROL_CHARACTERS)} : ${celText(unknownRuleNamed(cel('id')))}`);
+  const unknown = `${ids}.filter(id, !(id in ${JSON.stringify(RULE_IDS)})).map(id, ${warn(celText(namesUnknownRule([rule], '', RULE_IDS.join(', '))))})`;
   const exempted = `${ids}.filter(id, id in ${JSON.stringify(RULE_IDS)}).distinct()`;
-  const reason = `object.metadata.?annotations[?${literal(EXEMPT_REASON_ANNOTATION)}].orValue('').find('[^ \\t\\n\\r]') != ''`;
-  const noReason = `size(${exempted}) > 0 && !(${reason}) ? [${warn(`'exemption from ' + ${exempted}.join(', ') + ${literal(` has no reason: add annotation ${EXEMPT_REASON_ANNOTATION} saying why.`)}`)}] : []`;
+  const reason = `object.metadata.?annotations[?${literal(EXEMPT_REASON_ANNOTATION)}].orValue('').find(${literal(`[^${BLANKS}]`)}) != ''`;
+  const noReason = `size(${exempted}) > 0 && !(${reason}) ? [${warn(celText(exemptionWithoutReason(cel(`${exempted}.join(', ')`))))}] : []`;
   return `${unknown} + (${noReason})`;
 }
 
@@ -219,7 +244,7 @@ function validations(action: Action): Array<Record<string, string>> {
       {
         expression: 'size(variables.violations) == 0',
         messageExpression:
-          `'rollsafe denied ' + object.kind + ' ' + (${name}) + ': ' + string(size(variables.violations)) + ' zero-downtime violation(s): '` +
+          `${celText(denialHeader(cel('object.kind'), cel(name), cel('string(size(variables.violations))')))} + ' '` +
           " + (variables.fitting == size(variables.numbered) ? variables.numbered.join(' ')" +
           " : variables.numbered.slice(0, variables.fitting).join(' ') + ' … and ' + string(size(variables.numbered) - variables.fitting) + ' more: rollsafe audit lists them all.')",
         message: 'rollsafe denied this workload: zero-downtime violations',
@@ -228,7 +253,7 @@ function validations(action: Action): Array<Record<string, string>> {
     ];
   }
   const list = action === 'Warn' ? 'warnings' : 'audited';
-  const sources = EXPORTED_RULES.map(({ id: rule }) => ({ rule: rule as string, values: `variables.${list}_${ident(rule)}` }));
+  const sources = EXPORTED_RULES.map(({ rule }) => ({ rule: rule.id as string, values: `variables.${list}_${ident(rule.id)}` }));
   if (action === 'Warn') sources.unshift({ rule: 'exemption', values: 'variables.exemptionProblems' });
   return sources.flatMap(({ rule, values }) => {
     return Array.from({ length: WARNING_SLOTS }, (_, slot) => ({

@@ -2,14 +2,13 @@
  * CEL for workloads/pre-stop.ts: what each container's preStop hook does, computed once per container index
  * into variables (see workload-cel.ts).
  */
-import { MAX_SLEEP_SECONDS } from '../workloads/pre-stop.js';
+import { MAX_SLEEP_SECONDS, SHELL_COMMAND_FLAG, SHELLS, SLEEP_AT_START as SLEEP_AT_START_RE, SLEEP_DURATION, STOPS_CONTAINER as STOPS_RE } from '../workloads/pre-stop.js';
 import { bind, literal } from './cel.js';
 
-const SHELLS = ['sh', 'bash', 'ash', 'dash', 'zsh'];
-/** pre-stop.ts SLEEP_AT_START (RE2 reads it as JavaScript does). */
-const SLEEP_AT_START = '^[ \\t\\n]*(?:exec[ \\t\\n]+)?(?:/(?:usr/)?bin/)?sleep[ \\t\\n]+[0-9.]+[smh]?[ \\t\\n]*(?:$|&&|;|\\|\\||\\n)';
-const DURATION = '^[0-9]+(?:\\.[0-9]+)?[smh]?$';
-const STOPS = '\\b(?:kill|pkill|killall)\\b|quitquitquit|/(?:shutdown|kill|exit)\\b';
+// pre-stop.ts's patterns, whose source RE2 reads as JavaScript does.
+const SLEEP_AT_START = SLEEP_AT_START_RE.source;
+const DURATION = SLEEP_DURATION.source;
+const STOPS = STOPS_RE.source;
 
 const C = 'variables.all[i]';
 const PRE_STOP = `${C}.?lifecycle.?preStop`;
@@ -22,7 +21,7 @@ const cut = (text: string) => bind('cut', `(${text}).replace('\\r', ' ').replace
 const EXEC_SLEEP_ARGUMENT =
   `size(${COMMAND}) == 2 && ${base(`${COMMAND}[0]`)} == 'sleep' ? string(${COMMAND}[1])` +
   ` : size(${COMMAND}) == 3 && ${base(`${COMMAND}[0]`)} == 'busybox' && ${COMMAND}[1] == 'sleep' ? string(${COMMAND}[2])` +
-  ` : size(${COMMAND}) == 3 && ${base(`${COMMAND}[0]`)} in ${JSON.stringify(SHELLS)} && string(${COMMAND}[1]).matches('^-[a-z]*c$') && string(${COMMAND}[2]).matches(${literal(SLEEP_AT_START)})` +
+  ` : size(${COMMAND}) == 3 && ${base(`${COMMAND}[0]`)} in ${JSON.stringify(SHELLS)} && string(${COMMAND}[1]).matches(${literal(SHELL_COMMAND_FLAG.source)}) && string(${COMMAND}[2]).matches(${literal(SLEEP_AT_START)})` +
   ` ? string(${COMMAND}[2]).find(${literal(SLEEP_AT_START)}).find('[0-9.]+[smh]?') : ''`;
 
 const ARGUMENT = 'variables.execSleepArgument[i]';

@@ -7,7 +7,10 @@
  * CEL has no functions: what several rules ask of a container is computed once, per container index, in
  * the shared variables below (containers are addressed as variables.all[i]).
  */
-import { literal } from './cel.js';
+import { named } from '../rules/phrases.js';
+import { cel, type Message } from '../util/message.js';
+import { celText, literal } from './cel.js';
+import { declaresPort, HEALTH_OR_METRICS_PORT, portName } from '../workloads/serving.js';
 import { PRE_STOP_VARIABLES } from './pre-stop-cel.js';
 
 export const POD = 'object.spec.template.spec';
@@ -17,14 +20,12 @@ export const C = 'variables.all[i]';
 /** `container` or `sidecar`, for messages. */
 export const WHO = `(i < size(${POD}.containers) ? 'container' : 'sidecar')`;
 
-/** Port names that say "not for clients" (serving.ts HEALTH_OR_METRICS_PORT). */
-const HEALTH_OR_METRICS_PORT = '^(?:[a-z0-9]+-)?(?:healthz?|health-?check|liveness|metrics|pprof)(?:-port)?$';
 
 /**
  * Serving containers at admission, where no Service is known (servingContainers): those declaring a port that
  * is not named as a health or metrics port.
  */
-const SERVES = `${C}.?ports.orValue([]).exists(p, !p.?name.orValue('').lowerAscii().matches(${literal(HEALTH_OR_METRICS_PORT)}))`;
+const SERVES = `${C}.?ports.orValue([]).exists(p, !p.?name.orValue('').lowerAscii().matches(${literal(HEALTH_OR_METRICS_PORT.source)}))`;
 
 export const WORKLOAD_VARIABLES = [
   { name: 'sidecars', expression: `${POD}.?initContainers.orValue([]).filter(c, c.?restartPolicy.orValue('') == 'Always')` },
@@ -36,10 +37,14 @@ export const WORKLOAD_VARIABLES = [
 ];
 
 /** Why container i serves, as describePort words it: `declares port 8080 (http)`. */
-export const SERVING_REASON = `'declares port ' + string(${C}.ports[0].containerPort) + (${C}.ports[0].?name.orValue('') != '' ? ' (' + ${C}.ports[0].name + ')' : '')`;
+export const SERVING_REASON: Message = declaresPort(
+  cel(`string(${C}.ports[0].containerPort)`),
+  [cel(`${C}.ports[0].?name.orValue('') != '' ? ${celText(portName(cel(`${C}.ports[0].name`)))} : ''`)],
+);
 
-/** `container "app"` or `sidecar "proxy"` for container i. */
-export const NAMED = `${WHO} + ' "' + ${C}.name + '"'`;
+/** `container "app"` or `sidecar "proxy"` for container i, as a message and as CEL. */
+export const CONTAINER: Message = named(cel(WHO), cel(`${C}.name`));
+export const NAMED = celText(CONTAINER);
 
 /**
  * A finding. `set`, for fixable findings, is a CEL list of JSON Patch operations: `add` (which replaces a member

@@ -1,37 +1,40 @@
-/** The default policy as printed by `rollsafe policy --print-default`; a test keeps it equal to the schema defaults. */
-export const DEFAULT_POLICY_YAML = `apiVersion: rollsafe.dev/v1alpha1
-kind: Policy
-# Oldest Kubernetes version the fixes must run on. From 1.30 the native
-# lifecycle.preStop.sleep action exists, so fixes need no sleep binary.
-kubernetesVersion: "1.30"
-preStop:
-  # Seconds a serving container keeps running after its endpoint is removed,
-  # while kube-proxy, ingress controllers and DNS catch up.
-  seconds: 10
-  # auto: native sleep when kubernetesVersion >= 1.30, else exec [sleep, N].
-  action: auto
-# Seconds the app needs after SIGTERM to finish in-flight work.
-# terminationGracePeriodSeconds must cover preStop + drain.
-drainSeconds: 20
-minReplicas: 2
-exemptions:
-  # Workloads may exempt themselves with the rollsafe.dev/exempt annotation.
-  allowed: true
-rules:
-  readiness-probe: {mode: enforce, severity: error}
-  probe-port: {mode: enforce, severity: error}
-  probes-identical: {mode: enforce, severity: warning}
-  prestop-delay: {mode: enforce, severity: error}
-  grace-period: {mode: enforce, severity: error}
-  rollout-strategy: {mode: enforce, severity: error}
-  min-replicas: {mode: enforce, severity: warning}
-  disruption-budget: {mode: enforce, severity: warning}
-  node-spread: {mode: enforce, severity: warning}
-# Per-namespace overrides; the first entry whose names match wins.
-# namespaces:
-#   - names: ["legacy-*"]
-#     mode: warn
-#     rules:
-#       prestop-delay: {mode: audit}
-namespaces: []
-`;
+import { RULES } from '../rules/index.js';
+import type { Parameter } from './parameters.js';
+import { PARAMETERS } from './schema.js';
+
+/** A scalar as YAML writes it: strings that would read as another type are quoted. */
+function scalar(value: unknown): string {
+  return typeof value === 'string' && !/^[A-Za-z][A-Za-z0-9-]*$/.test(value) ? JSON.stringify(value) : String(value);
+}
+
+function parameterLines(name: string, parameter: Parameter<unknown>, indent: string): string[] {
+  const comment = parameter.comment.map((line) => `${indent}# ${line}`);
+  if (!parameter.fields) return [...comment, `${indent}${name}: ${scalar(parameter.default)}`];
+  const members = Object.entries(parameter.fields).flatMap(([field, member]) => parameterLines(field, member, `${indent}  `));
+  return [...comment, `${indent}${name}:`, ...members];
+}
+
+/**
+ * The default policy as `rollsafe policy --print-default` prints it, with a comment per parameter: derived from
+ * the rules' homes, and kept in manifests/ and the README by scripts/generate.mjs (a test finds stale copies).
+ */
+export function defaultPolicyDocument(): string {
+  return [
+    'apiVersion: rollsafe.dev/v1alpha1',
+    'kind: Policy',
+    ...Object.entries(PARAMETERS).flatMap(([name, parameter]) => parameterLines(name, parameter, '')),
+    'exemptions:',
+    '  # Workloads may exempt themselves with the rollsafe.dev/exempt annotation.',
+    '  allowed: true',
+    'rules:',
+    ...RULES.map((rule) => `  ${rule.id}: {mode: ${rule.defaultMode}, severity: ${rule.defaultSeverity}}`),
+    '# Per-namespace overrides; the first entry whose names match wins.',
+    '# namespaces:',
+    '#   - names: ["legacy-*"]',
+    '#     mode: warn',
+    '#     rules:',
+    `#       ${RULES.find((rule) => rule.fixable)?.id ?? RULES[0].id}: {mode: audit}`,
+    'namespaces: []',
+    '',
+  ].join('\n');
+}

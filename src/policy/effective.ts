@@ -1,5 +1,7 @@
 import { globMatcher, type GlobMatcher } from './glob.js';
-import { RULE_IDS, type EffectivePolicy, type Mode, type NamespaceOverride, type Policy } from './types.js';
+import { RULE_IDS } from '../rules/index.js';
+import { PARAMETERS } from './schema.js';
+import type { EffectivePolicy, Mode, NamespaceOverride, Policy } from './types.js';
 
 const matchers = new WeakMap<NamespaceOverride, GlobMatcher[]>();
 
@@ -23,22 +25,16 @@ export function withNamespaceMode(policy: EffectivePolicy, mode: Mode): Effectiv
 
 /** The policy with one namespace override applied (none: the policy's own settings). */
 export function applyOverride(policy: Policy, override: NamespaceOverride | undefined): EffectivePolicy {
-  const base: EffectivePolicy = {
-    kubernetesVersion: policy.kubernetesVersion,
-    preStop: policy.preStop,
-    drainSeconds: policy.drainSeconds,
-    minReplicas: policy.minReplicas,
-    exemptions: policy.exemptions,
-    rules: policy.rules,
-  };
-  if (!override) return base;
-  let effective: EffectivePolicy = {
-    ...base,
-    kubernetesVersion: override.kubernetesVersion ?? base.kubernetesVersion,
-    preStop: { ...base.preStop, ...override.preStop },
-    drainSeconds: override.drainSeconds ?? base.drainSeconds,
-    minReplicas: override.minReplicas ?? base.minReplicas,
-  };
+  const base: Record<string, unknown> = { exemptions: policy.exemptions, rules: policy.rules };
+  const overrides = (override ?? {}) as Record<string, unknown>;
+  // Every parameter the policy declares: the override's value, or (object parameters) its members over the policy's.
+  for (const [name, parameter] of Object.entries(PARAMETERS)) {
+    const own = (policy as Record<string, unknown>)[name];
+    const replaced = overrides[name];
+    base[name] = replaced === undefined ? own : parameter.fields ? { ...(own as object), ...(replaced as object) } : replaced;
+  }
+  let effective = base as EffectivePolicy;
+  if (!override) return effective;
   if (override.mode) effective = withNamespaceMode(effective, override.mode);
   const rules = { ...effective.rules };
   for (const id of RULE_IDS) {

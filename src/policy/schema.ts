@@ -1,29 +1,30 @@
-import { MODES, RULE_IDS, SEVERITIES, type RuleId } from './types.js';
+import { RULES } from '../rules/index.js';
+import { schemaWithDefaults, stringParameter, type Parameters } from './parameters.js';
+import { MODES, SEVERITIES } from './types.js';
 
-/** Default severity of each rule (the public rules table). */
-export const DEFAULT_SEVERITY: Record<RuleId, 'error' | 'warning'> = {
-  'readiness-probe': 'error',
-  'probe-port': 'error',
-  'probes-identical': 'warning',
-  'prestop-delay': 'error',
-  'grace-period': 'error',
-  'rollout-strategy': 'error',
-  'min-replicas': 'warning',
-  'disruption-budget': 'warning',
-  'node-spread': 'warning',
-};
+export const VERSION_PATTERN = '^v?1\\.[0-9]+(\\.[0-9]+)?$';
 
-const versionPattern = '^v?1\\.[0-9]+(\\.[0-9]+)?$';
+/** Parameters of the policy itself; each rule's home declares its own (RuleDescriptor.parameters). */
+export const GLOBAL_PARAMETERS = {
+  kubernetesVersion: stringParameter({
+    default: '1.30',
+    pattern: VERSION_PATTERN,
+    comment: ['Oldest Kubernetes version the fixes must run on. From 1.30 the native', 'lifecycle.preStop.sleep action exists, so fixes need no sleep binary.'],
+  }),
+} satisfies Parameters;
 
-function ruleSettingsSchema(withDefaults: boolean, severity: string): object {
+/** Every parameter in document order: the policy's own, then each rule's, in the registry's order. */
+export const PARAMETERS: Parameters = Object.assign({}, GLOBAL_PARAMETERS, ...RULES.map((rule) => rule.parameters));
+
+function ruleSettingsSchema(defaults?: { mode: string; severity: string }): object {
   return {
     type: 'object',
     additionalProperties: false,
     properties: {
-      mode: { enum: [...MODES], ...(withDefaults ? { default: 'enforce' } : {}) },
-      severity: { enum: [...SEVERITIES], ...(withDefaults ? { default: severity } : {}) },
+      mode: { enum: [...MODES], ...(defaults ? { default: defaults.mode } : {}) },
+      severity: { enum: [...SEVERITIES], ...(defaults ? { default: defaults.severity } : {}) },
     },
-    ...(withDefaults ? { default: {} } : {}),
+    ...(defaults ? { default: {} } : {}),
   };
 }
 
@@ -32,23 +33,14 @@ function rulesSchema(withDefaults: boolean): object {
     type: 'object',
     additionalProperties: false,
     properties: Object.fromEntries(
-      RULE_IDS.map((id) => [id, ruleSettingsSchema(withDefaults, DEFAULT_SEVERITY[id])]),
+      RULES.map((rule) => [rule.id, ruleSettingsSchema(withDefaults ? { mode: rule.defaultMode, severity: rule.defaultSeverity } : undefined)]),
     ),
     ...(withDefaults ? { default: {} } : {}),
   };
 }
 
-function preStopSchema(withDefaults: boolean): object {
-  return {
-    type: 'object',
-    additionalProperties: false,
-    properties: {
-      seconds: { type: 'integer', minimum: 1, maximum: 3600, ...(withDefaults ? { default: 10 } : {}) },
-      action: { enum: ['auto', 'sleep', 'exec'], ...(withDefaults ? { default: 'auto' } : {}) },
-    },
-    ...(withDefaults ? { default: {} } : {}),
-  };
-}
+const parameterSchemas = (withDefaults: boolean) =>
+  Object.fromEntries(Object.entries(PARAMETERS).map(([name, parameter]) => [name, withDefaults ? schemaWithDefaults(parameter) : parameter.schema]));
 
 /** JSON Schema of the policy document; ajv fills the defaults (`useDefaults`). */
 export const policySchema = {
@@ -59,10 +51,7 @@ export const policySchema = {
   properties: {
     apiVersion: { const: 'rollsafe.dev/v1alpha1' },
     kind: { const: 'Policy' },
-    kubernetesVersion: { type: 'string', pattern: versionPattern, default: '1.30' },
-    preStop: preStopSchema(true),
-    drainSeconds: { type: 'integer', minimum: 0, maximum: 86400, default: 20 },
-    minReplicas: { type: 'integer', minimum: 1, default: 2 },
+    ...parameterSchemas(true),
     exemptions: {
       type: 'object',
       additionalProperties: false,
@@ -80,10 +69,7 @@ export const policySchema = {
         properties: {
           names: { type: 'array', minItems: 1, items: { type: 'string', minLength: 1 } },
           mode: { enum: [...MODES] },
-          kubernetesVersion: { type: 'string', pattern: versionPattern },
-          preStop: preStopSchema(false),
-          drainSeconds: { type: 'integer', minimum: 0, maximum: 86400 },
-          minReplicas: { type: 'integer', minimum: 1 },
+          ...parameterSchemas(false),
           rules: rulesSchema(false),
         },
       },

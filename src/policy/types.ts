@@ -1,15 +1,9 @@
-export const RULE_IDS = [
-  'readiness-probe',
-  'probe-port',
-  'probes-identical',
-  'prestop-delay',
-  'grace-period',
-  'rollout-strategy',
-  'min-replicas',
-  'disruption-budget',
-  'node-spread',
-] as const;
-export type RuleId = (typeof RULE_IDS)[number];
+import type { ValuesOf } from './parameters.js';
+import type { RULES } from '../rules/index.js';
+import type { GLOBAL_PARAMETERS } from './schema.js';
+
+/** Rule ids, derived from the registry (rules/index.ts): a public interface (reports, policies, annotations). */
+export type RuleId = (typeof RULES)[number]['id'];
 
 export const MODES = ['enforce', 'warn', 'audit', 'off'] as const;
 
@@ -20,43 +14,42 @@ export type Mode = (typeof MODES)[number];
 export const SEVERITIES = ['error', 'warning', 'info'] as const;
 export type Severity = (typeof SEVERITIES)[number];
 
-export type PreStopAction = 'auto' | 'sleep' | 'exec';
-
 export interface RuleSettings {
   mode: Mode;
   severity: Severity;
 }
 
-/** The parameters rules read; a namespace override may replace any of them. */
-export interface RuleParameters {
-  kubernetesVersion: string;
-  preStop: { seconds: number; action: PreStopAction };
-  drainSeconds: number;
-  minReplicas: number;
-}
+type UnionToIntersection<U> = (U extends unknown ? (value: U) => void : never) extends (value: infer I) => void ? I : never;
 
-export interface NamespaceOverride extends Partial<Omit<RuleParameters, 'preStop'>> {
+type DeclaredParameters = UnionToIntersection<ValuesOf<(typeof RULES)[number]['parameters']>>;
+
+/** The parameters rules read: those of the policy itself and those each rule's home declares. */
+export type RuleParameters = ValuesOf<typeof GLOBAL_PARAMETERS> & DeclaredParameters;
+
+/** A namespace override may replace any parameter, and any member of an object parameter alone. */
+export type ParameterOverrides = { [Name in keyof RuleParameters]?: RuleParameters[Name] extends object ? Partial<RuleParameters[Name]> : RuleParameters[Name] };
+
+export type NamespaceOverride = ParameterOverrides & {
   /** Namespace names or globs (`*`, `?`). */
   names: string[];
   /** Replaces the mode of every rule that is not `off`. */
   mode?: Mode;
-  preStop?: Partial<RuleParameters['preStop']>;
   rules?: Partial<Record<RuleId, Partial<RuleSettings>>>;
-}
+};
 
-export interface Policy extends RuleParameters {
+export type Policy = RuleParameters & {
   apiVersion: 'rollsafe.dev/v1alpha1';
   kind: 'Policy';
   exemptions: { allowed: boolean };
   rules: Record<RuleId, RuleSettings>;
   namespaces: NamespaceOverride[];
-}
+};
 
 /** A policy resolved for one namespace: what the engine runs with. */
-export interface EffectivePolicy extends RuleParameters {
+export type EffectivePolicy = RuleParameters & {
   exemptions: { allowed: boolean };
   rules: Record<RuleId, RuleSettings>;
-}
+};
 
 const SEVERITY_RANK: Record<Severity, number> = { info: 0, warning: 1, error: 2 };
 

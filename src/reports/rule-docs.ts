@@ -1,21 +1,41 @@
-import { DEFAULT_SEVERITY } from '../policy/schema.js';
-import { RULES } from '../rules/index.js';
 import type { FindingRule } from '../engine/engine.js';
+import { EXEMPTION_SUMMARY } from '../engine/exemptions.js';
+import { PASSING_EXAMPLE } from '../rules/example.js';
+import { RULES } from '../rules/index.js';
+import type { DeniesOn } from '../rules/rule.js';
 
+/** What `rollsafe rules -o json`, SARIF and the README say of a rule: its descriptor's metadata and docs. */
 export interface RuleDoc {
   id: FindingRule;
   summary: string;
   defaultSeverity: 'error' | 'warning';
+  defaultMode: 'enforce' | 'warn' | 'audit' | 'off';
   fixable: boolean;
+  /** Judged only with the objects beside the workload: never at admission, never in the native policies. */
+  needsContext: boolean;
+  deniesOn: DeniesOn;
+  why?: string;
+  checks?: string;
+  /** A manifest that passes the rule. */
+  example?: string;
 }
 
-/** Metadata of every id a finding can carry: the rules plus the `exemption` pseudo-rule. */
-export const RULE_DOCS: readonly RuleDoc[] = [
-  ...RULES.map((rule) => ({ id: rule.id, summary: rule.summary, defaultSeverity: DEFAULT_SEVERITY[rule.id], fixable: rule.fixable })),
-  {
-    id: 'exemption',
-    summary: 'A rollsafe.dev/exempt annotation is well formed, names known rules, has a reason, and the policy allows it.',
-    defaultSeverity: 'warning',
-    fixable: false,
-  },
+/** Every rule, in the registry's order. */
+export const RULE_DOCS: readonly RuleDoc[] = RULES.map((rule) => ({
+  id: rule.id,
+  summary: rule.docs.summary,
+  defaultSeverity: rule.defaultSeverity,
+  defaultMode: rule.defaultMode,
+  fixable: rule.fixable,
+  needsContext: rule.needsContext,
+  deniesOn: rule.deniesOn,
+  why: rule.docs.why,
+  checks: rule.docs.checks,
+  example: PASSING_EXAMPLE,
+}));
+
+/** Every id a finding can carry: the rules, then the `exemption` pseudo-rule (problems with the annotation itself). */
+export const FINDING_DOCS: readonly RuleDoc[] = [
+  ...RULE_DOCS,
+  { id: 'exemption', summary: EXEMPTION_SUMMARY, defaultSeverity: 'warning', defaultMode: 'enforce', fixable: false, needsContext: false, deniesOn: 'rollout' },
 ];

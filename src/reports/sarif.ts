@@ -1,8 +1,7 @@
 import type { AuditResult } from '../audit/audit.js';
 import type { Finding } from '../engine/engine.js';
 import { VERSION } from '../version.js';
-import { RULE_EXPLANATIONS, type RuleExplanation } from './rule-explanations.js';
-import { RULE_DOCS, type RuleDoc } from './rule-docs.js';
+import { FINDING_DOCS, type RuleDoc } from './rule-docs.js';
 
 const LEVEL = { error: 'error', warning: 'warning', info: 'note' } as const;
 
@@ -28,7 +27,7 @@ function levelOf(finding: Finding): 'error' | 'warning' | 'note' {
  * a helpUri could point at.
  */
 function ruleHelp(doc: RuleDoc): { text: string; markdown: string } {
-  const explanation = (RULE_EXPLANATIONS as Partial<Record<string, RuleExplanation>>)[doc.id];
+  const explanation = doc.why !== undefined && doc.checks !== undefined && doc.example !== undefined ? { why: doc.why, checks: doc.checks, example: doc.example } : undefined;
   if (!explanation) return { text: `${doc.summary} See the README.`, markdown: `${doc.summary} See the README.` };
   return {
     text: `${doc.summary}\n\nWhy: ${explanation.why}\n\nChecks: ${explanation.checks}\n\nMore: rollsafe rules ${doc.id}`,
@@ -39,7 +38,7 @@ function ruleHelp(doc: RuleDoc): { text: string; markdown: string } {
 }
 
 export function sarifReport(audit: AuditResult): string {
-  const ruleIndex = new Map(RULE_DOCS.map((doc, index) => [doc.id, index]));
+  const ruleIndex = new Map(FINDING_DOCS.map((doc, index) => [doc.id, index]));
   const results = audit.results.flatMap(({ source, evaluation }) =>
     evaluation.findings.map((finding) => {
       const { kind, namespace, name } = evaluation.ref;
@@ -84,7 +83,7 @@ export function sarifReport(audit: AuditResult): string {
           driver: {
             name: 'rollsafe',
             version: VERSION,
-            rules: RULE_DOCS.map((doc) => ({
+            rules: FINDING_DOCS.map((doc) => ({
               id: doc.id,
               name: doc.id.replace(/(^|-)([a-z])/g, (_m, _dash, letter: string) => letter.toUpperCase()),
               shortDescription: { text: doc.summary },

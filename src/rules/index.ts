@@ -1,18 +1,20 @@
-import { disruptionBudget } from './disruption-budget.js';
-import { gracePeriod } from './grace-period.js';
-import { minReplicas } from './min-replicas.js';
-import { nodeSpread } from './node-spread.js';
-import { prestopDelay } from './prestop-delay.js';
-import { probePortRule } from './probe-port.js';
-import { probesIdentical } from './probes-identical.js';
-import { readinessProbe } from './readiness-probe.js';
-import { rolloutStrategy } from './rollout-strategy.js';
-import type { Rule } from './types.js';
+import { disruptionBudget } from './disruption-budget/rule.js';
+import { gracePeriod } from './grace-period/rule.js';
+import { minReplicas } from './min-replicas/rule.js';
+import { nodeSpread } from './node-spread/rule.js';
+import { prestopDelay } from './prestop-delay/rule.js';
+import { probePort } from './probe-port/rule.js';
+import { probesIdentical } from './probes-identical/rule.js';
+import { readinessProbe } from './readiness-probe/rule.js';
+import { rolloutStrategy } from './rollout-strategy/rule.js';
 
-/** Every rule, in the order fixes apply: prestop-delay before grace-period, which counts the sleep it adds. */
-export const RULES: readonly Rule[] = [
+/**
+ * Every rule, in the order they run and their fixes apply (prestop-delay before grace-period, which counts the
+ * sleep it adds); reports, the policy document and the native policies list them in this order too.
+ */
+export const RULES = [
   readinessProbe,
-  probePortRule,
+  probePort,
   probesIdentical,
   prestopDelay,
   gracePeriod,
@@ -20,5 +22,11 @@ export const RULES: readonly Rule[] = [
   minReplicas,
   disruptionBudget,
   nodeSpread,
-];
+] as const;
 
+export const RULE_IDS: ReadonlyArray<(typeof RULES)[number]['id']> = RULES.map((rule) => rule.id);
+
+/** Whether a string is a rule id (exemption annotations, --disable, `rollsafe rules ID`). */
+export function isRuleId(id: string): id is (typeof RULES)[number]['id'] {
+  return (RULE_IDS as readonly string[]).includes(id);
+}

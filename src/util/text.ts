@@ -21,6 +21,15 @@ export function longerThan(text: string, count: number): boolean {
 }
 
 /** Blanks as people type them around list items: space, tab, line breaks (not every Unicode space: CEL agrees). */
+export const BLANKS = ' \t\n\r';
+const AROUND_BLANKS = new RegExp(`^[${BLANKS}]+|[${BLANKS}]+$`, 'g');
+
 export function trimBlanks(text: string): string {
-  return text.replace(/^[ \t\n\r]+|[ \t\n\r]+$/g, '');
+  return text.replace(AROUND_BLANKS, '');
 }
+
+/** C0 and C1 control characters and DEL, as code point ranges (the apiserver drops a warning holding one). */
+export const CONTROL_CHARACTER_RANGES = [
+  [0x00, 0x1f],
+  [0x7f, 0x9f],
+] as const;

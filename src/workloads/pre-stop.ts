@@ -7,9 +7,16 @@ export type PreStopHook =
   | { kind: 'sleep'; seconds: number; form: 'native' | 'exec' }
   | { kind: 'custom'; description: string };
 
-const SHELLS = new Set(['sh', 'bash', 'ash', 'dash', 'zsh']);
+// These patterns are RE2 as well: `rollsafe export` (export/pre-stop-cel.ts) matches with their source in CEL.
+export const SHELLS = ['sh', 'bash', 'ash', 'dash', 'zsh'];
+/** The flag of `sh -c` (and `-ec`, `-xc`, ...). */
+export const SHELL_COMMAND_FLAG = /^-[a-z]*c$/;
 // Blanks as sh splits words (space, tab, newline): a no-break space is part of a word to the shell.
-const SLEEP_AT_START = /^[ \t\n]*(?:exec[ \t\n]+)?(?:\/(?:usr\/)?bin\/)?sleep[ \t\n]+([0-9.]+[smh]?)[ \t\n]*(?:$|&&|;|\|\||\n)/;
+export const SLEEP_AT_START = /^[ \t\n]*(?:exec[ \t\n]+)?(?:\/(?:usr\/)?bin\/)?sleep[ \t\n]+([0-9.]+[smh]?)[ \t\n]*(?:$|&&|;|\|\||\n)/;
+/** A GNU/busybox `sleep` duration: a number and an optional unit. */
+export const SLEEP_DURATION = /^([0-9]+(?:\.[0-9]+)?)([smh]?)$/;
+/** What in a preStop command or path makes its container exit. */
+export const STOPS_CONTAINER = /\b(?:kill|pkill|killall)\b|quitquitquit|\/(?:shutdown|kill|exit)\b/;
 
 function basename(path: string): string {
   return path.slice(path.lastIndexOf('/') + 1);
@@ -21,9 +28,12 @@ function basename(path: string): string {
  */
 export const MAX_SLEEP_SECONDS = 2147483647;
 
+/** terminationGracePeriodSeconds when unset (SetDefaults_PodSpec); it includes the preStop time. */
+export const DEFAULT_GRACE_SECONDS = 30;
+
 /** Seconds of a GNU/busybox `sleep` argument ("10", "10s", "1.5", "2m"); undefined if not a plain duration. */
 export function sleepSeconds(argument: string): number | undefined {
-  const match = /^(\d+(?:\.\d+)?)([smh]?)$/.exec(argument);
+  const match = SLEEP_DURATION.exec(argument);
   if (!match) return undefined;
   const unit = { '': 1, s: 1, m: 60, h: 3600 }[match[2] as '' | 's' | 'm' | 'h'];
   return Math.min(Number(match[1]) * unit, MAX_SLEEP_SECONDS);
@@ -36,7 +46,7 @@ function execSleepSeconds(command: string[]): number | undefined {
   const name = basename(program);
   if (name === 'sleep' && args.length === 1) return sleepSeconds(args[0] as string);
   if (name === 'busybox' && args[0] === 'sleep' && args.length === 2) return sleepSeconds(args[1] as string);
-  if (SHELLS.has(name) && args.length === 2 && /^-[a-z]*c$/.test(args[0] as string)) {
+  if (SHELLS.includes(name) && args.length === 2 && SHELL_COMMAND_FLAG.test(args[0] as string)) {
     const match = SLEEP_AT_START.exec(args[1] as string);
     return match ? sleepSeconds(match[1] as string) : undefined;
   }
@@ -104,8 +114,7 @@ export function preStopStopsContainer(container: JsonObject): string | undefined
   if (!preStop) return undefined;
   const command = asArray(asRecord(preStop['exec'])?.['command']).filter((part): part is string => typeof part === 'string').join(' ');
   const path = asString(asRecord(preStop['httpGet'])?.['path']) ?? '';
-  const stops = /\b(?:kill|pkill|killall)\b|quitquitquit|\/(?:shutdown|kill|exit)\b/;
-  if (stops.test(command)) return firstCodePoints(oneLine(`exec ${command}`), 80);
-  if (stops.test(path)) return firstCodePoints(oneLine(`httpGet ${path}`), 80);
+  if (STOPS_CONTAINER.test(command)) return firstCodePoints(oneLine(`exec ${command}`), 80);
+  if (STOPS_CONTAINER.test(path)) return firstCodePoints(oneLine(`httpGet ${path}`), 80);
   return undefined;
 }

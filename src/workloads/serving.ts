@@ -1,3 +1,4 @@
+import { message, text, type Message, type Piece } from '../util/message.js';
 import { asString, isRecord, type JsonObject } from '../util/object.js';
 import { servicesSelecting, type RelatedObjects } from './related.js';
 import { containerPorts, objectRef, type ContainerView, type Workload } from './workload.js';
@@ -7,11 +8,18 @@ export interface ServingContainer extends ContainerView {
   reason: string;
 }
 
+/** Why a container that declares ports serves: `declares port 8080 (http)`; `named` is the name part or nothing. */
+export function declaresPort(number: Piece, named: Message): Message {
+  return message`declares port ${number}${named}`;
+}
+
+export const portName = (name: Piece): Message => message` (${name})`;
+
 function describePort(container: ContainerView): string {
   const port = containerPorts(container.spec)[0];
   const number = port?.['containerPort'];
   const name = asString(port?.['name']);
-  return `declares port ${String(number ?? '?')}${name ? ` (${name})` : ''}`;
+  return text(declaresPort(String(number ?? '?'), name ? portName(name) : []));
 }
 
 /**
@@ -56,9 +64,10 @@ function findServing(workload: Workload, related: RelatedObjects | undefined): S
 
 /**
  * Port names that say "not for clients" (IANA-style names are free text; these are the ones charts use).
- * A liveness probe's port alone is no such sign: most apps probe liveness on the port they serve on.
+ * A liveness probe's port alone is no such sign: most apps probe liveness on the port they serve on. RE2 as
+ * well: export/workload-cel.ts matches with its source.
  */
-const HEALTH_OR_METRICS_PORT = /^(?:[a-z0-9]+-)?(?:healthz?|health-?check|liveness|metrics|pprof)(?:-port)?$/;
+export const HEALTH_OR_METRICS_PORT = /^(?:[a-z0-9]+-)?(?:healthz?|health-?check|liveness|metrics|pprof)(?:-port)?$/;
 
 function onlyHealthOrMetricsPorts(container: JsonObject): boolean {
   return containerPorts(container).every((port) => HEALTH_OR_METRICS_PORT.test(asString(port['name'])?.toLowerCase() ?? ''));

@@ -1,14 +1,17 @@
-import { C, finding } from '../workload-cel.js';
-import type { ExportedRule } from './types.js';
+import { celText } from '../../export/cel.js';
+import { C, finding } from '../../export/workload-cel.js';
+import { cel } from '../../util/message.js';
+import { HANDLER_DEFAULTS, identicalProbes, probesIdentical } from './rule.js';
+import type { ExportedRule } from '../../export/exported-rule.js';
 
-const HANDLERS = "['httpGet', 'tcpSocket', 'grpc', 'exec']";
+const HANDLERS = JSON.stringify(Object.keys(HANDLER_DEFAULTS));
 
 /** A probe port with a name resolved to the container's port number (resolvePort). */
 const resolved = (port: string) =>
   `(type(${port}) == string && ${C}.?ports.orValue([]).exists(x, x.?name.orValue('') == ${port}) ? ${C}.ports.filter(x, x.?name.orValue('') == ${port})[0].containerPort : ${port})`;
 
 /**
- * rules/probes-identical.ts at admission, where the apiserver has already defaulted both probes
+ * The check of rule.ts at admission, where the apiserver has already defaulted both probes
  * (SetDefaults_Probe: thresholds, timeouts, periods; SetDefaults_HTTPGetAction: path and scheme). What is
  * left to compare is every field as it stands, with a named port resolved to its number.
  */
@@ -20,10 +23,10 @@ const L = `${C}.livenessProbe`;
 const EQUAL = `(${R}.all(k, k in ${L} && (k in ${HANDLERS} ? ${HANDLER_EQUAL(`${R}[k]`, `${L}[k]`)} : ${R}[k] == ${L}[k])) && ${L}.all(k, k in ${R}))`;
 
 export const probesIdenticalCel: ExportedRule = {
-  id: 'probes-identical',
+  rule: probesIdentical,
   findings() {
     return `lists.range(size(variables.all)).filter(i, has(${R}) && has(${L}) && ${EQUAL}).map(i, ${finding(
-      `'container "' + ${C}.name + '" has a livenessProbe identical to its readinessProbe (defaults applied): when the app is slow under load, readiness should take it out of rotation, but liveness fails at the same moment and restarts it, which turns a slowdown into an outage. Give liveness a higher failureThreshold or a cheaper endpoint.'`,
+      celText(identicalProbes(cel(`${C}.name`))),
     )})`;
   },
 };

@@ -1,9 +1,9 @@
-import { kubernetesMinor } from '../../policy/version.js';
-import { literal } from '../cel.js';
-import { add, copy, finding, POD } from '../workload-cel.js';
-import type { ExportedRule } from './types.js';
+import { celText, literal } from '../../export/cel.js';
+import { add, copy, finding, POD } from '../../export/workload-cel.js';
+import { cel } from '../../util/message.js';
+import { addsSpread, clashingSpread, HOSTNAME, MATCH_LABEL_KEYS, nodeSpread, notSpread, supportsMatchLabelKeys } from './rule.js';
+import type { ExportedRule } from '../../export/exported-rule.js';
 
-const HOSTNAME = 'kubernetes.io/hostname';
 const LABELS = 'object.spec.template.metadata.?labels.orValue({})';
 
 /** selectorMatches (workloads/label-selector.ts) on the pod template's labels. */
@@ -23,12 +23,12 @@ const SPREAD =
   ` || ${ANTI}.?requiredDuringSchedulingIgnoredDuringExecution.orValue([]).exists(t, ${spreads('t')})` +
   ` || ${ANTI}.?preferredDuringSchedulingIgnoredDuringExecution.orValue([]).exists(w, has(w.podAffinityTerm) && ${spreads('w.podAffinityTerm')}))`;
 
-/** rules/node-spread.ts without an HPA (admission sees no other object). */
+/** The check of rule.ts in CEL, without an HPA (admission sees no other object). */
 export const nodeSpreadCel: ExportedRule = {
-  id: 'node-spread',
+  rule: nodeSpread,
   findings({ policy }) {
     const pods = 'object.spec.?replicas.orValue(1)';
-    const matchLabelKeys = kubernetesMinor(policy.kubernetesVersion) >= 27;
+    const matchLabelKeys = supportsMatchLabelKeys(policy.kubernetesVersion);
     const constraint =
       `{'maxSkew': dyn(1), 'topologyKey': dyn(${literal(HOSTNAME)}), 'whenUnsatisfiable': dyn('ScheduleAnyway')` +
       (matchLabelKeys ? `, 'matchLabelKeys': dyn(object.kind == 'Deployment' ? ['pod-template-hash'] : [])` : '') +
@@ -41,16 +41,12 @@ export const nodeSpreadCel: ExportedRule = {
     const set =
       `(has(${POD}.topologySpreadConstraints) ? [${add("'/spec/template/spec/topologySpreadConstraints/-'", value)}] : [${add("'/spec/template/spec/topologySpreadConstraints'", `[${value}]`)}])` +
       ` + [${copy("'/spec/selector'", `'/spec/template/spec/topologySpreadConstraints/' + ${index} + '/labelSelector'`)}]`;
-    const description = `'adds a soft topologySpreadConstraint (maxSkew 1 on ${HOSTNAME}, ScheduleAnyway' + (${matchLabelKeys ? "object.kind == 'Deployment'" : 'false'} ? ', matchLabelKeys [pod-template-hash])' : ')')`;
+    const description = celText(addsSpread(matchLabelKeys ? cel(`object.kind == 'Deployment' ? ${literal(MATCH_LABEL_KEYS)} : ''`) : ''));
     const clash = `${POD}.?topologySpreadConstraints.orValue([]).exists(t, t.?topologyKey.orValue('') == ${literal(HOSTNAME)} && t.?whenUnsatisfiable.orValue('') == 'ScheduleAnyway')`;
-    const clashing = finding(
-      `'its ' + string(${pods}) + ${literal(
-        ` pods may all land on one node: its ScheduleAnyway topologySpreadConstraint on ${HOSTNAME} has a labelSelector that does not select its own pods, so it spreads other pods, not these. Point that constraint's labelSelector at the pod template's labels (rollsafe cannot add a second one: the apiserver refuses two constraints with the same topologyKey and whenUnsatisfiable).`,
-      )}`,
-    );
+    const clashing = finding(celText(clashingSpread(cel(`string(${pods})`))));
     return (
       `object.kind != 'DaemonSet' && ${pods} >= 2 && !${SPREAD} ? (${clash} ? [${clashing}] : [${finding(
-        `'its ' + string(${pods}) + ${literal(` pods may all land on one node (no topologySpreadConstraint or pod anti-affinity on ${HOSTNAME} selects them): draining or losing that node takes every replica down at once. Spread them across nodes.`)}`,
+        celText(notSpread(cel(`string(${pods})`))),
         description,
         "''",
         set,

@@ -1,9 +1,9 @@
-import { kubernetesMinor } from '../policy/version.js';
-import { asInteger, asRecord, type JsonObject } from '../util/object.js';
-import { resolveIntOrPercent } from '../workloads/int-or-percent.js';
-import { autoscalerFor, disruptionBudgetsSelecting, workloadsSelectedBy, type RelatedObjects } from '../workloads/related.js';
-import { objectRef, type Workload } from '../workloads/workload.js';
-import type { Rule, RuleFinding } from './types.js';
+import { kubernetesMinor } from '../../policy/version.js';
+import { asInteger, asRecord, type JsonObject } from '../../util/object.js';
+import { resolveIntOrPercent } from '../../workloads/int-or-percent.js';
+import { autoscalerFor, disruptionBudgetsSelecting, workloadsSelectedBy, type RelatedObjects } from '../../workloads/related.js';
+import { objectRef, type Workload } from '../../workloads/workload.js';
+import type { RuleDescriptor, RuleFinding } from '../rule.js';
 
 /** Disruptions a PDB allows with all `replicas` healthy, as the disruption controller computes them (percentages round up). */
 export function allowedDisruptions(pdb: JsonObject, replicas: number): number | undefined {
@@ -40,10 +40,29 @@ function unhealthyPolicyHint(budget: JsonObject, kubernetesVersion: string): Rul
   };
 }
 
-export const disruptionBudget: Rule = {
+export const disruptionBudget: RuleDescriptor<'disruption-budget', Record<never, never>> = {
   id: 'disruption-budget',
-  summary: 'A Deployment or StatefulSet with 2+ replicas is covered by one PodDisruptionBudget that still allows a disruption.',
+  defaultSeverity: 'warning',
+  defaultMode: 'enforce',
   fixable: false,
+  needsContext: true,
+  deniesOn: 'rollout',
+  parameters: {},
+  docs: {
+    summary: 'A Deployment or StatefulSet with 2+ replicas is covered by one PodDisruptionBudget that still allows a disruption.',
+    why: 'Node drains and cluster upgrades evict pods through the eviction API; without a PodDisruptionBudget they may evict every replica at once, and with one that allows no disruption they stall.',
+    checks: 'A Deployment or StatefulSet with 2+ replicas is selected by exactly one PDB in its namespace that allows a disruption, counting the pods of every workload it selects as the disruption controller does, and the minReplicas of an HPA where one owns the count. Suggests (info) unhealthyPodEvictionPolicy: AlwaysAllow, so drains do not stall on pods that run but are not ready. Needs the PDB in the same input (files) or namespace (cluster).',
+    readme: {
+      checks: 'A Deployment/StatefulSet with >= 2 replicas (the HPA\'s `minReplicas` when one targets it) is selected by exactly one PodDisruptionBudget in its namespace (full label-selector semantics, `matchExpressions` included) that allows at least one disruption (percentages round up; a PDB with neither `minAvailable` nor `maxUnavailable` allows none; two PDBs on one pod block evictions). Like the disruption controller, a PDB counts the pods of every workload in the input it selects: `minAvailable: 2` over two 2-replica Deployments allows 2 disruptions. With an HPA, the count is its `minReplicas` (where it scales down to), so a `minAvailable` >= `minReplicas` is flagged. A PDB without `unhealthyPodEvictionPolicy: AlwaysAllow` gets an **info** suggestion (from 1.27): with the default `IfHealthyBudget`, pods that run but are not ready can be evicted only while the budget is met, so drains stall on a broken app. Judged by every audit (the PDBs are those of the same run, or of the namespace with `--cluster`), never at admission, which sees one object.',
+      peers: {
+        polaris: '`missingPodDisruptionBudget`, `pdbDisruptionsIsZero`, `pdbMinAvailableGreaterThanHPAMinReplicas`',
+        kubeScore: '`deployment-has-poddisruptionbudget`, `poddisruptionbudget-has-policy`',
+        kubeLinter: '`pdb-max-unavailable`, `pdb-min-available`, `pdb-unhealthy-pod-eviction-policy`',
+        kyverno: '`require-pdb`, `pdb-minavailable-check`',
+        differs: 'Exactly one PDB (the eviction API refuses pods under two), allowed disruptions counted over every pod it selects, as the disruption controller does; `AlwaysAllow` only suggested.',
+      },
+    },
+  },
   check({ workload, related, policy }) {
     // Needs the surrounding objects; a lone object (admission) cannot say whether a PDB exists.
     if (!related || workload.ref.kind === 'DaemonSet') return [];

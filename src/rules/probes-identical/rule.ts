@@ -1,6 +1,11 @@
-import { isRecord, jsonEqual, type JsonObject } from '../util/object.js';
-import { containerPorts } from '../workloads/workload.js';
-import type { Rule, RuleFinding } from './types.js';
+import { isRecord, jsonEqual, type JsonObject } from '../../util/object.js';
+import { containerPorts } from '../../workloads/workload.js';
+import { message, text, type Message, type Piece } from '../../util/message.js';
+import type { RuleDescriptor, RuleFinding } from '../rule.js';
+
+export function identicalProbes(name: Piece): Message {
+  return message`container "${name}" has a livenessProbe identical to its readinessProbe (defaults applied): when the app is slow under load, readiness should take it out of rotation, but liveness fails at the same moment and restarts it, which turns a slowdown into an outage. Give liveness a higher failureThreshold or a cheaper endpoint.`;
+}
 
 const PROBE_DEFAULTS: Record<string, unknown> = { initialDelaySeconds: 0, timeoutSeconds: 1, periodSeconds: 10, successThreshold: 1, failureThreshold: 3 };
 
@@ -11,7 +16,7 @@ function resolvePort(port: unknown, container: JsonObject): unknown {
   return declared?.['containerPort'] ?? port;
 }
 
-const HANDLER_DEFAULTS: Record<string, Record<string, unknown>> = {
+export const HANDLER_DEFAULTS: Record<string, Record<string, unknown>> = {
   httpGet: { scheme: 'HTTP', path: '/' },
   tcpSocket: {},
   grpc: {},
@@ -62,10 +67,29 @@ export function probesEqual(a: JsonObject, b: JsonObject, container: JsonObject)
   });
 }
 
-export const probesIdentical: Rule = {
+export const probesIdentical: RuleDescriptor<'probes-identical', Record<never, never>> = {
   id: 'probes-identical',
-  summary: 'livenessProbe is not identical to readinessProbe: a liveness failure restarts the pod exactly when it should only leave rotation.',
+  defaultSeverity: 'warning',
+  defaultMode: 'enforce',
   fixable: false,
+  needsContext: false,
+  deniesOn: 'rollout',
+  parameters: {},
+  docs: {
+    summary: 'livenessProbe is not identical to readinessProbe: a liveness failure restarts the pod exactly when it should only leave rotation.',
+    why: 'A liveness probe identical to the readiness probe restarts the container exactly when it should only leave rotation (an overloaded or warming app), turning a slowdown into an outage.',
+    checks: 'livenessProbe equal to readinessProbe after the API defaults (SetDefaults_Probe, named ports resolved). A different endpoint or looser thresholds pass.',
+    readme: {
+      checks: '`livenessProbe` deep-equal to `readinessProbe` after API defaults (timeouts, thresholds, where an explicit 0 is defaulted like an absent value as `SetDefaults_Probe` does; `scheme`, `path`, named ports resolved). A liveness failure restarts the pod exactly when it should only leave rotation. The same handler with different thresholds is fine.',
+      peers: {
+        polaris: 'none',
+        kubeScore: '`pod-probes-identical`',
+        kubeLinter: 'none',
+        kyverno: '`validate-probes`',
+        differs: 'Compares whole probes after `SetDefaults_Probe`, named ports resolved; identical handlers with looser liveness thresholds pass.',
+      },
+    },
+  },
   check({ workload }) {
     // A loop, not flatMap: this runs on every admission request, and flatMap costs more than the check.
     const findings: RuleFinding[] = [];
@@ -75,10 +99,7 @@ export const probesIdentical: Rule = {
       if (!isRecord(readiness) || !isRecord(liveness) || !probesEqual(readiness, liveness, container.spec)) continue;
       findings.push({
         container: container.name,
-        message:
-          `container "${container.name}" has a livenessProbe identical to its readinessProbe (defaults applied): when the ` +
-          'app is slow under load, readiness should take it out of rotation, but liveness fails at the same moment and ' +
-          'restarts it, which turns a slowdown into an outage. Give liveness a higher failureThreshold or a cheaper endpoint.',
+        message: text(identicalProbes(container.name)),
       });
     }
     return findings;

@@ -1,0 +1,88 @@
+import { asInteger } from '../../util/object.js';
+import { integerParameter } from '../../policy/parameters.js';
+import { DEFAULT_GRACE_SECONDS, readPreStop } from '../../workloads/pre-stop.js';
+import { prestopDelay } from '../prestop-delay/rule.js';
+import { servingContainers } from '../../workloads/serving.js';
+import { message, text, type Message, type Piece } from '../../util/message.js';
+import { unsetDefaultsTo } from '../phrases.js';
+import type { RuleDescriptor, RuleInput } from '../rule.js';
+
+
+export function graceTooShort(current: Piece | Message, preStop: Piece, drain: Piece, required: Piece): Message {
+  return message`terminationGracePeriodSeconds is ${current}, but the pod needs ${preStop}s of preStop delay + ${drain}s to drain in-flight work = ${required}s. The grace period includes the preStop time, so the kubelet sends SIGKILL before the app has finished draining.`;
+}
+
+export const setsGrace = (required: Piece): Message => message`sets terminationGracePeriodSeconds: ${required}`;
+
+/**
+ * The longest preStop delay the pod will have: hooks found, plus the sleep prestop-delay adds to serving
+ * containers without a hook. Hooks run in parallel, so the longest one counts.
+ */
+function plannedPreStopSeconds({ workload, related, policy, fixActive }: RuleInput): number {
+  let longest = 0;
+  for (const container of workload.containers) {
+    const hook = readPreStop(container.spec);
+    if (hook.kind === 'sleep') longest = Math.max(longest, Math.ceil(hook.seconds));
+  }
+  if (fixActive(prestopDelay.id)) {
+    const missing = servingContainers(workload, related).some((c) => readPreStop(c.spec).kind === 'none');
+    if (missing) longest = Math.max(longest, policy.preStop.seconds);
+  }
+  return longest;
+}
+
+const parameters = {
+  drainSeconds: integerParameter({
+    default: 20,
+    minimum: 0,
+    maximum: 86400,
+    comment: ['Seconds the app needs after SIGTERM to finish in-flight work.', 'terminationGracePeriodSeconds must cover preStop + drain.'],
+  }),
+};
+
+// Reads prestopDelay.id as it is defined: the registry imports this home first, and the import above then
+// evaluates prestop-delay's home before this one (which it imports only for use at run time).
+export const gracePeriod: RuleDescriptor<'grace-period', typeof parameters> = {
+  id: 'grace-period',
+  defaultSeverity: 'error',
+  defaultMode: 'enforce',
+  fixable: true,
+  needsContext: false,
+  deniesOn: 'rollout',
+  parameters: parameters,
+  docs: {
+    summary: 'terminationGracePeriodSeconds covers the preStop delay plus drainSeconds (the grace period includes preStop).',
+    why: 'terminationGracePeriodSeconds includes the preStop time: a 10 s sleep in the default 30 s leaves 20 s to drain, and the kubelet then sends SIGKILL to requests still in flight.',
+    checks: 'terminationGracePeriodSeconds >= the longest preStop sleep + drainSeconds (default 20). Fix: raises it to that sum, never lowers it.',
+    readme: {
+      checks: '`terminationGracePeriodSeconds` (30 when unset) >= the longest preStop sleep (found, or added by `' + prestopDelay.id + '` where it will be: in `enforce` mode for the webhook and `audit`, in any active mode for `rollsafe fix`) + `drainSeconds` (default 20). The fix raises it to that sum; it never lowers it. Native sidecars share the same clock: their preStop starts with everyone else\'s (so it counts among the longest), and their stop signal comes once the main containers have exited, with what is left of the grace period and never less than 2 s (`minimumGracePeriodInSeconds`). Pods with no serving container and no preStop sleep are not checked.',
+      peers: {
+        polaris: 'none',
+        kubeScore: 'none',
+        kubeLinter: 'none',
+        kyverno: 'none (`mutate-termination-grace-period-seconds` *caps* it at 50 s, which can undercut preStop + drain)',
+        differs: 'The grace period includes preStop time.',
+      },
+    },
+  },
+  check(input) {
+    const { workload, related, policy } = input;
+    const preStop = plannedPreStopSeconds(input);
+    // Pods that neither serve nor delay shutdown are not part of zero-downtime rollouts.
+    if (preStop === 0 && servingContainers(workload, related).length === 0) return [];
+    const required = preStop + policy.drainSeconds;
+    const written = asInteger(workload.podSpec['terminationGracePeriodSeconds']);
+    const grace = written ?? DEFAULT_GRACE_SECONDS;
+    if (grace >= required) return [];
+    const current = written === undefined ? unsetDefaultsTo(DEFAULT_GRACE_SECONDS) : written;
+    return [
+      {
+        message: text(graceTooShort(current, preStop, policy.drainSeconds, required)),
+        fix: {
+          description: text(setsGrace(required)),
+          set: [{ path: [...workload.podSpecPath, 'terminationGracePeriodSeconds'], value: required }],
+        },
+      },
+    ];
+  },
+};

@@ -1,0 +1,17 @@
+import { celText, literal } from '../../export/cel.js';
+import { finding } from '../../export/workload-cel.js';
+import { cel } from '../../util/message.js';
+import { unsetDefaultsTo } from '../phrases.js';
+import { minReplicas, tooFewReplicas } from './rule.js';
+import type { ExportedRule } from '../../export/exported-rule.js';
+
+/** The check of rule.ts in CEL, without an HPA (admission sees no other object). */
+export const minReplicasCel: ExportedRule = {
+  rule: minReplicas,
+  findings({ policy }) {
+    const minimum = literal(policy.minReplicas);
+    const replicas = 'object.spec.?replicas.orValue(1)';
+    const written = cel(`has(object.spec.replicas) ? string(object.spec.replicas) : ${celText(unsetDefaultsTo(1))}`);
+    return `object.kind != 'DaemonSet' && ${replicas} != 0 && ${replicas} < ${minimum} ? [${finding(celText(tooFewReplicas([written], policy.minReplicas)))}] : []`;
+  },
+};

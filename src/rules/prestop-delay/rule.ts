@@ -1,0 +1,158 @@
+import type { EffectivePolicy } from '../../policy/types.js';
+import { enumParameter, integerParameter, objectParameter } from '../../policy/parameters.js';
+import { asInteger } from '../../util/object.js';
+import { gracePeriod } from '../grace-period/rule.js';
+import { allowsZeroSleep, DEFAULT_GRACE_SECONDS, preStopStopsContainer, readPreStop, stopSignal, supportsNativeSleep } from '../../workloads/pre-stop.js';
+import { servingContainers, type ServingContainer } from '../../workloads/serving.js';
+import type { Workload } from '../../workloads/workload.js';
+import { message, text, type Message, type Piece } from '../../util/message.js';
+import { named } from '../phrases.js';
+import type { RuleDescriptor, RuleFinding } from '../rule.js';
+
+/** The hook the fix adds: the native sleep action where the target version has it, else exec sleep. */
+export function preStopToAdd(policy: EffectivePolicy): { hook: object; text: string } {
+  const seconds = policy.preStop.seconds;
+  const native =
+    policy.preStop.action === 'sleep' || (policy.preStop.action === 'auto' && supportsNativeSleep(policy.kubernetesVersion));
+  return native
+    ? { hook: { sleep: { seconds } }, text: `lifecycle.preStop.sleep.seconds: ${seconds}` }
+    : { hook: { exec: { command: ['sleep', String(seconds)] } }, text: `lifecycle.preStop.exec.command: [sleep, "${seconds}"]` };
+}
+
+// The findings, written once for the check below and its CEL (cel.ts).
+export function customHook(who: Message, hook: Piece, signal: Piece, minimum: Piece): Message {
+  return message`${who} has a custom preStop hook (${hook}); rollsafe cannot tell how long it delays ${signal}. Make sure it keeps the app serving for at least ${minimum}s.`;
+}
+
+export function optsOut(who: Message, signal: Piece): Message {
+  return message`${who} opts out of the preStop delay with sleep.seconds: 0; rollsafe leaves it, but its endpoint removal still races ${signal}, so clients may see refused connections while its pods stop.`;
+}
+
+export function zeroRefused(kubernetesVersion: Piece): Message {
+  return message` Kubernetes ${kubernetesVersion} refuses 0 (allowed from 1.33): the apiserver will reject this object.`;
+}
+
+export function sleepsTooShort(who: Message, seconds: Piece, minimum: Piece): Message {
+  return message`${who} sleeps only ${seconds}s in preStop; at least ${minimum}s is needed for kube-proxy, ingress controllers and DNS to stop sending it traffic. rollsafe never edits an existing hook: raise the sleep by hand.`;
+}
+
+export function noRoomForSleep(who: Message, grace: Piece, minimum: Piece): Message {
+  return message`${who} has no preStop delay, and terminationGracePeriodSeconds (${grace}) is shorter than the ${minimum}s sleep it needs; ${gracePeriod.id} is not fixed here (off, exempt or not enforced), so rollsafe adds nothing: raise the grace period and add the sleep.`;
+}
+
+export function noPreStop(who: Message, signal: Piece, minimum: Piece): Message {
+  return message`${who} has no preStop delay: when a pod is deleted, ${signal} arrives at the same time as its endpoint removal, and load balancers keep sending requests for seconds to a process that already stopped. Sleep at least ${minimum}s in preStop.`;
+}
+
+export function setsPreStop(hook: Piece, name: Piece): Message {
+  return message`sets ${hook} on container "${name}"`;
+}
+
+export function sidecarStopsItself(name: Piece, exits: Piece): Message {
+  return message`native sidecar "${name}" stops itself in preStop (${exits}), but the kubelet runs every container's preStop at once and holds back only the sidecars' stop signal until the main containers have exited (killContainer, terminationOrdering): the sidecar leaves while the app still sleeps and drains, and the requests that need it fail. Drop the hook: a native sidecar is stopped after the main containers by itself.`;
+}
+
+/** One serving container: undefined when its preStop delay is long enough. */
+function checkContainer(container: ServingContainer, workload: Workload, policy: EffectivePolicy, graceFixActive: boolean): RuleFinding | undefined {
+  const minimum = policy.preStop.seconds;
+  const hook = readPreStop(container.spec);
+  const who = named(container.sidecar ? 'sidecar' : 'container', container.name);
+  if (hook.kind === 'custom') {
+    return {
+      container: container.name,
+      cap: 'info',
+      message: text(customHook(who, hook.description, stopSignal(container.spec), minimum)),
+    };
+  }
+  if (hook.kind === 'sleep') {
+    if (hook.seconds >= minimum) return undefined;
+    // `sleep: {seconds: 0}` is how a workload opts out of a default preStop a webhook would add (the use case
+    // of KEP-4818, PodLifecycleSleepActionAllowZero): a decision, reported and left alone.
+    if (hook.form === 'native' && hook.seconds === 0) {
+      const refused = !allowsZeroSleep(policy.kubernetesVersion);
+      return {
+        container: container.name,
+        cap: 'info',
+        message: text(optsOut(who, stopSignal(container.spec))) + (refused ? text(zeroRefused(policy.kubernetesVersion)) : ''),
+      };
+    }
+    return {
+      container: container.name,
+      message: text(sleepsTooShort(who, hook.seconds, minimum)),
+    };
+  }
+  const add = preStopToAdd(policy);
+  // The apiserver refuses a native sleep longer than the grace period; if grace-period will not raise it
+  // in the same pass, adding the sleep would break the object.
+  const grace = asInteger(workload.podSpec['terminationGracePeriodSeconds']) ?? DEFAULT_GRACE_SECONDS;
+  if ('sleep' in add.hook && !graceFixActive && minimum > grace) {
+    return {
+      container: container.name,
+      message: text(noRoomForSleep(who, grace, minimum)),
+    };
+  }
+  return {
+    container: container.name,
+    message: text(noPreStop(who, stopSignal(container.spec), minimum)),
+    fix: {
+      description: text(setsPreStop(add.text, container.name)),
+      set: [{ path: [...container.path, 'lifecycle', 'preStop'], value: add.hook }],
+    },
+  };
+}
+
+const parameters = {
+  preStop: objectParameter({
+    seconds: integerParameter({
+      default: 10,
+      minimum: 1,
+      maximum: 3600,
+      comment: ['Seconds a serving container keeps running after its endpoint is removed,', 'while kube-proxy, ingress controllers and DNS catch up.'],
+    }),
+    action: enumParameter(['auto', 'sleep', 'exec'], { default: 'auto', comment: ['auto: native sleep when kubernetesVersion >= 1.30, else exec [sleep, N].'] }),
+  }),
+};
+
+export const prestopDelay: RuleDescriptor<'prestop-delay', typeof parameters> = {
+  id: 'prestop-delay',
+  defaultSeverity: 'error',
+  defaultMode: 'enforce',
+  fixable: true,
+  needsContext: false,
+  deniesOn: 'rollout',
+  parameters: parameters,
+  docs: {
+    summary: 'Every serving container keeps serving for preStop.seconds after its endpoint is removed, before SIGTERM.',
+    why: 'Deleting a pod removes its endpoint and sends SIGTERM at the same time; kube-proxy, ingress controllers and meshes learn of the removal later, so requests still arrive at a process that already exited.',
+    checks: 'Every serving container sleeps at least preStop.seconds (default 10) before SIGTERM. Fix: a native lifecycle.preStop.sleep (Kubernetes 1.30 or later) or exec sleep; an existing hook is never replaced.',
+    readme: {
+      checks: 'Every serving container sleeps at least `preStop.seconds` (default 10) before SIGTERM. Recognised: native `lifecycle.preStop.sleep.seconds`; `exec` `sleep N`, `busybox sleep N`, `sh -c "sleep N"`, `sh -c "sleep N && …"`. Another hook passes with an **info** finding (duration unknown); so does `sleep.seconds: 0`, a deliberate opt-out (accepted by the apiserver from 1.33; the finding says so when the policy targets an older version). A sleep that is too short is reported but never edited. The fix adds `preStop.sleep.seconds: N` when the target Kubernetes version is >= 1.30 (or `preStop.action: sleep`), else `exec: {command: [sleep, "N"]}` (which needs a `sleep` binary: distroless images lack it). A **native sidecar** whose preStop makes it exit (`kill`, `pkill`, Envoy\'s `/quitquitquit`, a `/shutdown` endpoint) fails: the kubelet runs every container\'s preStop at once and holds back only the sidecars\' stop signal until the main containers exit (`killContainer`, `terminationOrdering`), so such a hook cuts the app off mid-drain. `lifecycle.stopSignal` (KEP-4960) is understood: the preStop hook runs before whichever signal is set, so the sleep protects either way, and messages name that signal; rollsafe never adds one. An existing hook is never replaced or appended to, and a native sleep is not added when it would exceed a grace period that the same pass does not raise (the apiserver refuses `sleep.seconds` > `terminationGracePeriodSeconds`).',
+      peers: {
+        polaris: 'none',
+        kubeScore: 'none',
+        kubeLinter: 'none',
+        kyverno: 'none',
+        differs: 'The shutdown race is what rollouts drop requests on; fixed with the native sleep action.',
+      },
+    },
+  },
+  check({ workload, related, policy, fixActive }) {
+    const graceFixActive = fixActive(gracePeriod.id);
+    // A loop, not flatMap: this runs on every admission request, and flatMap costs more than the check.
+    const findings: RuleFinding[] = [];
+    for (const container of servingContainers(workload, related)) {
+      const finding = checkContainer(container, workload, policy, graceFixActive);
+      if (finding) findings.push(finding);
+    }
+    for (const container of workload.containers) {
+      const exits = container.sidecar ? preStopStopsContainer(container.spec) : undefined;
+      if (exits) {
+        findings.push({
+          container: container.name,
+          message: text(sidecarStopsItself(container.name, exits)),
+        });
+      }
+    }
+    return findings;
+  },
+};
