@@ -6,6 +6,7 @@ import { prestopDelay } from './prestop-delay/rule.js';
 import { probePort } from './probe-port/rule.js';
 import { probesIdentical } from './probes-identical/rule.js';
 import { readinessProbe } from './readiness-probe/rule.js';
+import { rollbackHistory } from './rollback-history/rule.js';
 import { rolloutStrategy } from './rollout-strategy/rule.js';
 
 /**
@@ -19,6 +20,7 @@ export const RULES = [
   prestopDelay,
   gracePeriod,
   rolloutStrategy,
+  rollbackHistory,
   minReplicas,
   disruptionBudget,
   nodeSpread,
