@@ -9,6 +9,7 @@ Usage:
   rollsafe audit --cluster [--kubeconfig F] [--context C] [-n NS]... [-A] [--policy FILE] [--request-timeout 30]
                  [--output text|json|sarif|junit|policyreport] [--apply-reports] [--fix-preview]
   rollsafe fix [PATH|-]... [--policy FILE] [--kubernetes-version V] [--disable RULE]... [--in-place | --diff]
+  rollsafe plan [PATH|-]... [--output text|json|svg] [--pod-start-seconds S] [--app-start-seconds S] [--exit-seconds S]
   rollsafe rules [ID] [--output text|json]
   rollsafe export [--policy FILE] [--kubernetes-version V] [--disable RULE]... [--name rollsafe] [--exclude-namespace NS]...
   rollsafe policy --print-default | --check FILE
@@ -47,6 +48,21 @@ Exit codes: 0 clean, 1 findings at or above --fail-on, 2 bad usage or unreadable
 Applies every fix rollsafe knows (preStop sleep, grace period, rollout strategy), keeping comments and
 formatting. Writes to standard output, rewrites the files with --in-place, or prints a unified diff with --diff.
 `,
+  plan: `Usage: rollsafe plan [PATH|-]... [--output text|json|svg] [flags]
+
+Predicts what a rollout and a node drain will do to each workload, step by step, as the controllers run
+them: pods at once (terminating included), the Ready floor, how long, ProgressDeadlineExceeded, and whether
+a drain's evictions can proceed. Pod timing comes from the template (probes, preStop, grace period); what it
+cannot say comes from these flags:
+
+  --pod-start-seconds S      from a pod's creation until its containers run (scheduling, image pull); default 0
+  --app-start-seconds S      from a container's start until the app answers its probes; default 0
+  --exit-seconds S           the app's time to exit after its stop signal; default the policy's drainSeconds
+  --output, -o FORMAT        text (default), json (fields in the README), svg (pods over time, a panel each)
+  --policy FILE, --kubernetes-version V
+
+Exit codes: 0 planned, 2 bad usage, unreadable input, or nothing to plan.
+`,
   rules: `Usage: rollsafe rules [ID] [--output text|json]
 
 Lists the rules, their default severity and whether they are fixable; with a rule id, explains the rule
@@ -80,6 +96,7 @@ type Command = (args: string[], io: Io) => number | Promise<number>;
 const COMMANDS: Record<string, Command> = {
   audit: async (args, io) => (await import('./commands/audit.js')).auditCommand(args, io),
   fix: async (args, io) => (await import('./commands/fix.js')).fixCommand(args, io),
+  plan: async (args, io) => (await import('./commands/plan.js')).planCommand(args, io),
   rules: async (args, io) => (await import('./commands/rules.js')).rulesCommand(args, io),
   export: async (args, io) => (await import('./commands/export.js')).exportCommand(args, io),
   policy: async (args, io) => (await import('./commands/policy.js')).policyCommand(args, io),

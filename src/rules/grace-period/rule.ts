@@ -49,7 +49,7 @@ export const gracePeriod: RuleDescriptor<'grace-period', typeof parameters> = {
   fixable: true,
   needsContext: false,
   deniesOn: 'rollout',
-  parameters: parameters,
+  parameters,
   docs: {
     summary: 'terminationGracePeriodSeconds covers the preStop delay plus drainSeconds (the grace period includes preStop).',
     why: 'terminationGracePeriodSeconds includes the preStop time: a 10 s sleep in the default 30 s leaves 20 s to drain, and the kubelet then sends SIGKILL to requests still in flight.',

@@ -24,7 +24,7 @@ export const minReplicas: RuleDescriptor<'min-replicas', typeof parameters> = {
   fixable: false,
   needsContext: false,
   deniesOn: 'rollout',
-  parameters: parameters,
+  parameters,
   docs: {
     summary: 'At least minReplicas pods (or an HPA minReplicas that high), so one pod going away is not an outage.',
     why: 'A single replica means every node drain, eviction or crash is an outage, and nothing serves while it restarts.',

@@ -30,7 +30,7 @@ function spreadsOwnPods(topologyKey: unknown, labelSelector: unknown, workload: 
 }
 
 /** A hostname topology spread constraint, or a hostname pod anti-affinity (required or preferred), over its own pods. */
-function spreadAcrossNodes(workload: Workload): boolean {
+export function spreadAcrossNodes(workload: Workload): boolean {
   const { podSpec } = workload;
   for (const constraint of asArray(podSpec['topologySpreadConstraints'])) {
     const record = asRecord(constraint);

@@ -120,7 +120,7 @@ export const prestopDelay: RuleDescriptor<'prestop-delay', typeof parameters> = 
   fixable: true,
   needsContext: false,
   deniesOn: 'rollout',
-  parameters: parameters,
+  parameters,
   docs: {
     summary: 'Every serving container keeps serving for preStop.seconds after its endpoint is removed, before SIGTERM.',
     why: 'Deleting a pod removes its endpoint and sends SIGTERM at the same time; kube-proxy, ingress controllers and meshes learn of the removal later, so requests still arrive at a process that already exited.',

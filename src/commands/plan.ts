@@ -1,0 +1,93 @@
+import { parseArgs } from 'node:util';
+import { collectInputs, skippedNote } from '../manifests/collect.js';
+import type { WorkloadPlan } from '../plan/plan.js';
+import { oneOf, UsageError, type Io } from './io.js';
+import { POLICY_OPTIONS, policyFromFlags } from './load-policy.js';
+
+const OUTPUTS = ['text', 'json', 'svg'] as const;
+
+/** A number of seconds from a flag: a finite number from 0 to a day. */
+function seconds(value: string | undefined, flag: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  const number = Number(value);
+  if (value.trim() === '' || !Number.isFinite(number) || number < 0 || number > 86400) {
+    throw new UsageError(`${flag} must be a number of seconds from 0 to 86400 (got ${JSON.stringify(value.slice(0, 20))})`);
+  }
+  return number;
+}
+
+function where(plan: WorkloadPlan): string {
+  return `${plan.kind} ${plan.namespace ? `${plan.namespace}/` : ''}${plan.name}`;
+}
+
+export function planText(plans: WorkloadPlan[]): string {
+  const lines: string[] = [];
+  for (const plan of plans) {
+    lines.push(`${where(plan)} (${plan.file})`);
+    lines.push(`  pods: Ready ${plan.timing.readySeconds}s after creation (${plan.timing.readyBecause}); gone ${plan.timing.terminatingSeconds}s after deletion (${plan.timing.terminatingBecause})`);
+    const rollout = plan.rollout;
+    if (!rollout) {
+      lines.push(`  rollout: not predicted: ${plan.why ?? ''}`);
+    } else {
+      const strategy = rollout.strategy === 'RollingUpdate' ? `RollingUpdate, maxSurge ${rollout.maxSurge}, maxUnavailable ${rollout.maxUnavailable}` : rollout.strategy;
+      lines.push(`  rollout of ${rollout.replicas} replica(s), ${strategy}${rollout.minReadySeconds ? `, minReadySeconds ${rollout.minReadySeconds}` : ''}:`);
+      lines.push('      time   old   new  ready  terminating  pods');
+      for (const step of rollout.steps) {
+        const cells = [step.old, step.new, step.ready, step.terminating, step.old + step.new + step.terminating];
+        lines.push(`    ${`${step.at}s`.padStart(6)} ${cells.map((cell, index) => String(cell).padStart([5, 5, 6, 12, 5][index] ?? 5)).join(' ')}`);
+      }
+      lines.push(
+        `  peak ${rollout.peakPods} pods at once (${rollout.peakNonTerminating} not terminating), at least ${rollout.minReady} Ready, done in about ${rollout.estimatedSeconds}s`,
+      );
+      lines.push(
+        rollout.exceedsProgressDeadline
+          ? `  ProgressDeadlineExceeded: ${rollout.longestWithoutProgressSeconds}s pass without progress, more than progressDeadlineSeconds ${rollout.progressDeadlineSeconds}`
+          : `  progress at least every ${rollout.longestWithoutProgressSeconds}s (progressDeadlineSeconds ${rollout.progressDeadlineSeconds})`,
+      );
+    }
+    lines.push(`  drain: ${plan.drain.evictionsBlocked ? 'BLOCKED' : 'proceeds'}: ${plan.drain.reasons.join('; ')}`);
+    lines.push('');
+  }
+  lines.push(`${plans.length} workload(s) planned.`);
+  return `${lines.join('\n')}\n`;
+}
+
+/** `rollsafe plan`: what a rollout and a node drain will do to each workload, predicted as the controllers run them. */
+export async function planCommand(args: string[], io: Io): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      ...POLICY_OPTIONS,
+      output: { type: 'string', short: 'o' },
+      'pod-start-seconds': { type: 'string' },
+      'app-start-seconds': { type: 'string' },
+      'exit-seconds': { type: 'string' },
+    },
+  });
+  const output = oneOf(values.output, OUTPUTS, '--output', 'text');
+  const policy = policyFromFlags({ policy: values.policy, kubernetesVersion: values['kubernetes-version'], disable: values.disable });
+  const assumptions = {
+    podStartSeconds: seconds(values['pod-start-seconds'], '--pod-start-seconds', 0),
+    appStartSeconds: seconds(values['app-start-seconds'], '--app-start-seconds', 0),
+    // The policy says how long apps drain after their stop signal; by default the plan assumes they use it all.
+    exitSeconds: seconds(values['exit-seconds'], '--exit-seconds', policy.drainSeconds),
+  };
+  if (positionals.length === 0) throw new UsageError('plan needs at least one file, directory, or - for standard input');
+  const inputs = collectInputs(positionals, io.readStdin);
+  for (const directory of inputs.skippedDirectories) io.stderr.write(skippedNote(directory));
+  const errors = [...inputs.errors, ...inputs.files.flatMap((file) => file.errors)];
+  for (const error of errors) io.stderr.write(`rollsafe: ${[error.file, error.line, error.column].filter((part) => part !== undefined).join(':')}: ${error.message}\n`);
+  const { planFiles } = await import('../plan/plan.js');
+  const plans = planFiles(inputs.files, assumptions);
+  if (output === 'json') io.stdout.write(`${JSON.stringify({ assumptions, workloads: plans }, null, 2)}\n`);
+  else if (output === 'svg') io.stdout.write((await import('../plan/svg.js')).planSvg(plans));
+  else io.stdout.write(planText(plans));
+  if (errors.length > 0) return 2;
+  // Nothing to plan is an input error, as an empty audit is: the input could not be judged.
+  if (plans.length === 0) {
+    io.stderr.write('rollsafe: no Deployment, StatefulSet or DaemonSet in the input: nothing to plan\n');
+    return 2;
+  }
+  return 0;
+}

@@ -1,0 +1,135 @@
+/**
+ * `rollsafe plan`: what a rollout and a node drain will do to each workload, predicted as the controllers run
+ * them, from the same inputs and context as `rollsafe audit`. The JSON form of WorkloadPlan is a public
+ * interface (README, "rollsafe plan").
+ */
+import type { ParsedFile } from '../manifests/read.js';
+import { asInteger, asRecord, asString } from '../util/object.js';
+import { parseIntOrPercent, scale } from '../workloads/int-or-percent.js';
+import { addRelated, autoscalerFor, emptyRelated, type RelatedObjects } from '../workloads/related.js';
+import { toWorkload, type Workload } from '../workloads/workload.js';
+import { planDeploymentRollout, type RolloutStep } from './deployment-rollout.js';
+import { planDrain, type DrainPlan } from './drain.js';
+import { podTiming, type PodTiming, type TimingAssumptions } from './pod-timing.js';
+
+/** SetDefaults_Deployment. */
+const DEFAULT_PROGRESS_DEADLINE_SECONDS = 600;
+const DEFAULT_SURGE = '25%';
+const DEFAULT_UNAVAILABLE = '25%';
+
+export interface RolloutPlan {
+  strategy: string;
+  replicas: number;
+  maxSurge: number;
+  maxUnavailable: number;
+  minReadySeconds: number;
+  steps: RolloutStep[];
+  peakPods: number;
+  peakNonTerminating: number;
+  minReady: number;
+  estimatedSeconds: number;
+  progressDeadlineSeconds: number;
+  longestWithoutProgressSeconds: number;
+  exceedsProgressDeadline: boolean;
+}
+
+export interface WorkloadPlan {
+  kind: string;
+  namespace: string | undefined;
+  name: string;
+  file: string;
+  timing: PodTiming;
+  /** The rollout of a template change; null where rollsafe does not predict this kind's rollouts yet (`why`). */
+  rollout: RolloutPlan | null;
+  why?: string;
+  drain: DrainPlan;
+}
+
+/** ResolveFenceposts: surge rounds up, unavailable down; both 0 would stall, so one pod may go unavailable. */
+function fenceposts(strategy: Record<string, unknown> | undefined, replicas: number): { maxSurge: number; maxUnavailable: number } | undefined {
+  const rolling = asRecord(strategy?.['rollingUpdate']);
+  const surge = parseIntOrPercent(rolling?.['maxSurge'] ?? DEFAULT_SURGE);
+  const unavailable = parseIntOrPercent(rolling?.['maxUnavailable'] ?? DEFAULT_UNAVAILABLE);
+  if (!surge || !unavailable) return undefined;
+  const maxSurge = scale(surge, replicas, 'up');
+  const maxUnavailable = scale(unavailable, replicas, 'down');
+  return maxSurge === 0 && maxUnavailable === 0 ? { maxSurge: 0, maxUnavailable: 1 } : { maxSurge, maxUnavailable };
+}
+
+/**
+ * Recreate (rolloutRecreate): every old pod is scaled down, and the new ReplicaSet is scaled up only once no old
+ * pod is left (oldPodsRunning counts terminating ones).
+ */
+function recreateSteps(replicas: number, timing: PodTiming): RolloutStep[] {
+  const gone = timing.terminatingSeconds;
+  const steps: RolloutStep[] = [{ at: 0, old: 0, new: 0, ready: 0, terminating: replicas }];
+  if (gone > 0) steps.push({ at: gone, old: 0, new: replicas, ready: 0, terminating: 0 });
+  steps.push({ at: gone + timing.readySeconds, old: 0, new: replicas, ready: replicas, terminating: 0 });
+  return steps;
+}
+
+function deploymentRollout(workload: Workload, related: RelatedObjects, timing: PodTiming): RolloutPlan | string {
+  const spec = asRecord(workload.object['spec']) ?? {};
+  // With an HPA the replicas are its own; a rollout may start at its minReplicas.
+  const hpa = autoscalerFor(workload, related);
+  const replicas = hpa ? (asInteger(asRecord(hpa['spec'])?.['minReplicas']) ?? 1) : (workload.replicas ?? 1);
+  const strategy = asRecord(spec['strategy']);
+  const type = asString(strategy?.['type']) ?? 'RollingUpdate';
+  const minReadySeconds = asInteger(spec['minReadySeconds']) ?? 0;
+  const progressDeadlineSeconds = asInteger(spec['progressDeadlineSeconds']) ?? DEFAULT_PROGRESS_DEADLINE_SECONDS;
+  const common = { strategy: type, replicas, minReadySeconds, progressDeadlineSeconds };
+  if (type === 'Recreate') {
+    const steps = recreateSteps(replicas, timing);
+    const estimatedSeconds = steps[steps.length - 1]?.at ?? 0;
+    return {
+      ...common,
+      maxSurge: 0,
+      maxUnavailable: replicas,
+      steps,
+      peakPods: replicas,
+      peakNonTerminating: replicas,
+      minReady: 0,
+      estimatedSeconds: estimatedSeconds + minReadySeconds,
+      longestWithoutProgressSeconds: Math.max(timing.terminatingSeconds, timing.readySeconds),
+      exceedsProgressDeadline: Math.max(timing.terminatingSeconds, timing.readySeconds) > progressDeadlineSeconds,
+    };
+  }
+  const resolved = type === 'RollingUpdate' ? fenceposts(strategy, replicas) : undefined;
+  if (!resolved) return 'the strategy is one the apiserver refuses (rollsafe audit says why)';
+  const prediction = planDeploymentRollout({ replicas, ...resolved, minReadySeconds, readySeconds: timing.readySeconds, terminatingSeconds: timing.terminatingSeconds });
+  return {
+    ...common,
+    ...resolved,
+    steps: prediction.steps,
+    peakPods: prediction.peakPods,
+    peakNonTerminating: prediction.peakNonTerminating,
+    minReady: prediction.minReady,
+    estimatedSeconds: prediction.completeSeconds,
+    longestWithoutProgressSeconds: prediction.longestWithoutProgressSeconds,
+    exceedsProgressDeadline: prediction.longestWithoutProgressSeconds > progressDeadlineSeconds,
+  };
+}
+
+export function planFiles(files: ParsedFile[], assumptions: TimingAssumptions): WorkloadPlan[] {
+  const sources = files.flatMap((file) => file.objects);
+  const related = emptyRelated();
+  for (const source of sources) addRelated(related, source.object);
+  const plans: WorkloadPlan[] = [];
+  for (const source of sources) {
+    const workload = toWorkload(source.object);
+    if (!workload) continue;
+    const timing = podTiming(workload, assumptions);
+    const rollout = workload.ref.kind === 'Deployment' ? deploymentRollout(workload, related, timing) : `${workload.ref.kind} rollouts are not predicted yet`;
+    plans.push({
+      kind: workload.ref.kind,
+      namespace: workload.ref.namespace,
+      name: workload.ref.name,
+      file: source.file,
+      timing,
+      rollout: typeof rollout === 'string' ? null : rollout,
+      ...(typeof rollout === 'string' ? { why: rollout } : {}),
+      drain: planDrain(workload, related),
+    });
+  }
+  return plans;
+}

@@ -1,0 +1,120 @@
+// rollsafe plan's predictions, as pkg/controller/deployment computes them (rolling.go: reconcileNewReplicaSet,
+// NewRSNewReplicas, reconcileOldReplicaSets, scaleDownOldReplicaSetsForRollingUpdate; util ResolveFenceposts;
+// rolloutRecreate) and the eviction API decides (pkg/registry/core/pod/storage/eviction.go).
+import t from 'tap';
+import { planDeploymentRollout } from '../src/plan/deployment-rollout.js';
+import { runCli } from './helpers/run-cli.js';
+
+const deployment = (spec: string, template = '') => `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: shop}
+spec:
+  selector: {matchLabels: {app: web}}
+${spec}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+${template}      containers:
+        - name: web
+          image: web:1
+          ports: [{name: http, containerPort: 8080}]
+          readinessProbe: {httpGet: {path: /ready, port: http}, periodSeconds: 2}
+          lifecycle: {preStop: {sleep: {seconds: 10}}}
+`;
+
+async function plan(yaml: string, ...flags: string[]) {
+  const run = await runCli(['plan', '-', '-o', 'json', ...flags], { stdin: yaml });
+  t.equal(run.code, 0, run.stderr);
+  return JSON.parse(run.stdout) as { workloads: Array<{ rollout: Record<string, unknown> & { steps: Array<Record<string, number>> }; drain: { evictionsBlocked: boolean; reasons: string[] }; timing: Record<string, unknown> }> };
+}
+
+t.test('terminating pods are not counted as surge: old pods in their preStop pile up beside it', async (t) => {
+  // Seen on a real 1.37 node: 4 replicas, maxSurge 1, maxUnavailable 0, a 10 s preStop, pods ready in ~2 s: 8 pods.
+  const prediction = planDeploymentRollout({ replicas: 4, maxSurge: 1, maxUnavailable: 0, minReadySeconds: 0, readySeconds: 2, terminatingSeconds: 10 });
+  t.equal(prediction.peakPods, 8);
+  t.equal(prediction.peakNonTerminating, 5, 'replicas + maxSurge without the terminating ones');
+  t.equal(prediction.minReady, 4, 'maxUnavailable 0 keeps every replica Ready');
+  t.equal(prediction.completeSeconds, 18, 'the last old pod is deleted at 8 s and terminates for 10 s');
+  t.equal(prediction.longestWithoutProgressSeconds, 2);
+  t.same(prediction.steps[0], { at: 0, old: 4, new: 1, ready: 4, terminating: 0 });
+});
+
+t.test('a short terminating time keeps the peak at replicas + surge', async (t) => {
+  const prediction = planDeploymentRollout({ replicas: 4, maxSurge: 1, maxUnavailable: 0, minReadySeconds: 0, readySeconds: 2, terminatingSeconds: 1 });
+  t.equal(prediction.peakPods, 6, 'one old pod still terminating when the next surge pod starts');
+  const quick = planDeploymentRollout({ replicas: 4, maxSurge: 1, maxUnavailable: 0, minReadySeconds: 0, readySeconds: 2, terminatingSeconds: 0 });
+  t.equal(quick.peakPods, 5);
+});
+
+t.test('maxUnavailable takes pods down before new ones are ready; minReadySeconds delays availability', async (t) => {
+  const prediction = planDeploymentRollout({ replicas: 4, maxSurge: 1, maxUnavailable: 1, minReadySeconds: 5, readySeconds: 2, terminatingSeconds: 10 });
+  t.equal(prediction.minReady, 3, 'replicas - maxUnavailable');
+  t.same(prediction.steps[0], { at: 0, old: 4, new: 1, ready: 4, terminating: 0 }, 'the new ReplicaSet is scaled first');
+  t.same(prediction.steps[1], { at: 0, old: 3, new: 1, ready: 3, terminating: 1 }, 'then one old pod goes');
+  t.same(prediction.steps[2], { at: 0, old: 3, new: 2, ready: 3, terminating: 1 }, 'then the freed surge is used');
+  t.equal(prediction.longestWithoutProgressSeconds, 5, 'Ready at 2 s, available at 7 s: progress both times');
+  t.ok(prediction.steps.every((step) => step.ready >= 3));
+});
+
+t.test('the CLI: fenceposts, HPA replicas, Recreate, progress deadline and drains', async (t) => {
+  const rolling = await plan(deployment('  replicas: 4\n  strategy: {rollingUpdate: {maxSurge: 1, maxUnavailable: 0}}'), '--app-start-seconds', '3', '--exit-seconds', '0');
+  const [web] = rolling.workloads;
+  t.match(web?.timing, { readySeconds: 4, terminatingSeconds: 10 }, 'first probe at 4 s on a 2 s period for an app answering at 3 s; preStop 10 s');
+  t.match(web?.rollout, { strategy: 'RollingUpdate', replicas: 4, maxSurge: 1, maxUnavailable: 0, peakPods: 8, minReady: 4, estimatedSeconds: 26, exceedsProgressDeadline: false, progressDeadlineSeconds: 600 });
+
+  // ResolveFenceposts: 0% surge and 10% unavailable of 3 both round to 0, so one pod may go unavailable.
+  const fenced = await plan(deployment('  replicas: 3\n  strategy: {rollingUpdate: {maxSurge: 0, maxUnavailable: "10%"}}'));
+  t.match(fenced.workloads[0]?.rollout, { maxSurge: 0, maxUnavailable: 1, minReady: 2 });
+
+  const hpa = `${deployment('  replicas: 9')}---
+apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata: {name: web, namespace: shop}
+spec: {scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: web}, minReplicas: 2, maxReplicas: 10}
+`;
+  t.match((await plan(hpa)).workloads[0]?.rollout, { replicas: 2 }, 'a rollout may start at the HPA minReplicas');
+
+  const recreate = await plan(deployment('  replicas: 3\n  strategy: {type: Recreate}'), '--app-start-seconds', '3', '--exit-seconds', '0');
+  t.match(recreate.workloads[0]?.rollout, { strategy: 'Recreate', peakPods: 3, minReady: 0, estimatedSeconds: 14 }, 'old pods gone at 10 s, new Ready at 14 s');
+
+  const slow = await plan(deployment('  replicas: 2\n  progressDeadlineSeconds: 30'), '--app-start-seconds', '45');
+  t.match(slow.workloads[0]?.rollout, { exceedsProgressDeadline: true, longestWithoutProgressSeconds: 46 });
+
+  const budget = (spec: string) => `${deployment('  replicas: 3')}---
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata: {name: web, namespace: shop}
+spec: {${spec}, selector: {matchLabels: {app: web}}}
+`;
+  t.match((await plan(budget('minAvailable: 3'))).workloads[0]?.drain, { evictionsBlocked: true, reasons: [/allows no disruption with all 3/] });
+  t.match((await plan(budget('maxUnavailable: 1'))).workloads[0]?.drain, { evictionsBlocked: false, reasons: [/allows 1 disruption/] });
+  const two = `${budget('maxUnavailable: 1')}---
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata: {name: web-too, namespace: shop}
+spec: {maxUnavailable: 1, selector: {matchLabels: {app: web}}}
+`;
+  t.match((await plan(two)).workloads[0]?.drain, { evictionsBlocked: true, reasons: [/more than one/] });
+  t.match((await plan(deployment('  replicas: 1'))).workloads[0]?.drain, { evictionsBlocked: false, reasons: [/no PodDisruptionBudget/, /single replica/] });
+});
+
+t.test('the CLI: text and svg, and input that cannot be planned', async (t) => {
+  const yaml = deployment('  replicas: 4\n  strategy: {rollingUpdate: {maxSurge: 1, maxUnavailable: 0}}');
+  const text = await runCli(['plan', '-', '--app-start-seconds', '3', '--exit-seconds', '0'], { stdin: yaml });
+  t.equal(text.code, 0);
+  t.match(text.stdout, /Deployment shop\/web/);
+  t.match(text.stdout, /peak 8 pods at once \(5 not terminating\), at least 4 Ready, done in about 26s/);
+  const svg = await runCli(['plan', '-', '-o', 'svg', '--app-start-seconds', '3'], { stdin: yaml });
+  t.match(svg.stdout, /^<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+  t.equal((svg.stdout.match(/<polygon /g) ?? []).length, 3, 'old, new and terminating bands');
+  t.match(svg.stdout, /Deployment shop\/web/);
+  const empty = await runCli(['plan', '-'], { stdin: 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n' });
+  t.equal(empty.code, 2, 'nothing to plan is an input error');
+  t.match(empty.stderr, /nothing to plan/);
+  const bad = await runCli(['plan', '-', '--exit-seconds', 'soon'], { stdin: yaml });
+  t.equal(bad.code, 2);
+  t.match(bad.stderr, /--exit-seconds must be a number of seconds/);
+  const statefulSet = yaml.replace('kind: Deployment', 'kind: StatefulSet').replace('  strategy: {rollingUpdate: {maxSurge: 1, maxUnavailable: 0}}', '  serviceName: web');
+  const later = await plan(statefulSet);
+  t.equal(later.workloads[0]?.rollout, null, 'StatefulSet rollouts are not predicted yet, and say so');
+});
