@@ -53,7 +53,10 @@ kube_bins=(kube-apiserver kube-controller-manager kube-scheduler kubectl etcd)
 node_dir="$cache/kubernetes-node-$kube-$(key "$here/kubernetes")"
 
 complete() { [[ -f "$1/.complete" ]]; }
-kwok_ready() { complete "$kwok_dir" && [[ -f "$kwok_dir/stages.yaml" ]]; }
+# kwok's stages, beside the binary but not part of it. The name changes whenever what the file holds changes,
+# so that caches made before are given the new file (stages.yaml, left for older checkouts, lacks the exclusions).
+kwok_stages="$kwok_dir/fast-stages.yaml"
+kwok_ready() { complete "$kwok_dir" && [[ -f "$kwok_stages" ]]; }
 
 if [[ "$mode" == "--check" ]]; then
   if complete "$kube_dir" && kwok_ready && complete "$helm_dir"; then
@@ -126,15 +129,31 @@ build_into "$kube_dir" "$here/kubernetes" "$version_flags" \
   etcd=go.etcd.io/etcd/server/v3
 build_into "$kwok_dir" "$here/kwok" "-s -w" kwok=sigs.k8s.io/kwok/cmd/kwok
 build_into "$helm_dir" "$here/helm" "$helm_flags" helm=helm.sh/helm/v3/cmd/helm
-if [[ ! -f "$kwok_dir/stages.yaml" ]]; then
+# exclude_annotated ANNOTATION <STAGE: the stage, matching no pod that carries ANNOTATION
+exclude_annotated() {
+  awk -v key="    - key: '.metadata.annotations[\"$1\"]'" '
+    { print }
+    /^    matchExpressions:$/ { print key; print "      operator: \047DoesNotExist\047"; found = 1 }
+    END { exit !found }'
+}
+if [[ ! -f "$kwok_stages" ]]; then
   # kwok's own "fast" stages of the pinned release: nodes become Ready, scheduled pods Running and Ready,
-  # terminating pods are deleted at once. kwok runs with no stage unless given some.
+  # terminating pods are deleted at once. kwok runs with no stage unless given some. A pod annotated for a
+  # timed stage (test/helpers/kwok-timed-stages.yaml) is left to it: kwok picks at random among the stages
+  # that match a pod, so the fast stage the timed one replaces must not match it.
   stages="$(cd "$here/kwok" && go list -m -f '{{.Dir}}' sigs.k8s.io/kwok)/kustomize/stage"
-  for stage in node/fast/node-initialize pod/fast/pod-ready pod/fast/pod-complete pod/fast/pod-delete; do
+  for spec in node/fast/node-initialize= pod/fast/pod-ready=plan.rollsafe.dev/ready-after-ms \
+    pod/fast/pod-complete= pod/fast/pod-delete=plan.rollsafe.dev/terminate-after-ms; do
+    stage="$stages/${spec%%=*}.yaml" annotation="${spec#*=}"
     printf -- '---\n'
-    cat "$stages/$stage.yaml"
-  done >"$kwok_dir/stages.yaml.tmp"
-  mv "$kwok_dir/stages.yaml.tmp" "$kwok_dir/stages.yaml"
+    if [[ -z "$annotation" ]]; then
+      cat "$stage"
+    elif ! exclude_annotated "$annotation" <"$stage"; then
+      say "$stage has no selector.matchExpressions to add the $annotation exclusion to"
+      exit 1
+    fi
+  done >"$kwok_stages.tmp"
+  mv "$kwok_stages.tmp" "$kwok_stages"
 fi
 for bin in "${kube_bins[@]}"; do [[ -x "$kube_dir/$bin" ]] || { say "missing $kube_dir/$bin"; exit 1; }; done
 printf '%s\n%s\n%s\n' "$kube_dir" "$kwok_dir" "$helm_dir"

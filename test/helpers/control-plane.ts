@@ -14,6 +14,7 @@ import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { TEST_DIR } from './fixtures.js';
+import { TIMED_STAGES_FILE } from './kwok-timed-stages.js';
 
 export interface ControlPlaneInfo {
   /** The temporary folder: certificates, data, logs/<component>.log. */
@@ -244,7 +245,9 @@ export async function startControlPlane(dir: string, options: ControlPlaneOption
     if (withKwok) {
       start('kwok', join(bins.kwok, 'kwok'), [
         `--kubeconfig=${kubeconfig}`,
-        `--config=${join(bins.kwok, 'stages.yaml')}`,
+        // kwok's fast stages (build.sh), and the timed ones pods ask for by annotation (kwok-timed-stages.ts).
+        `--config=${join(bins.kwok, 'fast-stages.yaml')}`,
+        `--config=${TIMED_STAGES_FILE}`,
         '--manage-all-nodes=true',
         '--cidr=10.244.0.0/16',
         '--node-ip=10.0.0.1',
