@@ -49,7 +49,7 @@ function between(text, name, content, file) {
 
 /** The `rules:` lines of the README's policy example, one per rule with its defaults. */
 function policyExampleRules(text) {
-  const pattern = /(\nrules: [^\n]*\n)(?: {2}[a-z-]+: \{[^\n]*\n)+/;
+  const pattern = /(\nrules: [^\n]*\n)(?: {2}[a-z0-9-]+: \{[^\n]*\n)+/;
   if (!pattern.test(text)) throw new Error('README.md: the policy example has no rules: block');
   const lines = RULES.map((rule) => `  ${rule.id}: {mode: ${rule.defaultMode}, severity: ${rule.defaultSeverity}}\n`).join('');
   return text.replace(pattern, (_match, head) => `${head}${lines}`);

@@ -14,12 +14,13 @@ import fastJsonPatch from 'fast-json-patch';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
-import { handleAdmission, judgedOn, startsRollout } from '../src/admission/handle.js';
+import { handleAdmission, startsRollout } from '../src/admission/handle.js';
+import { mayDeny } from '../src/admission/decision.js';
 import { rolloutStrategy } from '../src/rules/rollout-strategy/rule.js';
 import type { AdmissionRequest } from '../src/admission/review.js';
 import { defaultPolicy, parsePolicy } from '../src/policy/load.js';
 import { MODES, type Mode, type Policy } from '../src/policy/types.js';
-import { RULE_IDS } from '../src/rules/index.js';
+import { RULE_IDS, RULES } from '../src/rules/index.js';
 import { anyJson, workload } from './helpers/arbitrary-workload.js';
 import { FIXTURES } from './helpers/fixtures.js';
 import { startTestServer } from './helpers/server.js';
@@ -69,9 +70,10 @@ function deniedFor(validation: Obj): string[] {
 function checkPromises(t: Test | undefined, request: Obj, result: Chained, label: string): string | undefined {
   const problems: string[] = [];
   const frozen = !startsRollout(request as AdmissionRequest);
-  const judged = judgedOn(request as AdmissionRequest);
-  if (judged === 'nothing' && !result.validation['allowed']) problems.push('an UPDATE that changes neither the pod template nor the strategy was denied');
-  if (judged === 'strategy' && deniedFor(result.validation).some((rule) => rule !== 'rollout-strategy')) problems.push('an UPDATE of the strategy alone was denied for the template');
+  // decision.ts mayDeny: an UPDATE that starts no rollout is denied for a rule only where it changes a field the rule judges.
+  const judging = (rule: string) => mayDeny(RULES.find((candidate) => candidate.id === rule) ?? { deniesUpdatesOf: [] }, request as AdmissionRequest);
+  const unjudged = deniedFor(result.validation).filter((rule) => !judging(rule));
+  if (unjudged.length > 0) problems.push(`an UPDATE that changes nothing ${unjudged.join(', ')} judges (nor the pod template) was denied for it`);
   if (frozen && result.mutations.some((mutation) => patchOf(mutation).some((op) => op.path.startsWith('/spec/template')))) problems.push('an UPDATE that keeps the pod template had its template patched (a rollout nobody started)');
   if (result.unpatched['allowed'] && !result.validation['allowed']) problems.push("rollsafe's patch turned an allowed request into a denied one");
   if (result.mutations.length > 1 && result.mutations[1]?.['patch']) problems.push('reinvocation patched again');
@@ -241,6 +243,23 @@ t.test('switching a Deployment to Recreate is denied even without a template cha
   const fixed = await chain(overTls, { ...request, operation: 'UPDATE', object: unsafe, oldObject: stored });
   t.equal(fixed.validation['allowed'], true);
   t.match(fixed.object['spec'].strategy.rollingUpdate, { maxUnavailable: 0, maxSurge: 1 });
+});
+
+t.test('an UPDATE that sets revisionHistoryLimit 0 alone is judged for rollback-history, and for nothing else', async (t) => {
+  const { request } = captured.find((entry) => entry.name === 'deploy-update-label--deployment-update.json')!;
+  const stored = request['oldObject'];
+  const update = (change: (object: Obj) => void) => {
+    const object = structuredClone(stored);
+    change(object);
+    return { ...request, operation: 'UPDATE', object, oldObject: stored, userInfo: { username: 'alice' } } as unknown as AdmissionRequest;
+  };
+  const strict = parsePolicy('apiVersion: rollsafe.dev/v1alpha1\nkind: Policy\nrules:\n  rollback-history: {severity: error}\n', 'strict');
+  const pruning = update((object) => (object['spec'].revisionHistoryLimit = 0));
+  const denied = handleAdmission(pruning, 'validate', strict).response;
+  t.equal(denied.allowed, false, 'the update that prunes the history is the one to stop');
+  t.same(deniedFor({ status: denied.status }), ['rollback-history']);
+  const labelled = update((object) => (object['metadata'].labels = { ...object['metadata'].labels, team: 'a' }));
+  t.equal(handleAdmission({ ...labelled, oldObject: pruning.object } as AdmissionRequest, 'validate', strict).response.allowed, true, 'a later label change is not judged for it');
 });
 
 t.test('the deprecated rollback annotation, set by a user, is judged: the controller write it causes is never denied', async (t) => {

@@ -399,6 +399,15 @@ t.test('updates through kubectl: what may be denied, and the pod template left a
   t.match(expectedRollback.denied, /1 zero-downtime violation\(s\): 1\. \[rollout-strategy\] annotation deprecated\.deployment\.rollback\.to/);
   t.strictSame(kubectlVerdict(await kubectl(plane, ['annotate', 'deployment', 'labelled', '-n', 'ex-upd', 'deprecated.deployment.rollback.to=1'])), { denied: expectedRollback.denied, warnings: expectedRollback.warnings }, 'rollback annotation: the chain verdict');
 
+  // revisionHistoryLimit 0 alone: judged for rollback-history (its deniesUpdatesOf), which warns by default.
+  const beforeHistory = await stored('labelled');
+  const noHistory = structuredClone(beforeHistory);
+  noHistory.spec.revisionHistoryLimit = 0;
+  const expectedHistory = updateVerdict(beforeHistory, noHistory);
+  t.ok(expectedHistory.warnings.some((warning: string) => warning.startsWith('rollback-history: revisionHistoryLimit is 0')), 'the chain warns');
+  const historyRun = await kubectl(plane, ['patch', 'deployment', 'labelled', '-n', 'ex-upd', '--type', 'merge', '-p', JSON.stringify({ spec: { revisionHistoryLimit: 0 } })]);
+  t.strictSame(kubectlVerdict(historyRun), { denied: expectedHistory.denied, warnings: expectedHistory.warnings }, 'revisionHistoryLimit 0: the chain verdict');
+
   // A new image starts a rollout: judged in full, denied as the webhook denies it.
   const imaged = await stored('imaged');
   const newImage = structuredClone(imaged);

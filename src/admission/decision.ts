@@ -3,21 +3,33 @@
  * how findings become warnings and denials. The webhook (admission/handle.ts) runs it; `rollsafe export`
  * (export/policies.ts) compiles the same definitions to CEL, and test/export.test.ts holds the two together.
  */
-import type { DeniesOn } from '../rules/rule.js';
+import type { RuleDescriptor } from '../rules/rule.js';
 import { message, type Message, type Piece } from '../util/message.js';
+import { asRecord, jsonEqual } from '../util/object.js';
+import type { AdmissionRequest } from './review.js';
 
 /**
- * What a request may be denied for. A CREATE, or an UPDATE that changes the pod template: everything. An
- * UPDATE that changes only the strategy: what the rules that judge strategies find (it governs a rollout in
- * progress: switching one to Recreate stops every old pod at once). Any other UPDATE (labels, annotations,
- * replicas, finalizers, and whatever the mutating webhook patched outside the template): nothing; it cannot
- * cause downtime now, and blocking it would stop teams from operating workloads that predate the policy.
+ * An UPDATE starts a rollout only when it changes the pod template (the Deployment controller hashes
+ * `spec.template` into pod-template-hash; StatefulSets and DaemonSets compare revisions of it).
  */
-export type Judged = 'everything' | 'strategy' | 'nothing';
+export function startsRollout(request: AdmissionRequest): boolean {
+  if (request.operation !== 'UPDATE') return true;
+  return !jsonEqual(asRecord(request.object?.['spec'])?.['template'], asRecord(request.oldObject?.['spec'])?.['template']);
+}
 
-/** Whether a rule's findings may deny a request judged so (RuleDescriptor.deniesOn). */
-export function mayDeny(deniesOn: DeniesOn, judged: Judged): boolean {
-  return judged === 'everything' || (judged === 'strategy' && deniesOn === 'rollout-or-strategy');
+/**
+ * Whether a rule's findings may deny a request. A CREATE, or an UPDATE that changes the pod template: every
+ * rule's. Any other UPDATE only for a rule that judges a field it changes (RuleDescriptor.deniesUpdatesOf: the
+ * strategy, which governs a rollout in progress; revisionHistoryLimit, whose change prunes the history at
+ * once). Labels, annotations, replicas, finalizers, and what the mutating webhook patched outside the template
+ * are never denied: they cause no downtime now, and blocking them would stop teams from operating workloads
+ * that predate the policy.
+ */
+export function mayDeny(rule: Pick<RuleDescriptor, 'deniesUpdatesOf'>, request: AdmissionRequest): boolean {
+  if (startsRollout(request)) return true;
+  const spec = asRecord(request.object?.['spec']);
+  const oldSpec = asRecord(request.oldObject?.['spec']);
+  return rule.deniesUpdatesOf.some((field) => !jsonEqual(spec?.[field], oldSpec?.[field]));
 }
 
 /**

@@ -1,7 +1,7 @@
 import { blocks, ENFORCE_FIX_MODES, evaluate, type EvaluateOptions, type Evaluation, type Finding } from '../engine/engine.js';
 import type { Mode, Policy, RuleId } from '../policy/types.js';
 import { RULES } from '../rules/index.js';
-import type { DeniesOn } from '../rules/rule.js';
+import type { RuleDescriptor } from '../rules/rule.js';
 import { asRecord, jsonEqual, type JsonObject, type PathSegment } from '../util/object.js';
 import { WORKLOAD_KINDS } from '../workloads/workload.js';
 import { firstCodePoints, longerThan } from '../util/text.js';
@@ -9,7 +9,9 @@ import { text } from '../util/message.js';
 import { patchForPaths } from '../engine/patch.js';
 import { allowed, denied, patched, type AdmissionResponse } from './responses.js';
 import type { AdmissionRequest } from './review.js';
-import { denialHeader, KUBERNETES_CONTROLLER_USERNAMES, MAX_WARNING, mayDeny, type Judged } from './decision.js';
+import { denialHeader, KUBERNETES_CONTROLLER_USERNAMES, MAX_WARNING, mayDeny, startsRollout } from './decision.js';
+
+export { startsRollout };
 
 export type Endpoint = 'validate' | 'mutate';
 export type Decision = 'allowed' | 'warned' | 'denied' | 'patched' | 'skipped' | 'error';
@@ -57,22 +59,6 @@ function isActive(finding: Finding): boolean {
   return !finding.exempt && finding.severity !== 'info';
 }
 
-/**
- * An UPDATE starts a rollout only when it changes the pod template (the Deployment controller hashes
- * `spec.template` into pod-template-hash; StatefulSets and DaemonSets compare revisions of it).
- */
-export function startsRollout(request: AdmissionRequest): boolean {
-  if (request.operation !== 'UPDATE') return true;
-  return !jsonEqual(asRecord(request.object?.['spec'])?.['template'], asRecord(request.oldObject?.['spec'])?.['template']);
-}
-
-export function judgedOn(request: AdmissionRequest): Judged {
-  if (startsRollout(request)) return 'everything';
-  const spec = asRecord(request.object?.['spec']);
-  const oldSpec = asRecord(request.oldObject?.['spec']);
-  const strategyChanged = !jsonEqual(spec?.['strategy'], oldSpec?.['strategy']) || !jsonEqual(spec?.['updateStrategy'], oldSpec?.['updateStrategy']);
-  return strategyChanged ? 'strategy' : 'nothing';
-}
 
 /** The Deployment controller's own writes are judged, never denied (see KUBERNETES_CONTROLLER_USERNAMES). */
 export function byKubernetesController(request: AdmissionRequest): boolean {
@@ -99,14 +85,16 @@ function annotationFindings(request: AdmissionRequest, evaluation: Evaluation): 
   return findings;
 }
 
-const DENIES_ON = new Map<string, DeniesOn>(RULES.map((rule) => [rule.id, rule.deniesOn]));
+/** Where a finding's rule is none (the exemption pseudo-rule), only a rollout may be denied for it. */
+const UPDATES_JUDGED = new Map<string, Pick<RuleDescriptor, 'deniesUpdatesOf'>>(RULES.map((rule) => [rule.id, rule]));
+const ROLLOUT_ONLY = { deniesUpdatesOf: [] };
 
-function validate(request: AdmissionRequest, evaluation: Evaluation, judged: Judged): AdmissionOutcome {
+function validate(request: AdmissionRequest, evaluation: Evaluation): AdmissionOutcome {
   const { uid } = request;
   const active = evaluation.findings.filter(isActive);
   const annotated = annotationFindings(request, evaluation);
   active.push(...annotated);
-  const judges = (finding: Finding) => annotated.includes(finding) || mayDeny(DENIES_ON.get(finding.rule) ?? 'rollout', judged);
+  const judges = (finding: Finding) => annotated.includes(finding) || mayDeny(UPDATES_JUDGED.get(finding.rule) ?? ROLLOUT_ONLY, request);
   const violations = byKubernetesController(request) ? [] : active.filter((finding) => blocks(finding) && judges(finding));
   const warnings = active
     .filter((finding) => !violations.includes(finding) && finding.mode !== 'audit')
@@ -191,9 +179,8 @@ export function handleAdmission(request: AdmissionRequest, endpoint: Endpoint, p
   const evaluation = evaluate(object, policy, options);
   if (!evaluation) return { response: allowed(request.uid), decision: 'skipped', patchedRules: [] };
   if (evaluation.errors.length > 0) return failedOpen(request, evaluation);
-  const judged = judgedOn(request);
-  const rollout = judged === 'everything';
-  const outcome = endpoint === 'validate' ? validate(request, evaluation, judged) : mutate(request, object, evaluation, rollout);
+  const rollout = startsRollout(request);
+  const outcome = endpoint === 'validate' ? validate(request, evaluation) : mutate(request, object, evaluation, rollout);
   outcome.evaluation = evaluation;
   outcome.startsRollout = rollout;
   return outcome;

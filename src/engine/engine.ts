@@ -100,7 +100,8 @@ export function evaluate(object: JsonObject, policy: Policy, options: EvaluateOp
 
   for (const rule of RULES) {
     const settings = effective.rules[rule.id];
-    if (settings.mode === 'off') continue;
+    // A rule that needs the objects beside the workload does not run without them (admission).
+    if (settings.mode === 'off' || (rule.needsContext && !options.related)) continue;
     const exempt = exemptions.rules.has(rule.id);
     evaluation.rules.push({ rule: rule.id, mode: settings.mode, exempt });
     let found: RuleFinding[];

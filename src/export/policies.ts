@@ -59,12 +59,8 @@ function namespaceVariables(policy: Policy): { variables: Variable[]; effective:
       name: 'exempted',
       expression: base.exemptions.allowed ? `object.metadata.?annotations[?${literal(EXEMPT_ANNOTATION)}].orValue('').split(',').map(part, part.find(${literal(TRIM_BLANKS)}))` : '[]',
     },
-    {
-      name: 'judged',
-      expression:
-        `request.operation == 'CREATE' || object.spec.template != oldObject.spec.template ? 'everything'` +
-        ` : object.spec.?strategy.orValue(null) != oldObject.spec.?strategy.orValue(null) || object.spec.?updateStrategy.orValue(null) != oldObject.spec.?updateStrategy.orValue(null) ? 'strategy' : 'nothing'`,
-    },
+    // decision.ts startsRollout: a CREATE or a pod-template change (every rule may deny it; see blocks).
+    { name: 'rollout', expression: "request.operation == 'CREATE' || object.spec.template != oldObject.spec.template" },
     // byKubernetesController: its rollback writes are judged, never denied.
     { name: 'byController', expression: `request.userInfo.username in ${JSON.stringify(KUBERNETES_CONTROLLER_USERNAMES)}` },
   ];
@@ -110,7 +106,8 @@ function severity(id: string): string {
 /** decision.ts mayDeny. */
 function blocks(rule: RuleDescriptor<RuleId>): string {
   const id = ident(rule.id);
-  const judged = rule.deniesOn === 'rollout-or-strategy' ? "variables.judged != 'nothing'" : "variables.judged == 'everything'";
+  const changed = rule.deniesUpdatesOf.map((field) => ` || object.spec.?${field}.orValue(null) != oldObject.spec.?${field}.orValue(null)`).join('');
+  const judged = `(variables.rollout${changed})`;
   return `(variables.mode_${id} == 'enforce' && !variables.exempt_${id} && ${severity(id)} == 'error' && ${judged} && !variables.byController)`;
 }
 
@@ -139,7 +136,7 @@ function patchVariables(): Variable[] {
     const id = ident(rule.id);
     return `(variables.mode_${id} == 'enforce' && !variables.exempt_${id} ? variables.findings_${id}.filter(f, has(f.set)).map(f, f.set).flatten() : [])`;
   });
-  return [{ name: 'patches', expression: `(${fixes.join(' + ')}).filter(p, variables.judged == 'everything' || !string(p.path).startsWith('/spec/template/'))` }];
+  return [{ name: 'patches', expression: `(${fixes.join(' + ')}).filter(p, variables.rollout || !string(p.path).startsWith('/spec/template/'))` }];
 }
 
 /**

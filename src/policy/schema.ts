@@ -14,7 +14,14 @@ export const GLOBAL_PARAMETERS = {
 } satisfies Parameters;
 
 /** Every parameter in document order: the policy's own, then each rule's, in the registry's order. */
-export const PARAMETERS: Parameters = Object.assign({}, GLOBAL_PARAMETERS, ...RULES.map((rule) => rule.parameters));
+export const PARAMETERS: Parameters = { ...GLOBAL_PARAMETERS };
+for (const rule of RULES) {
+  for (const [name, parameter] of Object.entries(rule.parameters)) {
+    // One policy key, one owner: two rules declaring the same name would silently share it.
+    if (name in PARAMETERS) throw new Error(`policy parameter ${name} of rule ${rule.id} is declared twice`);
+    PARAMETERS[name] = parameter;
+  }
+}
 
 function ruleSettingsSchema(defaults?: { mode: string; severity: string }): object {
   return {

@@ -2,7 +2,6 @@ import type { FindingRule } from '../engine/engine.js';
 import { EXEMPTION_SUMMARY } from '../engine/exemptions.js';
 import { PASSING_EXAMPLE } from '../rules/example.js';
 import { RULES } from '../rules/index.js';
-import type { DeniesOn } from '../rules/rule.js';
 
 /** What `rollsafe rules -o json`, SARIF and the README say of a rule: its descriptor's metadata and docs. */
 export interface RuleDoc {
@@ -13,7 +12,8 @@ export interface RuleDoc {
   fixable: boolean;
   /** Judged only with the objects beside the workload: never at admission, never in the native policies. */
   needsContext: boolean;
-  deniesOn: DeniesOn;
+  /** Fields of spec whose change alone, on an UPDATE, may be denied for (a CREATE or a template change always may). */
+  deniesUpdatesOf: readonly string[];
   why?: string;
   checks?: string;
   /** A manifest that passes the rule. */
@@ -28,7 +28,7 @@ export const RULE_DOCS: readonly RuleDoc[] = RULES.map((rule) => ({
   defaultMode: rule.defaultMode,
   fixable: rule.fixable,
   needsContext: rule.needsContext,
-  deniesOn: rule.deniesOn,
+  deniesUpdatesOf: rule.deniesUpdatesOf,
   why: rule.docs.why,
   checks: rule.docs.checks,
   example: PASSING_EXAMPLE,
@@ -37,5 +37,5 @@ export const RULE_DOCS: readonly RuleDoc[] = RULES.map((rule) => ({
 /** Every id a finding can carry: the rules, then the `exemption` pseudo-rule (problems with the annotation itself). */
 export const FINDING_DOCS: readonly RuleDoc[] = [
   ...RULE_DOCS,
-  { id: 'exemption', summary: EXEMPTION_SUMMARY, defaultSeverity: 'warning', defaultMode: 'enforce', fixable: false, needsContext: false, deniesOn: 'rollout' },
+  { id: 'exemption', summary: EXEMPTION_SUMMARY, defaultSeverity: 'warning', defaultMode: 'enforce', fixable: false, needsContext: false, deniesUpdatesOf: [] },
 ];

@@ -57,12 +57,6 @@ export interface RuleDocs {
 }
 
 /**
- * What an UPDATE that starts no rollout may be denied for. A CREATE or a pod-template change is judged in full;
- * `strategy`: also a change of the update strategy alone (it governs a rollout in progress).
- */
-export type DeniesOn = 'rollout' | 'rollout-or-strategy';
-
-/**
  * An annotation that, set by a user on an UPDATE, is a finding of the rule at error severity (the rule's mode
  * decides what that does): a request for something rollsafe cannot judge.
  */
@@ -81,7 +75,11 @@ export interface RuleDescriptor<Id extends string = string, P extends Parameters
   parameters: P;
   /** Judged only with the objects beside the workload (files, cluster): never at admission or in the native policies. */
   needsContext: boolean;
-  deniesOn: DeniesOn;
+  /**
+   * A CREATE or a pod-template change may be denied for every rule. An UPDATE that changes neither may be
+   * denied for this rule only where it changes one of these fields of spec (admission/decision.ts mayDeny).
+   */
+  deniesUpdatesOf: readonly string[];
   annotationFinding?: AnnotationFinding;
   check(input: RuleInput): RuleFinding[];
 }

@@ -46,7 +46,7 @@ export const disruptionBudget: RuleDescriptor<'disruption-budget', Record<never,
   defaultMode: 'enforce',
   fixable: false,
   needsContext: true,
-  deniesOn: 'rollout',
+  deniesUpdatesOf: [],
   parameters: {},
   docs: {
     summary: 'A Deployment or StatefulSet with 2+ replicas is covered by one PodDisruptionBudget that still allows a disruption.',

@@ -40,22 +40,23 @@ const parameters = {
   }),
 };
 
-// Reads prestopDelay.id as it is defined: the registry imports this home first, and the import above then
-// evaluates prestop-delay's home before this one (which it imports only for use at run time).
 export const gracePeriod: RuleDescriptor<'grace-period', typeof parameters> = {
   id: 'grace-period',
   defaultSeverity: 'error',
   defaultMode: 'enforce',
   fixable: true,
   needsContext: false,
-  deniesOn: 'rollout',
+  deniesUpdatesOf: [],
   parameters,
   docs: {
     summary: 'terminationGracePeriodSeconds covers the preStop delay plus drainSeconds (the grace period includes preStop).',
     why: 'terminationGracePeriodSeconds includes the preStop time: a 10 s sleep in the default 30 s leaves 20 s to drain, and the kubelet then sends SIGKILL to requests still in flight.',
     checks: 'terminationGracePeriodSeconds >= the longest preStop sleep + drainSeconds (default 20). Fix: raises it to that sum, never lowers it.',
     readme: {
-      checks: '`terminationGracePeriodSeconds` (30 when unset) >= the longest preStop sleep (found, or added by `' + prestopDelay.id + '` where it will be: in `enforce` mode for the webhook and `audit`, in any active mode for `rollsafe fix`) + `drainSeconds` (default 20). The fix raises it to that sum; it never lowers it. Native sidecars share the same clock: their preStop starts with everyone else\'s (so it counts among the longest), and their stop signal comes once the main containers have exited, with what is left of the grace period and never less than 2 s (`minimumGracePeriodInSeconds`). Pods with no serving container and no preStop sleep are not checked.',
+      // A getter: prestop-delay's home imports this one too, so its descriptor may not exist yet while this loads.
+      get checks() {
+        return '`terminationGracePeriodSeconds` (30 when unset) >= the longest preStop sleep (found, or added by `' + prestopDelay.id + '` where it will be: in `enforce` mode for the webhook and `audit`, in any active mode for `rollsafe fix`) + `drainSeconds` (default 20). The fix raises it to that sum; it never lowers it. Native sidecars share the same clock: their preStop starts with everyone else\'s (so it counts among the longest), and their stop signal comes once the main containers have exited, with what is left of the grace period and never less than 2 s (`minimumGracePeriodInSeconds`). Pods with no serving container and no preStop sleep are not checked.';
+      },
       peers: {
         polaris: 'none',
         kubeScore: 'none',

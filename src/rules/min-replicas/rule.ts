@@ -23,7 +23,7 @@ export const minReplicas: RuleDescriptor<'min-replicas', typeof parameters> = {
   defaultMode: 'enforce',
   fixable: false,
   needsContext: false,
-  deniesOn: 'rollout',
+  deniesUpdatesOf: [],
   parameters,
   docs: {
     summary: 'At least minReplicas pods (or an HPA minReplicas that high), so one pod going away is not an outage.',

@@ -72,7 +72,7 @@ export const nodeSpread: RuleDescriptor<'node-spread', Record<never, never>> = {
   defaultMode: 'enforce',
   fixable: true,
   needsContext: false,
-  deniesOn: 'rollout',
+  deniesUpdatesOf: [],
   parameters: {},
   docs: {
     summary: 'A Deployment or StatefulSet with 2+ pods spreads them across nodes (hostname topology spread or pod anti-affinity).',

@@ -119,7 +119,7 @@ export const prestopDelay: RuleDescriptor<'prestop-delay', typeof parameters> = 
   defaultMode: 'enforce',
   fixable: true,
   needsContext: false,
-  deniesOn: 'rollout',
+  deniesUpdatesOf: [],
   parameters,
   docs: {
     summary: 'Every serving container keeps serving for preStop.seconds after its endpoint is removed, before SIGTERM.',

@@ -70,7 +70,7 @@ export const probePort: RuleDescriptor<'probe-port', Record<never, never>> = {
   defaultMode: 'enforce',
   fixable: false,
   needsContext: false,
-  deniesOn: 'rollout',
+  deniesUpdatesOf: [],
   parameters: {},
   docs: {
     summary: 'Every probe targets a port its container can answer on: a named port the container declares, or a number it declares.',

@@ -73,7 +73,7 @@ export const probesIdentical: RuleDescriptor<'probes-identical', Record<never, n
   defaultMode: 'enforce',
   fixable: false,
   needsContext: false,
-  deniesOn: 'rollout',
+  deniesUpdatesOf: [],
   parameters: {},
   docs: {
     summary: 'livenessProbe is not identical to readinessProbe: a liveness failure restarts the pod exactly when it should only leave rotation.',

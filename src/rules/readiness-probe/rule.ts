@@ -25,7 +25,7 @@ export const readinessProbe: RuleDescriptor<'readiness-probe', Record<never, nev
   defaultMode: 'enforce',
   fixable: false,
   needsContext: false,
-  deniesOn: 'rollout',
+  deniesUpdatesOf: [],
   parameters: {},
   docs: {
     summary: 'Every serving container has a readinessProbe, so new pods get traffic only once they can serve.',

@@ -232,7 +232,8 @@ export const rolloutStrategy: RuleDescriptor<'rollout-strategy', Record<never, n
   defaultMode: 'enforce',
   fixable: true,
   needsContext: false,
-  deniesOn: 'rollout-or-strategy',
+  // It governs a rollout in progress: switching one to Recreate stops every old pod at once.
+  deniesUpdatesOf: ['strategy', 'updateStrategy'],
   // The deprecated annotation that makes the Deployment controller copy an old template back (getRollbackTo).
   annotationFinding: {
     annotation: ROLLBACK_ANNOTATION,
