@@ -32,7 +32,9 @@ t.test('terminating pods are not counted as surge: old pods in their preStop pil
   // Seen on a real 1.37 node: 4 replicas, maxSurge 1, maxUnavailable 0, a 10 s preStop, pods ready in ~2 s: 8 pods.
   const prediction = planDeploymentRollout({ replicas: 4, maxSurge: 1, maxUnavailable: 0, minReadySeconds: 0, readySeconds: 2, terminatingSeconds: 10 });
   t.equal(prediction.peakPods, 8);
-  t.equal(prediction.peakNonTerminating, 5, 'replicas + maxSurge without the terminating ones');
+  // replicas + maxSurge as the controller sets the ReplicaSets; one more while the pod the old ReplicaSet drops
+  // and the one the new ReplicaSet adds (two controllers, one instant) may both exist.
+  t.equal(prediction.peakNonTerminating, 6, 'replicas + maxSurge, and the old pod being replaced');
   t.equal(prediction.minReady, 4, 'maxUnavailable 0 keeps every replica Ready');
   t.equal(prediction.completeSeconds, 18, 'the last old pod is deleted at 8 s and terminates for 10 s');
   t.equal(prediction.longestWithoutProgressSeconds, 2);
@@ -103,7 +105,7 @@ t.test('the CLI: text and svg, and input that cannot be planned', async (t) => {
   const text = await runCli(['plan', '-', '--app-start-seconds', '3', '--exit-seconds', '0'], { stdin: yaml });
   t.equal(text.code, 0);
   t.match(text.stdout, /Deployment shop\/web/);
-  t.match(text.stdout, /peak 8 pods at once \(5 not terminating\), at least 4 Ready, done in about 26s/);
+  t.match(text.stdout, /peak 8 pods at once \(at most 6 not terminating\), at least 4 Ready, done in about 26s/);
   const svg = await runCli(['plan', '-', '-o', 'svg', '--app-start-seconds', '3'], { stdin: yaml });
   t.match(svg.stdout, /^<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/);
   t.equal((svg.stdout.match(/<polygon /g) ?? []).length, 3, 'old, new and terminating bands');

@@ -37,7 +37,7 @@ export function planText(plans: WorkloadPlan[]): string {
         lines.push(`    ${`${step.at}s`.padStart(6)} ${cells.map((cell, index) => String(cell).padStart([5, 5, 6, 12, 5][index] ?? 5)).join(' ')}`);
       }
       lines.push(
-        `  peak ${rollout.peakPods} pods at once (${rollout.peakNonTerminating} not terminating), at least ${rollout.minReady} Ready, done in about ${rollout.estimatedSeconds}s`,
+        `  peak ${rollout.peakPods} pods at once (at most ${rollout.peakNonTerminating} not terminating), at least ${rollout.minReady} Ready, done in about ${rollout.estimatedSeconds}s`,
       );
       lines.push(
         rollout.exceedsProgressDeadline

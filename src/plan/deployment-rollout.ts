@@ -38,6 +38,11 @@ export interface RolloutPrediction {
   steps: RolloutStep[];
   /** The most pods at once, terminating included: what the nodes must hold. */
   peakPods: number;
+  /**
+   * The most pods not terminating, at most: when the controller scales the old ReplicaSet down and the new one
+   * up at one instant, the two ReplicaSet controllers act independently, so the new pods may exist before the
+   * old ones they replace are deleted (the Deployment controller bounds only the ReplicaSets' spec.replicas).
+   */
   peakNonTerminating: number;
   minReady: number;
   /** Until every new pod is available and every old pod has exited. */
@@ -69,6 +74,7 @@ export function planDeploymentRollout(input: DeploymentRolloutInput): RolloutPre
   let goneAt: number[] = [];
   const steps: RolloutStep[] = [];
   let lastProgress = 0;
+  let peakNonTerminating = replicas;
   let longestWithoutProgress = 0;
   let previous = { updated: 0, old: replicas, ready: replicas, available: replicas };
 
@@ -80,6 +86,7 @@ export function planDeploymentRollout(input: DeploymentRolloutInput): RolloutPre
    * controller writes the new ReplicaSet's scale, then the old one's, in separate syncs).
    */
   function sync(now: number): void {
+    const oldBefore = oldReplicas;
     for (let changed = true; changed; ) {
       changed = false;
       goneAt = goneAt.filter((at) => at > now);
@@ -103,6 +110,7 @@ export function planDeploymentRollout(input: DeploymentRolloutInput): RolloutPre
       record(now);
       changed = true;
     }
+    peakNonTerminating = Math.max(peakNonTerminating, oldBefore + newPods.length);
   }
 
   /** Pods deleted with no time to terminate still exist for the instant of their deletion. */
@@ -134,7 +142,7 @@ export function planDeploymentRollout(input: DeploymentRolloutInput): RolloutPre
   return {
     steps,
     peakPods: Math.max(...steps.map((step) => step.old + step.new + step.terminating)),
-    peakNonTerminating: Math.max(...steps.map((step) => step.old + step.new)),
+    peakNonTerminating,
     minReady: Math.min(...steps.map((step) => step.ready)),
     completeSeconds: now / MS,
     longestWithoutProgressSeconds: longestWithoutProgress / MS,

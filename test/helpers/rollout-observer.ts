@@ -58,6 +58,8 @@ export interface ObserveOptions {
   /** Starts the rollout, e.g. by changing the pod template. */
   trigger: () => Promise<unknown>;
   timeoutMs?: number;
+  /** Stop once every pod is new and ready, with old pods possibly still terminating (their removal is not awaited). */
+  ignoreTerminating?: boolean;
 }
 
 /** Resolves when every pod is new and ready, as many as the workload wants, and no old or terminating pod is left. */
@@ -81,7 +83,7 @@ export async function observeRollout(options: ObserveOptions): Promise<RolloutOb
     const wanted = wantedPods(kind, await getJson(kubeconfig, workloadPath));
     await watch.until(`${kind} ${namespace}/${name} to roll out`, () => {
       const now = timeline.at(-1)!;
-      return now.old === 0 && now.terminating === 0 && now.new === wanted && now.newReady === wanted;
+      return now.old === 0 && (options.ignoreTerminating || now.terminating === 0) && now.new === wanted && now.newReady === wanted;
     }, options.timeoutMs ?? 120_000);
     return summarize([...timeline]);
   } finally {

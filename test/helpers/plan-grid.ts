@@ -1,0 +1,81 @@
+/**
+ * The Deployments test/plan-cluster.test.ts rolls on kwok nodes, and what rollsafe plan predicts for each: pods
+ * Ready 1.5 s after they start (kwok-timed-stages.yaml), no probes, deleted pods terminating for longer than
+ * any rollout here takes.
+ */
+import { timedPodAnnotations } from './kwok-timed-stages.js';
+import { parseManifest } from '../../src/manifests/read.js';
+import { planFiles, type RolloutPlan } from '../../src/plan/plan.js';
+
+type Obj = Record<string, any>;
+export const PLAN_NAMESPACE = 'plan-grid';
+const READY_MS = 1500;
+/**
+ * Longer than any rollout of the grid takes, even on a loaded machine: every deleted pod is still terminating
+ * when the rollout ends, so the peak does not depend on how long the controllers take to react. (How long they
+ * take decides which terminating pods overlap in between: bench:plan shows that, test/rollout-observer.test.ts
+ * checks the pile-up itself.)
+ */
+export const TERMINATE_MS = 90_000;
+
+export interface GridCase {
+  name: string;
+  replicas: number;
+  strategy: Obj;
+  minReadySeconds?: number;
+  progressDeadlineSeconds?: number;
+  readyMs?: number;
+  /** Recreate waits for every old pod to be gone, whatever the controllers' latency: a short time keeps the test short. */
+  terminateMs?: number;
+}
+
+const rolling = (maxSurge: number | string, maxUnavailable: number | string) => ({ type: 'RollingUpdate', rollingUpdate: { maxSurge, maxUnavailable } });
+
+export const GRID: GridCase[] = [
+  { name: 'one', replicas: 1, strategy: rolling(1, 0) },
+  { name: 'three', replicas: 3, strategy: rolling(1, 0) },
+  { name: 'quarter', replicas: 4, strategy: rolling('25%', '25%') },
+  { name: 'nosurge', replicas: 5, strategy: rolling(0, 1) },
+  { name: 'surge2', replicas: 8, strategy: rolling(2, 0) },
+  { name: 'twelve', replicas: 12, strategy: rolling(1, 0) },
+  // minReadySeconds 1: a step is 2.5 s, the terminating time 1.5 steps.
+  { name: 'minready', replicas: 7, strategy: rolling('50%', '25%'), minReadySeconds: 1 },
+  { name: 'half', replicas: 6, strategy: rolling(0, '50%') },
+  { name: 'pair', replicas: 2, strategy: rolling(1, 0), minReadySeconds: 1 },
+  { name: 'recreate', replicas: 3, strategy: { type: 'Recreate' }, terminateMs: 2000 },
+  // Pods Ready 4 s after they start, a deadline of 2 s without progress: ProgressDeadlineExceeded.
+  { name: 'deadline', replicas: 2, strategy: rolling(1, 0), progressDeadlineSeconds: 2, readyMs: 4000 },
+];
+
+export function gridDeployment(grid: GridCase, revision: string): Obj {
+  const labels = { app: grid.name };
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: grid.name, namespace: PLAN_NAMESPACE },
+    spec: {
+      replicas: grid.replicas,
+      selector: { matchLabels: labels },
+      strategy: grid.strategy,
+      ...(grid.minReadySeconds !== undefined ? { minReadySeconds: grid.minReadySeconds } : {}),
+      ...(grid.progressDeadlineSeconds !== undefined ? { progressDeadlineSeconds: grid.progressDeadlineSeconds } : {}),
+      template: {
+        metadata: { labels, annotations: { 'rollsafe.test/revision': revision, ...timedPodAnnotations({ readyAfterMs: grid.readyMs ?? READY_MS, terminateAfterMs: grid.terminateMs ?? TERMINATE_MS }) } },
+        spec: { terminationGracePeriodSeconds: 120, containers: [{ name: 'app', image: 'example.com/app:1.0' }] },
+      },
+    },
+  };
+}
+
+/** What rollsafe plan predicts for the case: no probe, so Ready when the pod starts (kwok's delay); no preStop. */
+export function predicted(grid: GridCase): RolloutPlan {
+  const text = JSON.stringify(gridDeployment(grid, '2'));
+  const [plan] = planFiles([parseManifest(text, `${grid.name}.json`)], {
+    podStartSeconds: (grid.readyMs ?? READY_MS) / 1000,
+    appStartSeconds: 0,
+    exitSeconds: (grid.terminateMs ?? TERMINATE_MS) / 1000,
+  });
+  if (!plan?.rollout) throw new Error(`no rollout plan for ${grid.name}`);
+  return plan.rollout;
+}
+
