@@ -17,7 +17,7 @@ const { parseManifest } = await import(new URL('dist/manifests/read.js', root).h
 /** The README's plan example: test/fixtures/plan/web.yaml, its app answering 3 s after it starts and exiting at once. */
 function planExample() {
   const file = 'test/fixtures/plan/web.yaml';
-  const plans = planFiles([parseManifest(readFileSync(new URL(file, root), 'utf8'), file)], { podStartSeconds: 0, appStartSeconds: 3, exitSeconds: 0 });
+  const plans = planFiles([parseManifest(readFileSync(new URL(file, root), 'utf8'), file)], { podStartSeconds: 0, appStartSeconds: 3, exitSeconds: 0 }, '1.30');
   return { text: planText(plans), svg: planSvg(plans) };
 }
 

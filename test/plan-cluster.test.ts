@@ -36,22 +36,24 @@ async function progressReasons(name: string, during: Promise<unknown>): Promise<
 }
 
 async function rollOut(grid: GridCase) {
+  const kind = grid.kind ?? 'Deployment';
   await apply(gridDeployment(grid, '1'));
   await eventually(`${grid.name} available`, async () => {
-    const status = (await getObject(plane, 'deployment', grid.name, NAMESPACE))?.status ?? {};
-    return status.availableReplicas === grid.replicas && status.updatedReplicas === grid.replicas && status.replicas === grid.replicas && (status.unavailableReplicas ?? 0) === 0;
+    const status = (await getObject(plane, kind.toLowerCase(), grid.name, NAMESPACE))?.status ?? {};
+    return status.availableReplicas === grid.replicas && status.readyReplicas === grid.replicas && status.replicas === grid.replicas && (status.unavailableReplicas ?? 0) === 0;
   });
-  const observing = observeRollout({ kubeconfig: plane.kubeconfig, namespace: NAMESPACE, kind: 'Deployment', name: grid.name, ignoreTerminating: true, trigger: () => apply(gridDeployment(grid, '2')) });
-  const reasons = await progressReasons(grid.name, observing);
+  const keepOld = grid.strategy['rollingUpdate']?.partition ?? 0;
+  const observing = observeRollout({ kubeconfig: plane.kubeconfig, namespace: NAMESPACE, kind, name: grid.name, ignoreTerminating: true, keepOld, trigger: () => apply(gridDeployment(grid, '2')) });
+  const reasons = kind === 'Deployment' ? await progressReasons(grid.name, observing) : new Set<string>();
   return { observation: await observing, reasons };
 }
 
-t.test('the grid, as the Deployment controller rolls it', async (t) => {
+t.test('the grid, as the Deployment and StatefulSet controllers roll it', async (t) => {
   // All at once: terminating pods outlast every rollout, so the controllers' latency under load changes no count.
   {
     const results = await Promise.all(GRID.map(async (grid) => ({ grid, ...(await rollOut(grid)) })));
     for (const { grid, observation, reasons } of results) {
-      t.test(`${grid.name}: ${grid.replicas} replicas, ${JSON.stringify(grid.strategy)}${grid.minReadySeconds ? `, minReadySeconds ${grid.minReadySeconds}` : ''}`, async (t) => {
+      t.test(`${grid.kind ?? 'Deployment'} ${grid.name}: ${grid.replicas} replicas, ${JSON.stringify(grid.strategy)}${grid.minReadySeconds ? `, minReadySeconds ${grid.minReadySeconds}` : ''}${grid.parallel ? ', Parallel' : ''}`, async (t) => {
         const plan = predicted(grid);
         const diagnostics = { predicted: plan.steps, observed: observation.timeline.map((entry) => `${entry.ms} ms ${entry.change}: old ${entry.old} new ${entry.new} ready ${entry.ready} terminating ${entry.terminating}`) };
         t.equal(observation.peakPods, plan.peakPods, 'the peak of pods, terminating included', diagnostics);

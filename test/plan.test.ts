@@ -1,8 +1,11 @@
 // rollsafe plan's predictions, as pkg/controller/deployment computes them (rolling.go: reconcileNewReplicaSet,
 // NewRSNewReplicas, reconcileOldReplicaSets, scaleDownOldReplicaSetsForRollingUpdate; util ResolveFenceposts;
-// rolloutRecreate) and the eviction API decides (pkg/registry/core/pod/storage/eviction.go).
+// rolloutRecreate), pkg/controller/statefulset runs them (stateful_set_control.go: the monotonic walk, then
+// updateStatefulSetAfterInvariantEstablished; getStatefulSetMaxUnavailable) and the eviction API decides
+// (pkg/registry/core/pod/storage/eviction.go). test/plan-cluster.test.ts rolls a grid on kwok nodes.
 import t from 'tap';
 import { planDeploymentRollout } from '../src/plan/deployment-rollout.js';
+import { planStatefulSetRollout } from '../src/plan/statefulset-rollout.js';
 import { runCli } from './helpers/run-cli.js';
 
 const deployment = (spec: string, template = '') => `apiVersion: apps/v1
@@ -56,6 +59,24 @@ t.test('maxUnavailable takes pods down before new ones are ready; minReadySecond
   t.same(prediction.steps[2], { at: 0, old: 3, new: 2, ready: 3, terminating: 1 }, 'then the freed surge is used');
   t.equal(prediction.longestWithoutProgressSeconds, 5, 'Ready at 2 s, available at 7 s: progress both times');
   t.ok(prediction.steps.every((step) => step.ready >= 3));
+});
+
+t.test('StatefulSets: a pod is replaced once it is gone, from the highest ordinal down to the partition', async (t) => {
+  const base = { replicas: 4, partition: 0, maxUnavailable: 1, parallel: false, maxUnavailableGate: true, minReadySeconds: 0, readySeconds: 1.5, terminatingSeconds: 1 };
+  const one = planStatefulSetRollout(base);
+  t.equal(one.peakPods, 4, 'no surge: the replacement has the same name');
+  t.equal(one.minReady, 3);
+  t.equal(one.completeSeconds, 10, '4 pods x (1 s terminating + 1.5 s to Ready)');
+  const two = planStatefulSetRollout({ ...base, maxUnavailable: 2 });
+  t.equal(two.minReady, 2);
+  t.same(two.steps.slice(0, 4).map((step) => [step.at, step.old, step.new]), [[0, 4, 0], [0, 3, 0], [0, 2, 0], [1, 2, 1]], 'OrderedReady: two deleted, then recreated one at a time');
+  t.equal(two.completeSeconds, 8);
+  const parallel = planStatefulSetRollout({ ...base, maxUnavailable: 2, parallel: true });
+  t.equal(parallel.completeSeconds, 5, 'Parallel recreates both at once');
+  const partitioned = planStatefulSetRollout({ ...base, partition: 2 });
+  t.same(partitioned.steps.at(-1), { at: 5, old: 2, new: 2, ready: 4, terminating: 0 }, 'ordinals below the partition keep the old revision');
+  const before137 = planStatefulSetRollout({ ...base, maxUnavailable: 3, maxUnavailableGate: false });
+  t.equal(before137.minReady, 3, 'before 1.37 (gate off) one pod at a time whatever maxUnavailable says');
 });
 
 t.test('the CLI: fenceposts, HPA replicas, Recreate, progress deadline and drains', async (t) => {
@@ -116,7 +137,11 @@ t.test('the CLI: text and svg, and input that cannot be planned', async (t) => {
   const bad = await runCli(['plan', '-', '--exit-seconds', 'soon'], { stdin: yaml });
   t.equal(bad.code, 2);
   t.match(bad.stderr, /--exit-seconds must be a number of seconds/);
-  const statefulSet = yaml.replace('kind: Deployment', 'kind: StatefulSet').replace('  strategy: {rollingUpdate: {maxSurge: 1, maxUnavailable: 0}}', '  serviceName: web');
-  const later = await plan(statefulSet);
-  t.equal(later.workloads[0]?.rollout, null, 'StatefulSet rollouts are not predicted yet, and say so');
+  const statefulSet = yaml.replace('kind: Deployment', 'kind: StatefulSet').replace('  strategy: {rollingUpdate: {maxSurge: 1, maxUnavailable: 0}}', '  serviceName: web\n  updateStrategy: {rollingUpdate: {maxUnavailable: "50%"}}');
+  t.match((await plan(statefulSet, '--kubernetes-version', '1.37')).workloads[0]?.rollout, { maxUnavailable: 2, minReady: 2, progressDeadlineSeconds: null });
+  t.match((await plan(statefulSet, '--kubernetes-version', '1.36')).workloads[0]?.rollout, { maxUnavailable: 1, minReady: 3 }, 'MaxUnavailableStatefulSet is off by default before 1.37');
+  const onDelete = statefulSet.replace('updateStrategy: {rollingUpdate: {maxUnavailable: "50%"}}', 'updateStrategy: {type: OnDelete}');
+  t.match((await plan(onDelete)).workloads[0], { rollout: null, why: /OnDelete/ });
+  const daemonSet = yaml.replace('kind: Deployment', 'kind: DaemonSet').replace('  replicas: 4\n', '').replace('  strategy: {rollingUpdate: {maxSurge: 1, maxUnavailable: 0}}', '');
+  t.match((await plan(daemonSet)).workloads[0], { rollout: null, why: /not predicted yet/ }, 'DaemonSet rollouts are not predicted yet, and say so');
 });

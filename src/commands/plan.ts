@@ -29,7 +29,12 @@ export function planText(plans: WorkloadPlan[]): string {
     if (!rollout) {
       lines.push(`  rollout: not predicted: ${plan.why ?? ''}`);
     } else {
-      const strategy = rollout.strategy === 'RollingUpdate' ? `RollingUpdate, maxSurge ${rollout.maxSurge}, maxUnavailable ${rollout.maxUnavailable}` : rollout.strategy;
+      const strategy =
+        plan.kind === 'StatefulSet'
+          ? `RollingUpdate, ${rollout.podManagementPolicy}, maxUnavailable ${rollout.maxUnavailable}${rollout.partition ? `, partition ${rollout.partition}` : ''}`
+          : rollout.strategy === 'RollingUpdate'
+            ? `RollingUpdate, maxSurge ${rollout.maxSurge}, maxUnavailable ${rollout.maxUnavailable}`
+            : rollout.strategy;
       lines.push(`  rollout of ${rollout.replicas} replica(s), ${strategy}${rollout.minReadySeconds ? `, minReadySeconds ${rollout.minReadySeconds}` : ''}:`);
       lines.push('      time   old   new  ready  terminating  pods');
       for (const step of rollout.steps) {
@@ -39,11 +44,13 @@ export function planText(plans: WorkloadPlan[]): string {
       lines.push(
         `  peak ${rollout.peakPods} pods at once (at most ${rollout.peakNonTerminating} not terminating), at least ${rollout.minReady} Ready, done in about ${rollout.estimatedSeconds}s`,
       );
-      lines.push(
-        rollout.exceedsProgressDeadline
-          ? `  ProgressDeadlineExceeded: ${rollout.longestWithoutProgressSeconds}s pass without progress, more than progressDeadlineSeconds ${rollout.progressDeadlineSeconds}`
-          : `  progress at least every ${rollout.longestWithoutProgressSeconds}s (progressDeadlineSeconds ${rollout.progressDeadlineSeconds})`,
-      );
+      if (rollout.progressDeadlineSeconds !== null) {
+        lines.push(
+          rollout.exceedsProgressDeadline
+            ? `  ProgressDeadlineExceeded: ${rollout.longestWithoutProgressSeconds}s pass without progress, more than progressDeadlineSeconds ${rollout.progressDeadlineSeconds}`
+            : `  progress at least every ${rollout.longestWithoutProgressSeconds}s (progressDeadlineSeconds ${rollout.progressDeadlineSeconds})`,
+        );
+      }
     }
     lines.push(`  drain: ${plan.drain.evictionsBlocked ? 'BLOCKED' : 'proceeds'}: ${plan.drain.reasons.join('; ')}`);
     lines.push('');
@@ -79,7 +86,7 @@ export async function planCommand(args: string[], io: Io): Promise<number> {
   const errors = [...inputs.errors, ...inputs.files.flatMap((file) => file.errors)];
   for (const error of errors) io.stderr.write(`rollsafe: ${[error.file, error.line, error.column].filter((part) => part !== undefined).join(':')}: ${error.message}\n`);
   const { planFiles } = await import('../plan/plan.js');
-  const plans = planFiles(inputs.files, assumptions);
+  const plans = planFiles(inputs.files, assumptions, policy.kubernetesVersion);
   if (output === 'json') io.stdout.write(`${JSON.stringify({ assumptions, workloads: plans }, null, 2)}\n`);
   else if (output === 'svg') io.stdout.write((await import('../plan/svg.js')).planSvg(plans));
   else io.stdout.write(planText(plans));

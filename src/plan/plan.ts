@@ -9,6 +9,8 @@ import { parseIntOrPercent, scale } from '../workloads/int-or-percent.js';
 import { addRelated, autoscalerFor, emptyRelated, type RelatedObjects } from '../workloads/related.js';
 import { toWorkload, type Workload } from '../workloads/workload.js';
 import { planDeploymentRollout, type RolloutStep } from './deployment-rollout.js';
+import { planStatefulSetRollout } from './statefulset-rollout.js';
+import { kubernetesMinor } from '../policy/version.js';
 import { planDrain, type DrainPlan } from './drain.js';
 import { podTiming, type PodTiming, type TimingAssumptions } from './pod-timing.js';
 
@@ -23,13 +25,18 @@ export interface RolloutPlan {
   maxSurge: number;
   maxUnavailable: number;
   minReadySeconds: number;
+  /** StatefulSets: the ordinal below which pods keep the old revision. */
+  partition?: number;
+  /** StatefulSets: OrderedReady or Parallel. */
+  podManagementPolicy?: string;
   steps: RolloutStep[];
   peakPods: number;
   peakNonTerminating: number;
   minReady: number;
   estimatedSeconds: number;
-  progressDeadlineSeconds: number;
-  longestWithoutProgressSeconds: number;
+  /** Deployments only: StatefulSets have no progress deadline (null). */
+  progressDeadlineSeconds: number | null;
+  longestWithoutProgressSeconds: number | null;
   exceedsProgressDeadline: boolean;
 }
 
@@ -110,7 +117,55 @@ function deploymentRollout(workload: Workload, related: RelatedObjects, timing: 
   };
 }
 
-export function planFiles(files: ParsedFile[], assumptions: TimingAssumptions): WorkloadPlan[] {
+/**
+ * A StatefulSet's RollingUpdate (OnDelete has no rollout to predict). maxUnavailable counts from 1.37, where
+ * MaxUnavailableStatefulSet is on by default (getStatefulSetMaxUnavailable: percentages round down, at least 1).
+ */
+function statefulSetRollout(workload: Workload, related: RelatedObjects, timing: PodTiming, kubernetesVersion: string): RolloutPlan | string {
+  const spec = asRecord(workload.object['spec']) ?? {};
+  const hpa = autoscalerFor(workload, related);
+  const replicas = hpa ? (asInteger(asRecord(hpa['spec'])?.['minReplicas']) ?? 1) : (workload.replicas ?? 1);
+  const strategy = asRecord(spec['updateStrategy']);
+  const type = asString(strategy?.['type']) ?? 'RollingUpdate';
+  if (type !== 'RollingUpdate') return `updateStrategy ${type}: the controller replaces no pod by itself on a template change`;
+  const rolling = asRecord(strategy?.['rollingUpdate']);
+  const partition = asInteger(rolling?.['partition']) ?? 0;
+  const gate = kubernetesMinor(kubernetesVersion) >= 37;
+  const written = parseIntOrPercent(rolling?.['maxUnavailable'] ?? 1);
+  if (!written) return 'the strategy is one the apiserver refuses (rollsafe audit says why)';
+  const maxUnavailable = gate ? Math.max(1, scale(written, replicas, 'down')) : 1;
+  const podManagementPolicy = asString(spec['podManagementPolicy']) ?? 'OrderedReady';
+  const minReadySeconds = asInteger(spec['minReadySeconds']) ?? 0;
+  const prediction = planStatefulSetRollout({
+    replicas,
+    partition,
+    maxUnavailable,
+    parallel: podManagementPolicy === 'Parallel',
+    maxUnavailableGate: gate,
+    minReadySeconds,
+    readySeconds: timing.readySeconds,
+    terminatingSeconds: timing.terminatingSeconds,
+  });
+  return {
+    strategy: type,
+    replicas,
+    maxSurge: 0,
+    maxUnavailable,
+    minReadySeconds,
+    partition,
+    podManagementPolicy,
+    steps: prediction.steps,
+    peakPods: prediction.peakPods,
+    peakNonTerminating: replicas,
+    minReady: prediction.minReady,
+    estimatedSeconds: prediction.completeSeconds,
+    progressDeadlineSeconds: null,
+    longestWithoutProgressSeconds: null,
+    exceedsProgressDeadline: false,
+  };
+}
+
+export function planFiles(files: ParsedFile[], assumptions: TimingAssumptions, kubernetesVersion: string): WorkloadPlan[] {
   const sources = files.flatMap((file) => file.objects);
   const related = emptyRelated();
   for (const source of sources) addRelated(related, source.object);
@@ -119,7 +174,12 @@ export function planFiles(files: ParsedFile[], assumptions: TimingAssumptions): 
     const workload = toWorkload(source.object);
     if (!workload) continue;
     const timing = podTiming(workload, assumptions);
-    const rollout = workload.ref.kind === 'Deployment' ? deploymentRollout(workload, related, timing) : `${workload.ref.kind} rollouts are not predicted yet`;
+    const rollout =
+      workload.ref.kind === 'Deployment'
+        ? deploymentRollout(workload, related, timing)
+        : workload.ref.kind === 'StatefulSet'
+          ? statefulSetRollout(workload, related, timing, kubernetesVersion)
+          : `${workload.ref.kind} rollouts are not predicted yet`;
     plans.push({
       kind: workload.ref.kind,
       namespace: workload.ref.namespace,

@@ -20,11 +20,14 @@ export const TERMINATE_MS = 90_000;
 
 export interface GridCase {
   name: string;
+  kind?: 'Deployment' | 'StatefulSet';
   replicas: number;
   strategy: Obj;
   minReadySeconds?: number;
   progressDeadlineSeconds?: number;
   readyMs?: number;
+  /** StatefulSets: podManagementPolicy Parallel. */
+  parallel?: boolean;
   /** Recreate waits for every old pod to be gone, whatever the controllers' latency: a short time keeps the test short. */
   terminateMs?: number;
 }
@@ -45,24 +48,34 @@ export const GRID: GridCase[] = [
   { name: 'recreate', replicas: 3, strategy: { type: 'Recreate' }, terminateMs: 2000 },
   // Pods Ready 4 s after they start, a deadline of 2 s without progress: ProgressDeadlineExceeded.
   { name: 'deadline', replicas: 2, strategy: rolling(1, 0), progressDeadlineSeconds: 2, readyMs: 4000 },
+  // StatefulSets replace a pod only once it is gone: a short terminating time keeps them short, and no pod
+  // can overlap another, so the controllers' latency changes no count.
+  { name: 'sts-ordered', kind: 'StatefulSet', replicas: 3, strategy: { type: 'RollingUpdate' }, terminateMs: 1000 },
+  { name: 'sts-two', kind: 'StatefulSet', replicas: 4, strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 2 } }, terminateMs: 1000 },
+  { name: 'sts-parallel', kind: 'StatefulSet', replicas: 5, strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: '40%' } }, parallel: true, terminateMs: 1000 },
+  { name: 'sts-partition', kind: 'StatefulSet', replicas: 4, strategy: { type: 'RollingUpdate', rollingUpdate: { partition: 2 } }, terminateMs: 1000 },
 ];
 
 export function gridDeployment(grid: GridCase, revision: string): Obj {
   const labels = { app: grid.name };
+  const kind = grid.kind ?? 'Deployment';
+  const template = {
+    metadata: { labels, annotations: { 'rollsafe.test/revision': revision, ...timedPodAnnotations({ readyAfterMs: grid.readyMs ?? READY_MS, terminateAfterMs: grid.terminateMs ?? TERMINATE_MS }) } },
+    spec: { terminationGracePeriodSeconds: 120, containers: [{ name: 'app', image: 'example.com/app:1.0' }] },
+  };
   return {
     apiVersion: 'apps/v1',
-    kind: 'Deployment',
+    kind,
     metadata: { name: grid.name, namespace: PLAN_NAMESPACE },
     spec: {
       replicas: grid.replicas,
       selector: { matchLabels: labels },
-      strategy: grid.strategy,
+      ...(kind === 'StatefulSet'
+        ? { serviceName: grid.name, updateStrategy: grid.strategy, ...(grid.parallel ? { podManagementPolicy: 'Parallel' } : {}) }
+        : { strategy: grid.strategy }),
       ...(grid.minReadySeconds !== undefined ? { minReadySeconds: grid.minReadySeconds } : {}),
       ...(grid.progressDeadlineSeconds !== undefined ? { progressDeadlineSeconds: grid.progressDeadlineSeconds } : {}),
-      template: {
-        metadata: { labels, annotations: { 'rollsafe.test/revision': revision, ...timedPodAnnotations({ readyAfterMs: grid.readyMs ?? READY_MS, terminateAfterMs: grid.terminateMs ?? TERMINATE_MS }) } },
-        spec: { terminationGracePeriodSeconds: 120, containers: [{ name: 'app', image: 'example.com/app:1.0' }] },
-      },
+      template,
     },
   };
 }
@@ -74,7 +87,7 @@ export function predicted(grid: GridCase): RolloutPlan {
     podStartSeconds: (grid.readyMs ?? READY_MS) / 1000,
     appStartSeconds: 0,
     exitSeconds: (grid.terminateMs ?? TERMINATE_MS) / 1000,
-  });
+  }, '1.37');
   if (!plan?.rollout) throw new Error(`no rollout plan for ${grid.name}`);
   return plan.rollout;
 }

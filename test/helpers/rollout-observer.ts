@@ -60,6 +60,8 @@ export interface ObserveOptions {
   timeoutMs?: number;
   /** Stop once every pod is new and ready, with old pods possibly still terminating (their removal is not awaited). */
   ignoreTerminating?: boolean;
+  /** Pods that keep the old revision (a StatefulSet's partition): the rollout ends with this many old pods. */
+  keepOld?: number;
 }
 
 /** Resolves when every pod is new and ready, as many as the workload wants, and no old or terminating pod is left. */
@@ -83,7 +85,8 @@ export async function observeRollout(options: ObserveOptions): Promise<RolloutOb
     const wanted = wantedPods(kind, await getJson(kubeconfig, workloadPath));
     await watch.until(`${kind} ${namespace}/${name} to roll out`, () => {
       const now = timeline.at(-1)!;
-      return now.old === 0 && (options.ignoreTerminating || now.terminating === 0) && now.new === wanted && now.newReady === wanted;
+      const kept = options.keepOld ?? 0;
+      return now.old === kept && (options.ignoreTerminating || now.terminating === 0) && now.new === wanted - kept && now.newReady === wanted - kept;
     }, options.timeoutMs ?? 120_000);
     return summarize([...timeline]);
   } finally {
