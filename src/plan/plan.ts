@@ -10,12 +10,12 @@ import { addRelated, autoscalerFor, emptyRelated, type RelatedObjects } from '..
 import { toWorkload, type Workload } from '../workloads/workload.js';
 import { planDeploymentRollout, type RolloutStep } from './deployment-rollout.js';
 import { planStatefulSetRollout } from './statefulset-rollout.js';
+import { DEFAULT_PROGRESS_DEADLINE_SECONDS } from '../rules/progress-deadline/rule.js';
 import { kubernetesMinor } from '../policy/version.js';
 import { planDrain, type DrainPlan } from './drain.js';
 import { podTiming, type PodTiming, type TimingAssumptions } from './pod-timing.js';
 
 /** SetDefaults_Deployment. */
-const DEFAULT_PROGRESS_DEADLINE_SECONDS = 600;
 const DEFAULT_SURGE = '25%';
 const DEFAULT_UNAVAILABLE = '25%';
 

@@ -53,6 +53,29 @@ function containerReady(container: JsonObject, appStartSeconds: number): number 
   return readiness ? probePasses(readiness, Math.max(started, appStartSeconds)) : started;
 }
 
+/**
+ * The last moment a startupProbe lets its container start: the kubelet restarts the container after
+ * failureThreshold failures in a row, so the app may first answer at the tick of the last allowed attempt.
+ */
+export function startupAllowance(probe: JsonObject): number {
+  const period = probeField(probe, 'periodSeconds', 10);
+  return Math.ceil(probeField(probe, 'initialDelaySeconds', 0) / period) * period + (probeField(probe, 'failureThreshold', 3) - 1) * period;
+}
+
+/**
+ * How long a new pod may take to become Ready while its probes still allow it: each container starting as late
+ * as its startupProbe lets it (at once without one), then passing its readiness probe.
+ */
+export function slowestReadySeconds(workload: Workload): number {
+  return Math.max(
+    0,
+    ...workload.containers.map((container) => {
+      const startup = asRecord(container.spec['startupProbe']);
+      return containerReady(container.spec, startup ? startupAllowance(startup) : 0);
+    }),
+  );
+}
+
 export function podTiming(workload: Workload, assumptions: TimingAssumptions): PodTiming {
   // The pod is Ready when every container is (native sidecars included).
   const containersReady = Math.max(0, ...workload.containers.map((container) => containerReady(container.spec, assumptions.appStartSeconds)));

@@ -4,6 +4,7 @@ import { minReplicas } from './min-replicas/rule.js';
 import { nodeSpread } from './node-spread/rule.js';
 import { prestopDelay } from './prestop-delay/rule.js';
 import { probePort } from './probe-port/rule.js';
+import { progressDeadline } from './progress-deadline/rule.js';
 import { probesIdentical } from './probes-identical/rule.js';
 import { readinessProbe } from './readiness-probe/rule.js';
 import { rollbackHistory } from './rollback-history/rule.js';
@@ -21,6 +22,7 @@ export const RULES = [
   gracePeriod,
   rolloutStrategy,
   rollbackHistory,
+  progressDeadline,
   minReplicas,
   disruptionBudget,
   nodeSpread,
