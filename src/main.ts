@@ -10,6 +10,7 @@ Usage:
                  [--output text|json|sarif|junit|policyreport] [--apply-reports] [--fix-preview]
   rollsafe fix [PATH|-]... [--policy FILE] [--kubernetes-version V] [--disable RULE]... [--in-place | --diff]
   rollsafe plan [PATH|-]... [--output text|json|svg] [--pod-start-seconds S] [--app-start-seconds S] [--exit-seconds S]
+  rollsafe plan --cluster [--kubeconfig F] [--context C] [-n NS]... [-A] [flags as above]
   rollsafe rules [ID] [--output text|json]
   rollsafe export [--policy FILE] [--kubernetes-version V] [--disable RULE]... [--name rollsafe] [--exclude-namespace NS]...
   rollsafe policy --print-default | --check FILE
@@ -49,6 +50,7 @@ Applies every fix rollsafe knows (preStop sleep, grace period, rollout strategy)
 formatting. Writes to standard output, rewrites the files with --in-place, or prints a unified diff with --diff.
 `,
   plan: `Usage: rollsafe plan [PATH|-]... [--output text|json|svg] [flags]
+       rollsafe plan --cluster [--kubeconfig F] [--context C] [-n NS]... [-A] [flags]
 
 Predicts what a rollout and a node drain will do to each workload, step by step, as the controllers run
 them: pods at once (terminating included), the Ready floor, how long, ProgressDeadlineExceeded, and whether
@@ -60,6 +62,8 @@ cannot say comes from these flags:
   --exit-seconds S           the app's time to exit after its stop signal; default the policy's drainSeconds
   --output, -o FORMAT        text (default), json (fields in the README), svg (pods over time, a panel each)
   --policy FILE, --kubernetes-version V
+  --cluster                  plan the live cluster's workloads, each namespace as their context
+  --kubeconfig F, --context C, -n NS (repeatable), -A
 
 Exit codes: 0 planned, 2 bad usage, unreadable input, or nothing to plan.
 `,

@@ -8,6 +8,7 @@ import t from 'tap';
 import { eventually, getObject, kubectl, kubectlOk, sharedControlPlane } from './helpers/cluster.js';
 import { parseManifest } from '../src/manifests/read.js';
 import { planFiles } from '../src/plan/plan.js';
+import { runCli } from './helpers/run-cli.js';
 
 type Obj = Record<string, any>;
 const NAMESPACE = 'plan-drain';
@@ -98,4 +99,19 @@ t.test('the cases cover every verdict', async (t) => {
     plans.map((plan) => [plan.name, plan.drain.evictionsBlocked]),
     [['free', false], ['tight', true], ['roomy', false], ['double', true], ['single', true], ['shared-a', false], ['shared-b', false], ['percent', true]],
   );
+});
+
+t.test('rollsafe plan --cluster plans the live namespace as the files: the same workloads, rollouts and drains', async (t) => {
+  const run = await runCli(['plan', '--cluster', '--kubeconfig', plane.kubeconfig, '-n', NAMESPACE, '-o', 'json', '--exit-seconds', '0', '--kubernetes-version', '1.37']);
+  t.equal(run.code, 0, run.stderr);
+  const live = JSON.parse(run.stdout).workloads as Array<{ name: string; file: string; rollout: unknown; drain: unknown }>;
+  const byName = <T extends { name: string }>(list: T[]) => [...list].sort((a, b) => a.name.localeCompare(b.name));
+  t.same(
+    byName(live).map(({ name, rollout, drain }) => ({ name, rollout, drain })),
+    byName(plans).map(({ name, rollout, drain }) => ({ name, rollout, drain })),
+  );
+  t.ok(live.every((plan) => plan.file === `namespace/${NAMESPACE}`));
+  const missing = await runCli(['plan', '--cluster', '--kubeconfig', plane.kubeconfig, '-n', 'no-such-namespace']);
+  t.equal(missing.code, 2, 'a namespace with nothing to plan is no pass');
+  t.match(missing.stderr, /nothing to plan/);
 });

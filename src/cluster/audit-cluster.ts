@@ -3,7 +3,7 @@ import { patchForPaths } from '../engine/patch.js';
 import { ENFORCE_FIX_MODES, evaluate } from '../engine/engine.js';
 import { MODE_LABEL, MODES, type Mode, type Policy } from '../policy/types.js';
 import { asArray, asRecord, asString, isRecord, type JsonObject } from '../util/object.js';
-import { addRelated, emptyRelated } from '../workloads/related.js';
+import { addRelated, emptyRelated, type RelatedObjects } from '../workloads/related.js';
 import { objectRef, stringMap } from '../workloads/workload.js';
 import { ClusterError, type ApiClient } from './api.js';
 import { CONTEXT_RESOURCES, ForbiddenError, ListError, listPaged, WORKLOAD_RESOURCES } from './list.js';
@@ -79,15 +79,28 @@ function stub(object: JsonObject): JsonObject {
   return { apiVersion: object['apiVersion'], kind: object['kind'], metadata: { name: metadata['name'], namespace: metadata['namespace'], uid: metadata['uid'] } };
 }
 
+export interface NamespaceObjects {
+  namespace: NamespaceInfo;
+  workloads: JsonObject[];
+  /** Services, HPAs, PDBs, PVCs, and the workloads themselves (a PDB counts the pods of every workload it selects). */
+  related: RelatedObjects;
+}
+
 /**
- * Audits a live cluster namespace by namespace: workloads and their context (Services, HPAs, PDBs, PVCs) are
- * listed page by page, evaluated, and dropped, so memory grows with findings, not with the cluster. A namespace
- * the credentials may not read, or whose lists the server answers with an error, is an error for that
- * namespace; the others are still audited. A server that cannot be reached, or stops answering, ends it.
+ * Lists a live cluster namespace by namespace: workloads and their context (Services, HPAs, PDBs, PVCs), page
+ * by page, handed to `visit` and then dropped, so memory grows with what `visit` keeps, not with the cluster.
+ * A namespace the credentials may not read, or whose lists the server answers with an error, is an error for
+ * that namespace (in `errors`); the others are still listed. A server that cannot be reached, or stops
+ * answering, ends it.
  */
-export async function auditCluster(client: ApiClient, options: ClusterAuditOptions): Promise<ClusterAudit> {
-  const result: ClusterAudit = { results: [], skipped: [], inputErrors: [], namespaces: [], previews: [] };
+export async function forEachNamespace(
+  client: ApiClient,
+  options: Pick<ClusterAuditOptions, 'namespaces' | 'progress' | 'warn'>,
+  errors: AuditResult['inputErrors'],
+  visit: (objects: NamespaceObjects) => void,
+): Promise<string[]> {
   const namespaces = await namespacesToAudit(client, options.namespaces);
+  const listed: string[] = [];
   const missingApis = new Set<string>();
   let objectsRead = 0;
   for (const [index, namespace] of namespaces.entries()) {
@@ -112,13 +125,22 @@ export async function auditCluster(client: ApiClient, options: ClusterAuditOptio
       }
     } catch (error) {
       if (!(error instanceof ForbiddenError || error instanceof ListError)) throw error;
-      result.inputErrors.push({ file: `namespace/${namespace.name}`, message: `cannot list: ${error.message}` });
+      errors.push({ file: `namespace/${namespace.name}`, message: `cannot list: ${error.message}` });
       continue;
     }
-    // The workloads are context too: a PDB counts the pods of every workload it selects.
     for (const workload of workloads) addRelated(related, workload);
     objectsRead += workloads.length;
-    result.namespaces.push(namespace.name);
+    listed.push(namespace.name);
+    visit({ namespace, workloads, related });
+  }
+  options.progress?.(`${namespaces.length} namespace(s), ${objectsRead} workloads read`);
+  return listed;
+}
+
+/** Audits a live cluster namespace by namespace (forEachNamespace). */
+export async function auditCluster(client: ApiClient, options: ClusterAuditOptions): Promise<ClusterAudit> {
+  const result: ClusterAudit = { results: [], skipped: [], inputErrors: [], namespaces: [], previews: [] };
+  result.namespaces = await forEachNamespace(client, options, result.inputErrors, ({ namespace, workloads, related }) => {
     for (const workload of workloads) {
       const ref = objectRef(workload);
       // Live objects have no file: results are grouped by namespace; document and line 0 say "not from a file".
@@ -150,7 +172,6 @@ export async function auditCluster(client: ApiClient, options: ClusterAuditOptio
         ...(owner ? { owner } : {}),
       });
     }
-  }
-  options.progress?.(`${namespaces.length} namespace(s), ${objectsRead} workloads read`);
+  });
   return result;
 }

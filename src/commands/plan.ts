@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { collectInputs, skippedNote } from '../manifests/collect.js';
 import type { WorkloadPlan } from '../plan/plan.js';
+import type { TimingAssumptions } from '../plan/pod-timing.js';
 import { oneOf, UsageError, type Io } from './io.js';
 import { POLICY_OPTIONS, policyFromFlags } from './load-policy.js';
 
@@ -59,6 +60,38 @@ export function planText(plans: WorkloadPlan[]): string {
   return `${lines.join('\n')}\n`;
 }
 
+/** The live cluster's workloads, namespace by namespace, each planned with its namespace as context. */
+async function planCluster(
+  values: { kubeconfig?: string | undefined; context?: string | undefined; namespace?: string[] | undefined; 'all-namespaces'?: boolean | undefined },
+  assumptions: TimingAssumptions,
+  kubernetesVersion: string,
+  io: Io,
+): Promise<{ plans: WorkloadPlan[]; errors: Array<{ file: string; message: string }> } | undefined> {
+  // Loaded only here: planning files never pays for the Kubernetes client.
+  const { connect, ClusterError } = await import('../cluster/api.js');
+  const { forEachNamespace } = await import('../cluster/audit-cluster.js');
+  const { planWorkloads } = await import('../plan/plan.js');
+  let client: Awaited<ReturnType<typeof connect>> | undefined;
+  try {
+    client = await connect({ ...(values.kubeconfig ? { kubeconfig: values.kubeconfig } : {}), ...(values.context ? { context: values.context } : {}) });
+    const namespaces = values['all-namespaces'] ? 'all' : (values.namespace ?? [client.namespace]);
+    const plans: WorkloadPlan[] = [];
+    const errors: Array<{ file: string; message: string }> = [];
+    await forEachNamespace(client, { namespaces, warn: (text) => io.stderr.write(`rollsafe: ${text}\n`) }, errors, ({ namespace, workloads, related }) => {
+      plans.push(...planWorkloads(workloads.map((object) => ({ object, file: `namespace/${namespace.name}` })), related, assumptions, kubernetesVersion));
+    });
+    return { plans, errors };
+  } catch (error) {
+    if (error instanceof ClusterError) {
+      io.stderr.write(`rollsafe: ${error.message}\n`);
+      return undefined;
+    }
+    throw error;
+  } finally {
+    client?.close();
+  }
+}
+
 /** `rollsafe plan`: what a rollout and a node drain will do to each workload, predicted as the controllers run them. */
 export async function planCommand(args: string[], io: Io): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -70,6 +103,11 @@ export async function planCommand(args: string[], io: Io): Promise<number> {
       'pod-start-seconds': { type: 'string' },
       'app-start-seconds': { type: 'string' },
       'exit-seconds': { type: 'string' },
+      cluster: { type: 'boolean' },
+      kubeconfig: { type: 'string' },
+      context: { type: 'string' },
+      namespace: { type: 'string', short: 'n', multiple: true },
+      'all-namespaces': { type: 'boolean', short: 'A' },
     },
   });
   const output = oneOf(values.output, OUTPUTS, '--output', 'text');
@@ -80,20 +118,32 @@ export async function planCommand(args: string[], io: Io): Promise<number> {
     // The policy says how long apps drain after their stop signal; by default the plan assumes they use it all.
     exitSeconds: seconds(values['exit-seconds'], '--exit-seconds', policy.drainSeconds),
   };
-  if (positionals.length === 0) throw new UsageError('plan needs at least one file, directory, or - for standard input');
-  const inputs = collectInputs(positionals, io.readStdin);
-  for (const directory of inputs.skippedDirectories) io.stderr.write(skippedNote(directory));
-  const errors = [...inputs.errors, ...inputs.files.flatMap((file) => file.errors)];
-  for (const error of errors) io.stderr.write(`rollsafe: ${[error.file, error.line, error.column].filter((part) => part !== undefined).join(':')}: ${error.message}\n`);
   const { planFiles } = await import('../plan/plan.js');
-  const plans = planFiles(inputs.files, assumptions, policy.kubernetesVersion);
+  let plans: WorkloadPlan[];
+  let errors: Array<{ file: string; line?: number; column?: number; message: string }>;
+  if (values.cluster) {
+    if (positionals.length > 0) throw new UsageError('--cluster plans the live cluster: give no paths');
+    if (values['all-namespaces'] && values.namespace) throw new UsageError('use -A or -n, not both');
+    const planned = await planCluster(values, assumptions, policy.kubernetesVersion, io);
+    if (planned === undefined) return 2;
+    ({ plans, errors } = planned);
+  } else {
+    const stray = (['kubeconfig', 'context', 'namespace', 'all-namespaces'] as const).find((flag) => values[flag] !== undefined);
+    if (stray) throw new UsageError(`--${stray} needs --cluster`);
+    if (positionals.length === 0) throw new UsageError('plan needs at least one file, directory, or - for standard input (or --cluster)');
+    const inputs = collectInputs(positionals, io.readStdin);
+    for (const directory of inputs.skippedDirectories) io.stderr.write(skippedNote(directory));
+    errors = [...inputs.errors, ...inputs.files.flatMap((file) => file.errors)];
+    plans = planFiles(inputs.files, assumptions, policy.kubernetesVersion);
+  }
+  for (const error of errors) io.stderr.write(`rollsafe: ${[error.file, error.line, error.column].filter((part) => part !== undefined).join(':')}: ${error.message}\n`);
   if (output === 'json') io.stdout.write(`${JSON.stringify({ assumptions, workloads: plans }, null, 2)}\n`);
   else if (output === 'svg') io.stdout.write((await import('../plan/svg.js')).planSvg(plans));
   else io.stdout.write(planText(plans));
   if (errors.length > 0) return 2;
   // Nothing to plan is an input error, as an empty audit is: the input could not be judged.
   if (plans.length === 0) {
-    io.stderr.write('rollsafe: no Deployment, StatefulSet or DaemonSet in the input: nothing to plan\n');
+    io.stderr.write(`rollsafe: no Deployment, StatefulSet or DaemonSet ${values.cluster ? 'in the namespaces planned' : 'in the input'}: nothing to plan\n`);
     return 2;
   }
   return 0;

@@ -4,7 +4,7 @@
  * interface (README, "rollsafe plan").
  */
 import type { ParsedFile } from '../manifests/read.js';
-import { asInteger, asRecord, asString } from '../util/object.js';
+import { asInteger, asRecord, asString, type JsonObject } from '../util/object.js';
 import { parseIntOrPercent, scale } from '../workloads/int-or-percent.js';
 import { addRelated, autoscalerFor, emptyRelated, type RelatedObjects } from '../workloads/related.js';
 import { toWorkload, type Workload } from '../workloads/workload.js';
@@ -165,12 +165,10 @@ function statefulSetRollout(workload: Workload, related: RelatedObjects, timing:
   };
 }
 
-export function planFiles(files: ParsedFile[], assumptions: TimingAssumptions, kubernetesVersion: string): WorkloadPlan[] {
-  const sources = files.flatMap((file) => file.objects);
-  const related = emptyRelated();
-  for (const source of sources) addRelated(related, source.object);
+/** Plans every workload among `objects`, with `related` as their context (the same run's, or their namespace's). */
+export function planWorkloads(objects: Array<{ object: JsonObject; file: string }>, related: RelatedObjects, assumptions: TimingAssumptions, kubernetesVersion: string): WorkloadPlan[] {
   const plans: WorkloadPlan[] = [];
-  for (const source of sources) {
+  for (const source of objects) {
     const workload = toWorkload(source.object);
     if (!workload) continue;
     const timing = podTiming(workload, assumptions);
@@ -192,4 +190,12 @@ export function planFiles(files: ParsedFile[], assumptions: TimingAssumptions, k
     });
   }
   return plans;
+}
+
+/** The files of one run are one context, as for `rollsafe audit`. */
+export function planFiles(files: ParsedFile[], assumptions: TimingAssumptions, kubernetesVersion: string): WorkloadPlan[] {
+  const sources = files.flatMap((file) => file.objects);
+  const related = emptyRelated();
+  for (const source of sources) addRelated(related, source.object);
+  return planWorkloads(sources, related, assumptions, kubernetesVersion);
 }
