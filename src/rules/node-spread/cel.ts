@@ -1,7 +1,7 @@
 import { celText, literal } from '../../export/cel.js';
 import { add, copy, finding, POD } from '../../export/workload-cel.js';
 import { cel } from '../../util/message.js';
-import { addsSpread, clashingSpread, HOSTNAME, MATCH_LABEL_KEYS, nodeSpread, notSpread, supportsMatchLabelKeys } from './rule.js';
+import { addsSpread, clashingSpread, DEPLOYMENT_MATCH_LABEL_KEYS, HOSTNAME, MATCH_LABEL_KEYS, nodeSpread, notSpread, SOFT_SPREAD, supportsMatchLabelKeys } from './rule.js';
 import type { ExportedRule } from '../../export/exported-rule.js';
 
 const LABELS = 'object.spec.template.metadata.?labels.orValue({})';
@@ -29,12 +29,11 @@ export const nodeSpreadCel: ExportedRule = {
   findings({ policy }) {
     const pods = 'object.spec.?replicas.orValue(1)';
     const matchLabelKeys = supportsMatchLabelKeys(policy.kubernetesVersion);
-    const constraint =
-      `{'maxSkew': dyn(1), 'topologyKey': dyn(${literal(HOSTNAME)}), 'whenUnsatisfiable': dyn('ScheduleAnyway')` +
-      (matchLabelKeys ? `, 'matchLabelKeys': dyn(object.kind == 'Deployment' ? ['pod-template-hash'] : [])` : '') +
-      '}';
-    // matchLabelKeys only for Deployments: drop the empty list the literal needs for the others.
-    const value = matchLabelKeys ? `(object.kind == 'Deployment' ? ${constraint} : ${constraint.replace(/, 'matchLabelKeys': dyn\([^)]*\[\]\)/, '')})` : constraint;
+    // The rule's constraint as a CEL map (dyn: a map literal holds one value type).
+    const entries = (extra: Record<string, unknown>) => Object.entries({ ...SOFT_SPREAD, ...extra }).map(([key, entry]) => `${literal(key)}: dyn(${JSON.stringify(entry)})`).join(', ');
+    const plain = `{${entries({})}}`;
+    // matchLabelKeys only for Deployments.
+    const value = matchLabelKeys ? `(object.kind == 'Deployment' ? {${entries({ matchLabelKeys: DEPLOYMENT_MATCH_LABEL_KEYS })}} : ${plain})` : plain;
     // The selector is copied by the patch (a JSON Patch `copy`): a typed LabelSelector from the object cannot
     // be put into a patch value, and a copy is the deep clone the engine makes.
     const index = `string(size(${POD}.?topologySpreadConstraints.orValue([])))`;
@@ -42,7 +41,7 @@ export const nodeSpreadCel: ExportedRule = {
       `(has(${POD}.topologySpreadConstraints) ? [${add("'/spec/template/spec/topologySpreadConstraints/-'", value)}] : [${add("'/spec/template/spec/topologySpreadConstraints'", `[${value}]`)}])` +
       ` + [${copy("'/spec/selector'", `'/spec/template/spec/topologySpreadConstraints/' + ${index} + '/labelSelector'`)}]`;
     const description = celText(addsSpread(matchLabelKeys ? cel(`object.kind == 'Deployment' ? ${literal(MATCH_LABEL_KEYS)} : ''`) : ''));
-    const clash = `${POD}.?topologySpreadConstraints.orValue([]).exists(t, t.?topologyKey.orValue('') == ${literal(HOSTNAME)} && t.?whenUnsatisfiable.orValue('') == 'ScheduleAnyway')`;
+    const clash = `${POD}.?topologySpreadConstraints.orValue([]).exists(t, t.?topologyKey.orValue('') == ${literal(HOSTNAME)} && t.?whenUnsatisfiable.orValue('') == ${literal(SOFT_SPREAD.whenUnsatisfiable)})`;
     const clashing = finding(celText(clashingSpread(cel(`string(${pods})`))));
     return (
       `object.kind != 'DaemonSet' && ${pods} >= 2 && !${SPREAD} ? (${clash} ? [${clashing}] : [${finding(

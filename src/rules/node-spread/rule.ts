@@ -53,16 +53,18 @@ export function supportsMatchLabelKeys(kubernetesVersion: string): boolean {
   return kubernetesMinor(kubernetesVersion) >= 27;
 }
 
-/** The constraint the fix adds: soft (never leaves a pod pending), over the workload's own selector. */
+/** The constraint the fix adds, without its selector: soft (never leaves a pod pending). */
+export const SOFT_SPREAD = { maxSkew: 1, topologyKey: HOSTNAME, whenUnsatisfiable: 'ScheduleAnyway' } as const;
+/** For Deployments: old and new ReplicaSets of a rollout are counted apart, so the surge pods do not skew each other. */
+export const DEPLOYMENT_MATCH_LABEL_KEYS = ['pod-template-hash'];
+
+/** The constraint the fix adds, over the workload's own selector. */
 function constraintFor(workload: Workload, kubernetesVersion: string): JsonObject {
   const selector = asRecord(asRecord(workload.object['spec'])?.['selector']) ?? { matchLabels: workload.podLabels };
   return {
-    maxSkew: 1,
-    topologyKey: HOSTNAME,
-    whenUnsatisfiable: 'ScheduleAnyway',
+    ...SOFT_SPREAD,
     labelSelector: deepClone(selector),
-    // Old and new ReplicaSets of a rollout are counted apart, so the surge pods do not skew each other.
-    ...(workload.ref.kind === 'Deployment' && supportsMatchLabelKeys(kubernetesVersion) ? { matchLabelKeys: ['pod-template-hash'] } : {}),
+    ...(workload.ref.kind === 'Deployment' && supportsMatchLabelKeys(kubernetesVersion) ? { matchLabelKeys: [...DEPLOYMENT_MATCH_LABEL_KEYS] } : {}),
   };
 }
 
@@ -99,7 +101,7 @@ export const nodeSpread: RuleDescriptor<'node-spread', Record<never, never>> = {
     // The apiserver refuses two constraints with the same topologyKey and whenUnsatisfiable
     // (validateTopologySpreadConstraints: "Duplicate value"): a second one would break the object.
     const count = hpa ? message`up to ${pods}` : [pods];
-    const clash = existing.some((entry) => asRecord(entry)?.['topologyKey'] === HOSTNAME && asRecord(entry)?.['whenUnsatisfiable'] === 'ScheduleAnyway');
+    const clash = existing.some((entry) => asRecord(entry)?.['topologyKey'] === HOSTNAME && asRecord(entry)?.['whenUnsatisfiable'] === SOFT_SPREAD.whenUnsatisfiable);
     if (clash) {
       return [
         {
