@@ -9,7 +9,7 @@ Usage:
   rollsafe audit --cluster [--kubeconfig F] [--context C] [-n NS]... [-A] [--policy FILE] [--request-timeout 30]
                  [--output text|json|sarif|junit|policyreport] [--apply-reports] [--fix-preview]
   rollsafe fix [PATH|-]... [--policy FILE] [--kubernetes-version V] [--disable RULE]... [--in-place | --diff]
-  rollsafe plan [PATH|-]... [--output text|json|svg] [--pod-start-seconds S] [--app-start-seconds S] [--exit-seconds S]
+  rollsafe plan [PATH|-]... [--output text|json|svg] [--pod-start-seconds S] [--app-start-seconds S] [--exit-seconds S] [--nodes N]
   rollsafe plan --cluster [--kubeconfig F] [--context C] [-n NS]... [-A] [flags as above]
   rollsafe rules [ID] [--output text|json]
   rollsafe export [--policy FILE] [--kubernetes-version V] [--disable RULE]... [--name rollsafe] [--exclude-namespace NS]...
@@ -60,6 +60,7 @@ cannot say comes from these flags:
   --pod-start-seconds S      from a pod's creation until its containers run (scheduling, image pull); default 0
   --app-start-seconds S      from a container's start until the app answers its probes; default 0
   --exit-seconds S           the app's time to exit after its stop signal; default the policy's drainSeconds
+  --nodes N                  nodes a DaemonSet runs on, for files (a live one's status says); default 3
   --output, -o FORMAT        text (default), json (fields in the README), svg (pods over time, a panel each)
   --policy FILE, --kubernetes-version V
   --cluster                  plan the live cluster's workloads, each namespace as their context

@@ -40,6 +40,7 @@ async function rollOut(grid: GridCase) {
   await apply(gridDeployment(grid, '1'));
   await eventually(`${grid.name} available`, async () => {
     const status = (await getObject(plane, kind.toLowerCase(), grid.name, NAMESPACE))?.status ?? {};
+    if (kind === 'DaemonSet') return status.desiredNumberScheduled === grid.replicas && status.numberAvailable === grid.replicas && status.updatedNumberScheduled === grid.replicas;
     return status.availableReplicas === grid.replicas && status.readyReplicas === grid.replicas && status.replicas === grid.replicas && (status.unavailableReplicas ?? 0) === 0;
   });
   const keepOld = grid.strategy['rollingUpdate']?.partition ?? 0;
@@ -48,7 +49,7 @@ async function rollOut(grid: GridCase) {
   return { observation: await observing, reasons };
 }
 
-t.test('the grid, as the Deployment and StatefulSet controllers roll it', async (t) => {
+t.test('the grid, as the Deployment, StatefulSet and DaemonSet controllers roll it', async (t) => {
   // All at once: terminating pods outlast every rollout, so the controllers' latency under load changes no count.
   {
     const results = await Promise.all(GRID.map(async (grid) => ({ grid, ...(await rollOut(grid)) })));

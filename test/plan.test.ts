@@ -6,6 +6,7 @@
 import t from 'tap';
 import { planDeploymentRollout } from '../src/plan/deployment-rollout.js';
 import { planStatefulSetRollout } from '../src/plan/statefulset-rollout.js';
+import { planDaemonSetRollout } from '../src/plan/daemonset-rollout.js';
 import { runCli } from './helpers/run-cli.js';
 
 const deployment = (spec: string, template = '') => `apiVersion: apps/v1
@@ -79,6 +80,18 @@ t.test('StatefulSets: a pod is replaced once it is gone, from the highest ordina
   t.equal(before137.minReady, 3, 'before 1.37 (gate off) one pod at a time whatever maxUnavailable says');
 });
 
+t.test('DaemonSets: without surge a node gets its new pod once the old one is gone; with surge old ones pile up', async (t) => {
+  const base = { nodes: 3, maxSurge: 0, maxUnavailable: 1, minReadySeconds: 0, readySeconds: 1.5, terminatingSeconds: 4 };
+  const plain = planDaemonSetRollout(base);
+  t.equal(plain.peakPods, 3);
+  t.equal(plain.minReady, 2);
+  t.equal(plain.completeSeconds, 16.5, '3 nodes x (4 s terminating + 1.5 s to Ready)');
+  const surge = planDaemonSetRollout({ ...base, maxSurge: 1, maxUnavailable: 0 });
+  t.equal(surge.minReady, 3, 'surge keeps every node served');
+  t.equal(surge.peakPods, 6, 'each old pod still terminating when the next node surges');
+  t.equal(surge.completeSeconds, 8.5);
+});
+
 t.test('the CLI: fenceposts, HPA replicas, Recreate, progress deadline and drains', async (t) => {
   const rolling = await plan(deployment('  replicas: 4\n  strategy: {rollingUpdate: {maxSurge: 1, maxUnavailable: 0}}'), '--app-start-seconds', '3', '--exit-seconds', '0');
   const [web] = rolling.workloads;
@@ -143,5 +156,8 @@ t.test('the CLI: text and svg, and input that cannot be planned', async (t) => {
   const onDelete = statefulSet.replace('updateStrategy: {rollingUpdate: {maxUnavailable: "50%"}}', 'updateStrategy: {type: OnDelete}');
   t.match((await plan(onDelete)).workloads[0], { rollout: null, why: /OnDelete/ });
   const daemonSet = yaml.replace('kind: Deployment', 'kind: DaemonSet').replace('  replicas: 4\n', '').replace('  strategy: {rollingUpdate: {maxSurge: 1, maxUnavailable: 0}}', '');
-  t.match((await plan(daemonSet)).workloads[0], { rollout: null, why: /not predicted yet/ }, 'DaemonSet rollouts are not predicted yet, and say so');
+  t.match((await plan(daemonSet, '--nodes', '5')).workloads[0]?.rollout, { replicas: 5, maxSurge: 0, maxUnavailable: 1, peakPods: 5, minReady: 4 }, 'DaemonSets: one node at a time by default');
+  const live = daemonSet.replace('  selector:', '  selector:').concat('status: {desiredNumberScheduled: 7}\n');
+  t.match((await plan(live, '--nodes', '5')).workloads[0]?.rollout, { replicas: 7 }, "a live DaemonSet's status says how many nodes it runs on");
+  t.equal((await runCli(['plan', '-', '--nodes', '0'], { stdin: daemonSet })).code, 2, '--nodes must be a whole number from 1');
 });

@@ -17,6 +17,14 @@ function seconds(value: string | undefined, flag: string, fallback: number): num
   return number;
 }
 
+/** --nodes: how many nodes a DaemonSet runs on (a live one's status says it). */
+function nodeCount(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const number = Number(value);
+  if (!/^[0-9]+$/.test(value) || number < 1 || number > 100000) throw new UsageError(`--nodes must be a whole number of nodes from 1 to 100000 (got ${JSON.stringify(value.slice(0, 20))})`);
+  return number;
+}
+
 function where(plan: WorkloadPlan): string {
   return `${plan.kind} ${plan.namespace ? `${plan.namespace}/` : ''}${plan.name}`;
 }
@@ -31,12 +39,14 @@ export function planText(plans: WorkloadPlan[]): string {
       lines.push(`  rollout: not predicted: ${plan.why ?? ''}`);
     } else {
       const strategy =
-        plan.kind === 'StatefulSet'
+        plan.kind === 'DaemonSet'
+          ? `RollingUpdate on ${rollout.replicas} node(s), maxSurge ${rollout.maxSurge}, maxUnavailable ${rollout.maxUnavailable}`
+          : plan.kind === 'StatefulSet'
           ? `RollingUpdate, ${rollout.podManagementPolicy}, maxUnavailable ${rollout.maxUnavailable}${rollout.partition ? `, partition ${rollout.partition}` : ''}`
           : rollout.strategy === 'RollingUpdate'
             ? `RollingUpdate, maxSurge ${rollout.maxSurge}, maxUnavailable ${rollout.maxUnavailable}`
             : rollout.strategy;
-      lines.push(`  rollout of ${rollout.replicas} replica(s), ${strategy}${rollout.minReadySeconds ? `, minReadySeconds ${rollout.minReadySeconds}` : ''}:`);
+      lines.push(`  rollout of ${rollout.replicas} ${plan.kind === 'DaemonSet' ? 'pod(s)' : 'replica(s)'}, ${strategy}${rollout.minReadySeconds ? `, minReadySeconds ${rollout.minReadySeconds}` : ''}:`);
       lines.push('      time   old   new  ready  terminating  pods');
       for (const step of rollout.steps) {
         const cells = [step.old, step.new, step.ready, step.terminating, step.old + step.new + step.terminating];
@@ -103,6 +113,7 @@ export async function planCommand(args: string[], io: Io): Promise<number> {
       'pod-start-seconds': { type: 'string' },
       'app-start-seconds': { type: 'string' },
       'exit-seconds': { type: 'string' },
+      nodes: { type: 'string' },
       cluster: { type: 'boolean' },
       kubeconfig: { type: 'string' },
       context: { type: 'string' },
@@ -112,12 +123,14 @@ export async function planCommand(args: string[], io: Io): Promise<number> {
   });
   const output = oneOf(values.output, OUTPUTS, '--output', 'text');
   const policy = policyFromFlags({ policy: values.policy, kubernetesVersion: values['kubernetes-version'], disable: values.disable });
-  const assumptions = {
+  const assumptions: TimingAssumptions = {
     podStartSeconds: seconds(values['pod-start-seconds'], '--pod-start-seconds', 0),
     appStartSeconds: seconds(values['app-start-seconds'], '--app-start-seconds', 0),
     // The policy says how long apps drain after their stop signal; by default the plan assumes they use it all.
     exitSeconds: seconds(values['exit-seconds'], '--exit-seconds', policy.drainSeconds),
   };
+  const nodes = nodeCount(values.nodes);
+  if (nodes !== undefined) assumptions.nodes = nodes;
   const { planFiles } = await import('../plan/plan.js');
   let plans: WorkloadPlan[];
   let errors: Array<{ file: string; line?: number; column?: number; message: string }>;

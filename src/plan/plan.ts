@@ -10,6 +10,7 @@ import { addRelated, autoscalerFor, emptyRelated, type RelatedObjects } from '..
 import { toWorkload, type Workload } from '../workloads/workload.js';
 import { planDeploymentRollout, type RolloutStep } from './deployment-rollout.js';
 import { planStatefulSetRollout } from './statefulset-rollout.js';
+import { planDaemonSetRollout } from './daemonset-rollout.js';
 import { DEFAULT_PROGRESS_DEADLINE_SECONDS } from '../rules/progress-deadline/rule.js';
 import { kubernetesMinor } from '../policy/version.js';
 import { planDrain, type DrainPlan } from './drain.js';
@@ -166,6 +167,45 @@ function statefulSetRollout(workload: Workload, related: RelatedObjects, timing:
 }
 
 /** Plans every workload among `objects`, with `related` as their context (the same run's, or their namespace's). */
+/** Nodes a DaemonSet is planned on when neither its live status nor --nodes says. */
+export const DEFAULT_NODES = 3;
+
+/**
+ * A DaemonSet's RollingUpdate over its nodes: maxSurge and maxUnavailable both round up against them
+ * (updatedDesiredNodeCounts), and when both come to 0 one node may go unavailable. OnDelete: no rollout.
+ */
+function daemonSetRollout(workload: Workload, timing: PodTiming, assumptions: TimingAssumptions): RolloutPlan | string {
+  const spec = asRecord(workload.object['spec']) ?? {};
+  const strategy = asRecord(spec['updateStrategy']);
+  const type = asString(strategy?.['type']) ?? 'RollingUpdate';
+  if (type !== 'RollingUpdate') return `updateStrategy ${type}: the controller replaces no pod by itself on a template change`;
+  const scheduled = asInteger(asRecord(workload.object['status'])?.['desiredNumberScheduled']);
+  const nodes = scheduled !== undefined && scheduled > 0 ? scheduled : (assumptions.nodes ?? DEFAULT_NODES);
+  const rolling = asRecord(strategy?.['rollingUpdate']);
+  const surge = parseIntOrPercent(rolling?.['maxSurge'] ?? 0);
+  const unavailable = parseIntOrPercent(rolling?.['maxUnavailable'] ?? 1);
+  if (!surge || !unavailable) return 'the strategy is one the apiserver refuses (rollsafe audit says why)';
+  const maxSurge = scale(surge, nodes, 'up');
+  const maxUnavailable = maxSurge === 0 ? Math.max(1, scale(unavailable, nodes, 'up')) : scale(unavailable, nodes, 'up');
+  const minReadySeconds = asInteger(spec['minReadySeconds']) ?? 0;
+  const prediction = planDaemonSetRollout({ nodes, maxSurge, maxUnavailable, minReadySeconds, readySeconds: timing.readySeconds, terminatingSeconds: timing.terminatingSeconds });
+  return {
+    strategy: type,
+    replicas: nodes,
+    maxSurge,
+    maxUnavailable,
+    minReadySeconds,
+    steps: prediction.steps,
+    peakPods: prediction.peakPods,
+    peakNonTerminating: nodes + maxSurge,
+    minReady: prediction.minReady,
+    estimatedSeconds: prediction.completeSeconds,
+    progressDeadlineSeconds: null,
+    longestWithoutProgressSeconds: null,
+    exceedsProgressDeadline: false,
+  };
+}
+
 export function planWorkloads(objects: Array<{ object: JsonObject; file: string }>, related: RelatedObjects, assumptions: TimingAssumptions, kubernetesVersion: string): WorkloadPlan[] {
   const plans: WorkloadPlan[] = [];
   for (const source of objects) {
@@ -177,7 +217,7 @@ export function planWorkloads(objects: Array<{ object: JsonObject; file: string 
         ? deploymentRollout(workload, related, timing)
         : workload.ref.kind === 'StatefulSet'
           ? statefulSetRollout(workload, related, timing, kubernetesVersion)
-          : `${workload.ref.kind} rollouts are not predicted yet`;
+          : daemonSetRollout(workload, timing, assumptions);
     plans.push({
       kind: workload.ref.kind,
       namespace: workload.ref.namespace,

@@ -14,6 +14,8 @@ export interface TimingAssumptions {
   appStartSeconds: number;
   /** Seconds the app takes to exit after its stop signal (it drains meanwhile). */
   exitSeconds: number;
+  /** Nodes a DaemonSet runs on, where its live object does not say (status.desiredNumberScheduled). */
+  nodes?: number;
 }
 
 export interface PodTiming {

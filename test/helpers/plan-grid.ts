@@ -20,7 +20,7 @@ export const TERMINATE_MS = 90_000;
 
 export interface GridCase {
   name: string;
-  kind?: 'Deployment' | 'StatefulSet';
+  kind?: 'Deployment' | 'StatefulSet' | 'DaemonSet';
   replicas: number;
   strategy: Obj;
   minReadySeconds?: number;
@@ -54,7 +54,14 @@ export const GRID: GridCase[] = [
   { name: 'sts-two', kind: 'StatefulSet', replicas: 4, strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 2 } }, terminateMs: 1000 },
   { name: 'sts-parallel', kind: 'StatefulSet', replicas: 5, strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: '40%' } }, parallel: true, terminateMs: 1000 },
   { name: 'sts-partition', kind: 'StatefulSet', replicas: 4, strategy: { type: 'RollingUpdate', rollingUpdate: { partition: 2 } }, terminateMs: 1000 },
+  // DaemonSets on the control plane's three kwok nodes (replicas: the nodes). Without surge a node gets its new
+  // pod once the old one is gone; with surge the old ones pile up, terminating, as a Deployment's do.
+  { name: 'ds-default', kind: 'DaemonSet', replicas: 3, strategy: { type: 'RollingUpdate' }, terminateMs: 1000 },
+  { name: 'ds-surge', kind: 'DaemonSet', replicas: 3, strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } } },
 ];
+
+/** The control plane's kwok nodes (test/helpers/control-plane.ts), where the grid's DaemonSets run. */
+export const KWOK_NODES = 3;
 
 export function gridDeployment(grid: GridCase, revision: string): Obj {
   const labels = { app: grid.name };
@@ -68,9 +75,11 @@ export function gridDeployment(grid: GridCase, revision: string): Obj {
     kind,
     metadata: { name: grid.name, namespace: PLAN_NAMESPACE },
     spec: {
-      replicas: grid.replicas,
+      ...(kind === 'DaemonSet' ? {} : { replicas: grid.replicas }),
       selector: { matchLabels: labels },
-      ...(kind === 'StatefulSet'
+      ...(kind !== 'Deployment' && kind !== 'StatefulSet'
+        ? { updateStrategy: grid.strategy }
+        : kind === 'StatefulSet'
         ? { serviceName: grid.name, updateStrategy: grid.strategy, ...(grid.parallel ? { podManagementPolicy: 'Parallel' } : {}) }
         : { strategy: grid.strategy }),
       ...(grid.minReadySeconds !== undefined ? { minReadySeconds: grid.minReadySeconds } : {}),
@@ -87,6 +96,7 @@ export function predicted(grid: GridCase): RolloutPlan {
     podStartSeconds: (grid.readyMs ?? READY_MS) / 1000,
     appStartSeconds: 0,
     exitSeconds: (grid.terminateMs ?? TERMINATE_MS) / 1000,
+    nodes: KWOK_NODES,
   }, '1.37');
   if (!plan?.rollout) throw new Error(`no rollout plan for ${grid.name}`);
   return plan.rollout;
