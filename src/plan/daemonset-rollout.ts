@@ -9,6 +9,7 @@
  *   the new one is available.
  */
 import type { RolloutStep } from './deployment-rollout.js';
+import { appendStep, runInstants, totals } from './instants.js';
 
 export interface DaemonSetRolloutInput {
   nodes: number;
@@ -54,8 +55,7 @@ export function planDaemonSetRollout(input: DaemonSetRolloutInput): DaemonSetPre
       ready: nodes.filter(live).length + nodes.filter((node) => node.fresh && node.fresh.readyAt <= now).length,
       terminating: nodes.filter(terminating).length,
     };
-    const last = steps[steps.length - 1];
-    if (!last || last.at !== step.at || last.old !== step.old || last.new !== step.new || last.ready !== step.ready || last.terminating !== step.terminating) steps.push(step);
+    appendStep(steps, step);
   }
 
   const create = (node: Node, now: number) => (node.fresh = { readyAt: now + readyMs, availableAt: now + availableMs });
@@ -104,22 +104,12 @@ export function planDaemonSetRollout(input: DaemonSetRolloutInput): DaemonSetPre
     return changed;
   }
 
-  let now = 0;
-  record(now);
-  for (;;) {
-    while (sync(now)) {
-      // The controller syncs again after every write it makes.
-    }
-    record(now);
-    if (nodes.every((node) => node.old === undefined && available(node, now))) break;
-    const upcoming = nodes.flatMap((node) => [node.old?.goneAt ?? -Infinity, node.fresh?.readyAt ?? -Infinity, node.fresh?.availableAt ?? -Infinity]).filter((at) => at > now);
-    if (upcoming.length === 0) break;
-    now = Math.min(...upcoming);
-  }
-  return {
-    steps,
-    peakPods: Math.max(...steps.map((step) => step.old + step.new + step.terminating)),
-    minReady: Math.min(...steps.map((step) => step.ready)),
-    completeSeconds: now / MS,
-  };
+  record(0);
+  const end = runInstants({
+    sync,
+    settle: record,
+    done: (now) => nodes.every((node) => node.old === undefined && available(node, now)),
+    upcoming: () => nodes.flatMap((node) => [node.old?.goneAt ?? -Infinity, node.fresh?.readyAt ?? -Infinity, node.fresh?.availableAt ?? -Infinity]),
+  });
+  return { steps, ...totals(steps), completeSeconds: end / MS };
 }

@@ -11,6 +11,8 @@
  * - A pod is available minReadySeconds after it is ready; a scaled-down pod terminates for terminatingSeconds.
  */
 
+import { appendStep, runInstants, totals } from './instants.js';
+
 export interface DeploymentRolloutInput {
   replicas: number;
   /** Resolved as ResolveFenceposts does: surge rounded up, unavailable down, 1 unavailable when both are 0. */
@@ -124,27 +126,15 @@ export function planDeploymentRollout(input: DeploymentRolloutInput): RolloutPre
     }
     previous = status;
     const step = { at: now / MS, old: oldReplicas, new: newPods.length, ready, terminating: goneAt.length };
-    const last = steps[steps.length - 1];
-    if (!last || last.at !== step.at || last.old !== step.old || last.new !== step.new || last.ready !== step.ready || last.terminating !== step.terminating) steps.push(step);
+    appendStep(steps, step);
   }
 
-  let now = 0;
-  for (;;) {
-    sync(now);
-    record(now, true);
-    const done = oldReplicas === 0 && newPods.length === replicas && newAvailable(now) === replicas && goneAt.length === 0;
-    if (done) break;
-    const upcoming = [...newPods.flatMap((pod) => [pod.readyAt, pod.availableAt]), ...goneAt].filter((at) => at > now);
-    // Nothing left to wait for yet not done: only a stuck rollout would get here (it cannot with valid input).
-    if (upcoming.length === 0) break;
-    now = Math.min(...upcoming);
-  }
-  return {
-    steps,
-    peakPods: Math.max(...steps.map((step) => step.old + step.new + step.terminating)),
-    peakNonTerminating,
-    minReady: Math.min(...steps.map((step) => step.ready)),
-    completeSeconds: now / MS,
-    longestWithoutProgressSeconds: longestWithoutProgress / MS,
-  };
+  const end = runInstants({
+    // sync runs the controller's passes at one instant until it settles.
+    sync: (now) => (sync(now), false),
+    settle: (now) => record(now, true),
+    done: (now) => oldReplicas === 0 && newPods.length === replicas && newAvailable(now) === replicas && goneAt.length === 0,
+    upcoming: () => [...newPods.flatMap((pod) => [pod.readyAt, pod.availableAt]), ...goneAt],
+  });
+  return { steps, ...totals(steps), peakNonTerminating, completeSeconds: end / MS, longestWithoutProgressSeconds: longestWithoutProgress / MS };
 }

@@ -10,6 +10,7 @@
  * A pod's replacement has its name, so it is created only once the old pod is gone: no surge.
  */
 import type { RolloutStep } from './deployment-rollout.js';
+import { appendStep, runInstants, totals } from './instants.js';
 
 export interface StatefulSetRolloutInput {
   replicas: number;
@@ -65,8 +66,7 @@ export function planStatefulSetRollout(input: StatefulSetRolloutInput): Stateful
       ready: live.filter((pod) => pod.readyAt <= now).length,
       terminating: pods.filter((pod) => terminating(pod, now)).length,
     };
-    const last = steps[steps.length - 1];
-    if (!last || last.at !== step.at || last.old !== step.old || last.new !== step.new || last.ready !== step.ready || last.terminating !== step.terminating) steps.push(step);
+    appendStep(steps, step);
   }
 
   function remove(index: number, now: number): void {
@@ -136,25 +136,12 @@ export function planStatefulSetRollout(input: StatefulSetRolloutInput): Stateful
     return changed;
   }
 
-  let now = 0;
-  record(now);
-  for (;;) {
-    while (sync(now)) {
-      // The controller syncs again after every write it makes.
-    }
-    record(now);
-    const done = pods.every((pod, index) => pod !== undefined && pod.goneAt === undefined && pod.updated === index >= partition && available(pod, now));
-    if (done) break;
-    const upcoming = pods
-      .flatMap((pod) => (pod ? [pod.readyAt, pod.availableAt, pod.goneAt ?? -Infinity] : []))
-      .filter((at) => at > now);
-    if (upcoming.length === 0) break;
-    now = Math.min(...upcoming);
-  }
-  return {
-    steps,
-    peakPods: Math.max(...steps.map((step) => step.old + step.new + step.terminating)),
-    minReady: Math.min(...steps.map((step) => step.ready)),
-    completeSeconds: now / MS,
-  };
+  record(0);
+  const end = runInstants({
+    sync,
+    settle: record,
+    done: (now) => pods.every((pod, index) => pod !== undefined && pod.goneAt === undefined && pod.updated === index >= partition && available(pod, now)),
+    upcoming: () => pods.flatMap((pod) => (pod ? [pod.readyAt, pod.availableAt, pod.goneAt ?? -Infinity] : [])),
+  });
+  return { steps, ...totals(steps), completeSeconds: end / MS };
 }
