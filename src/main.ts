@@ -35,6 +35,7 @@ PATH is a file, a directory (recursive *.yaml, *.yml, *.json) or - for standard 
   --output, -o FORMAT        text (default), json, sarif, junit, policyreport, compact (file:line: ...),
                              github (GitHub Actions annotations)
   --fail-on LEVEL            error (default), warning, never
+  --allow-empty              an input with no object passes (by default it is an input error: exit 2)
   --cluster                  audit the live cluster instead of files
   --kubeconfig F, --context C
   -n, --namespace NS         repeatable; -A, --all-namespaces for every namespace
@@ -46,8 +47,9 @@ Exit codes: 0 clean, 1 findings at or above --fail-on, 2 bad usage or unreadable
 `,
   fix: `Usage: rollsafe fix [PATH|-]... [--policy FILE] [--kubernetes-version V] [--disable RULE]... [--in-place | --diff]
 
-Applies every fix rollsafe knows (preStop sleep, grace period, rollout strategy), keeping comments and
-formatting. Writes to standard output, rewrites the files with --in-place, or prints a unified diff with --diff.
+Applies every fix rollsafe knows (preStop sleep, grace period, rollout strategy, spread constraint), keeping
+comments and formatting. Writes to standard output, rewrites the files with --in-place, or prints a unified diff
+with --diff. An input with no object is an input error (exit 2) unless --allow-empty.
 `,
   plan: `Usage: rollsafe plan [PATH|-]... [--output text|json|svg] [flags]
        rollsafe plan --cluster [--kubeconfig F] [--context C] [-n NS]... [-A] [flags]

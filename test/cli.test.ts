@@ -114,6 +114,19 @@ t.test('fix --in-place never writes a file it could not fully read', async (t) =
   t.equal(readFileSync(join(dir, 'mixed.yaml'), 'utf8'), text);
 });
 
+t.test('an empty input is no pass (issue 29): audit and fix exit 2 unless --allow-empty', async (t) => {
+  for (const stdin of ['', '\n', '# only a comment\n---\n']) {
+    const audit = await runCli(['audit', '-'], { stdin });
+    t.equal(audit.code, 2, `audit of ${JSON.stringify(stdin)}`);
+    t.match(audit.stdout + audit.stderr, /no Kubernetes object in the input/);
+    t.equal((await runCli(['fix', '-'], { stdin })).code, 2, `fix of ${JSON.stringify(stdin)}`);
+    t.equal((await runCli(['audit', '-', '--allow-empty'], { stdin })).code, 0, 'unless asked');
+    t.equal((await runCli(['fix', '-', '--allow-empty'], { stdin })).code, 0);
+  }
+  // Objects that are no workloads are an input that was judged: nothing to fail.
+  t.equal((await runCli(['audit', '-'], { stdin: 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n' })).code, 0);
+});
+
 t.test('rules and policy commands', async (t) => {
   const rules = await runCli(['rules']);
   for (const id of ['readiness-probe', 'probe-port', 'probes-identical', 'prestop-delay', 'grace-period', 'rollout-strategy', 'min-replicas', 'disruption-budget', 'node-spread']) {

@@ -88,6 +88,17 @@ const auditor = userKubeconfig(plane, 'rollsafe-auditor', 'audit-shop');
 const asAuditor = (...args: string[]) => runCli(['audit', '--cluster', '--kubeconfig', auditor, ...args]);
 const asAdmin = (...args: string[]) => runCli(['audit', '--cluster', '--kubeconfig', plane.kubeconfig, ...args]);
 
+t.test('a namespace that does not exist is an input error, not "0 workloads" (issue 29)', async (t) => {
+  for (const name of ['no-such-namespace', 'Bad_NS']) {
+    const run = await asAdmin('-n', name);
+    t.equal(run.code, 2, `${name}: exit 2`);
+    t.match(run.stdout + run.stderr, /no such namespace/);
+  }
+  const mixed = await asAdmin('-n', 'audit-shop', '-n', 'no-such-namespace', '--output', 'json');
+  t.equal(mixed.code, 2, 'the namespaces that exist are still audited, and the run still fails');
+  t.ok(JSON.parse(mixed.stdout).results.length > 0);
+});
+
 t.test('-A: every namespace the user may read; the forbidden one reported while the rest is audited', async (t) => {
   const run = await asAuditor('-A', '--output', 'json');
   t.equal(run.code, 2, 'a namespace could not be read: exit 2 like unreadable input');

@@ -35,6 +35,8 @@ export interface ClusterAuditOptions {
 interface NamespaceInfo {
   name: string;
   mode: Mode | undefined;
+  /** A named namespace the server says does not exist: nothing in it can be judged, which is no pass. */
+  missing?: boolean;
 }
 
 function modeOf(namespace: JsonObject): Mode | undefined {
@@ -61,7 +63,7 @@ async function namespacesToAudit(client: ApiClient, wanted: string[] | 'all'): P
     wanted.map(async (name) => {
       const { status, body } = await client.request('GET', `/api/v1/namespaces/${encodeURIComponent(name)}`);
       if (status === 401) throw new ClusterError(`the API server ${client.server} refused the credentials (401 Unauthorized)`);
-      return { name, mode: status === 200 && isRecord(body) ? modeOf(body) : undefined };
+      return { name, mode: status === 200 && isRecord(body) ? modeOf(body) : undefined, ...(status === 404 ? { missing: true } : {}) };
     }),
   );
 }
@@ -105,6 +107,10 @@ export async function forEachNamespace(
   let objectsRead = 0;
   for (const [index, namespace] of namespaces.entries()) {
     options.progress?.(`namespace ${index + 1}/${namespaces.length} (${namespace.name}), ${objectsRead} objects read`);
+    if (namespace.missing) {
+      errors.push({ file: `namespace/${namespace.name}`, message: 'no such namespace (404): nothing was judged, so this is no pass' });
+      continue;
+    }
     const workloads: JsonObject[] = [];
     const related = emptyRelated();
     try {

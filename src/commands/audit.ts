@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { auditFiles, exitCode, type AuditResult, type FailOn } from '../audit/audit.js';
-import { collectInputs, skippedNote } from '../manifests/collect.js';
+import { collectInputs, emptyInputError, skippedNote } from '../manifests/collect.js';
 import type { Policy } from '../policy/types.js';
 import { oneOf, UsageError, type Io } from './io.js';
 import { POLICY_OPTIONS, policyFromFlags } from './load-policy.js';
@@ -58,6 +58,7 @@ export async function auditCommand(args: string[], io: Io): Promise<number> {
       'apply-reports': { type: 'boolean' },
       'fix-preview': { type: 'boolean' },
       'request-timeout': { type: 'string' },
+      'allow-empty': { type: 'boolean' },
     },
   });
   const output = oneOf(values.output, OUTPUTS, '--output', 'text');
@@ -71,6 +72,8 @@ export async function auditCommand(args: string[], io: Io): Promise<number> {
   for (const directory of inputs.skippedDirectories) io.stderr.write(skippedNote(directory));
   const audit = auditFiles(inputs.files, policy);
   audit.inputErrors.unshift(...inputs.errors);
+  const empty = values['allow-empty'] ? undefined : emptyInputError(inputs, positionals);
+  if (empty) audit.inputErrors.push(empty);
   io.stdout.write(await render(audit, output, failOn, io));
   if (output !== 'text') reportInputErrors(audit, io);
   return exitCode(audit, failOn);

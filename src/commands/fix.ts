@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { createTwoFilesPatch, OMIT_HEADERS } from 'diff';
 import { auditFiles } from '../audit/audit.js';
 import { ALL_ACTIVE_MODES } from '../engine/engine.js';
-import { collectInputs, skippedNote } from '../manifests/collect.js';
+import { collectInputs, emptyInputError, skippedNote } from '../manifests/collect.js';
 import { fixedTexts } from '../manifests/fix-files.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { UsageError, type Io } from './io.js';
@@ -36,6 +36,7 @@ export function fixCommand(args: string[], io: Io): number {
       ...POLICY_OPTIONS,
       'in-place': { type: 'boolean', short: 'i' },
       diff: { type: 'boolean' },
+      'allow-empty': { type: 'boolean' },
     },
   });
   if (positionals.length === 0) throw new UsageError('fix needs at least one file, directory, or - for standard input');
@@ -47,7 +48,8 @@ export function fixCommand(args: string[], io: Io): number {
   const inputs = collectInputs(positionals, io.readStdin);
   for (const directory of inputs.skippedDirectories) io.stderr.write(skippedNote(directory));
   const audit = auditFiles(inputs.files, policy, { fixModes: ALL_ACTIVE_MODES });
-  const errors = [...inputs.errors, ...audit.inputErrors];
+  const empty = values['allow-empty'] ? undefined : emptyInputError(inputs, positionals);
+  const errors = [...inputs.errors, ...audit.inputErrors, ...(empty ? [empty] : [])];
   for (const error of errors) io.stderr.write(describeError(error));
 
   const results = fixedTexts(inputs.files, audit);

@@ -97,3 +97,16 @@ export function collectInputs(paths: string[], stdinText: () => string): Collect
   }
   return result;
 }
+
+/**
+ * An input holding no object at all (an empty file, or an empty pipe from a generator that failed: `helm
+ * template ... | rollsafe audit -`) could not be judged, so it is no pass: an input error, unless the caller
+ * accepts it (--allow-empty). Inputs that already failed to read say so themselves.
+ */
+export function emptyInputError(inputs: CollectedInputs, paths: readonly string[]): InputError | undefined {
+  if (inputs.errors.length > 0 || inputs.files.some((file) => file.objects.length > 0 || file.errors.length > 0)) return undefined;
+  return {
+    file: paths.length === 1 ? (paths[0] === '-' ? '-' : (paths[0] as string)) : paths.join(', '),
+    message: 'no Kubernetes object in the input (empty): nothing was judged, so this is no pass; --allow-empty accepts an empty input',
+  };
+}
