@@ -112,6 +112,6 @@ t.test('rollsafe plan --cluster plans the live namespace as the files: the same 
   );
   t.ok(live.every((plan) => plan.file === `namespace/${NAMESPACE}`));
   const missing = await runCli(['plan', '--cluster', '--kubeconfig', plane.kubeconfig, '-n', 'no-such-namespace']);
-  t.equal(missing.code, 2, 'a namespace with nothing to plan is no pass');
-  t.match(missing.stderr, /nothing to plan/);
+  t.equal(missing.code, 2, 'a namespace that does not exist is no pass');
+  t.match(missing.stderr, /no such namespace/);
 });

@@ -105,13 +105,21 @@ t.test('policy reload: valid file applies, invalid file keeps the previous polic
   const server = await startTestServer({ policyFile });
   t.teardown(() => server.close());
   t.equal((await server.post('/validate', CREATE)).json().response.allowed, false, 'default policy denies');
+  const metricsText = () => fetch(server.metricsUrl as string).then((response) => response.text());
+  // The watcher polls the file: wait for the reload it counts, not for a guess at its interval (a loaded
+  // machine is slower than any fixed sleep).
+  const reloaded = async (result: 'ok' | 'failed') => {
+    for (let tries = 0; tries < 200 && !new RegExp(`rollsafe_policy_reloads_total\\{result="${result}"\\} [1-9]`).test(await metricsText()); tries++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  };
   writeFileSync(policyFile, 'apiVersion: rollsafe.dev/v1alpha1\nkind: Policy\nnamespaces:\n  - names: ["*"]\n    mode: warn\n');
-  await new Promise((resolve) => setTimeout(resolve, 500));
+  await reloaded('ok');
   t.equal((await server.post('/validate', CREATE)).json().response.allowed, true, 'the new policy (warn everywhere) applies');
   writeFileSync(policyFile, 'apiVersion: rollsafe.dev/v1alpha1\nkind: Policy\nrules: {nope: {}}\n');
-  await new Promise((resolve) => setTimeout(resolve, 500));
+  await reloaded('failed');
   t.equal((await server.post('/validate', CREATE)).json().response.allowed, true, 'the invalid file is ignored');
-  const metrics = await fetch(server.metricsUrl as string).then((response) => response.text());
+  const metrics = await metricsText();
   t.match(metrics, /rollsafe_policy_reloads_total\{result="ok"\} 1/);
   t.match(metrics, /rollsafe_policy_reloads_total\{result="failed"\} [1-9]/);
   t.ok(server.logs.some((line) => /policy reload failed/.test(line) && /rules: unknown key \\"nope\\"/.test(line)), 'the error is logged with its path');
