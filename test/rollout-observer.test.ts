@@ -44,7 +44,7 @@ t.test('a pod without the annotations keeps kwok\'s fast stages; an annotated on
   t.same(order, ['plain ready', 'timed ready', 'plain removed', 'timed removed']);
 });
 
-t.test('a rolling update with maxSurge 1, maxUnavailable 0, pods ready after 2 s and terminating for 6 s', async (t) => {
+t.test('a rolling update with maxSurge 1, maxUnavailable 0, pods ready after 1 s and terminating for 4 s', async (t) => {
   const labels = { app: 'web' };
   const deployment = (revision: string) => ({
     apiVersion: 'apps/v1',
@@ -55,7 +55,7 @@ t.test('a rolling update with maxSurge 1, maxUnavailable 0, pods ready after 2 s
       selector: { matchLabels: labels },
       strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: MAX_SURGE, maxUnavailable: 0 } },
       template: {
-        metadata: { labels, annotations: { 'rollsafe.test/revision': revision, ...timedPodAnnotations({ readyAfterMs: 2000, terminateAfterMs: 6000 }) } },
+        metadata: { labels, annotations: { 'rollsafe.test/revision': revision, ...timedPodAnnotations({ readyAfterMs: 1000, terminateAfterMs: 4000 }) } },
         spec: { terminationGracePeriodSeconds: 30, containers: [container] },
       },
     },
@@ -74,7 +74,7 @@ t.test('a rolling update with maxSurge 1, maxUnavailable 0, pods ready after 2 s
   t.same(pick(timeline.at(-1)), { old: 0, new: REPLICAS, ready: REPLICAS, terminating: 0 }, 'ends with every pod new and ready', diagnostics);
   // The controller counts the surge without terminating pods: old pods still terminating pile up on top.
   t.ok(observation.peakPods > REPLICAS + MAX_SURGE, `more than replicas + maxSurge pods at once (${observation.peakPods})`, diagnostics);
-  t.ok(timeline.some((entry) => entry.terminating >= 2), 'an old pod is still terminating when the next one is deleted (6 s outlast a 2 s step)', diagnostics);
+  t.ok(timeline.some((entry) => entry.terminating >= 2), 'an old pod is still terminating when the next one is deleted (4 s outlast a 1 s step)', diagnostics);
   t.ok(observation.minReady >= REPLICAS, `maxUnavailable 0: never fewer than ${REPLICAS} ready (${observation.minReady})`, diagnostics);
   // The first new pod is seen unready while every old pod still runs; the first old pod goes only once it is ready.
   const firstDeletion = timeline.findIndex((entry) => entry.terminating > 0);

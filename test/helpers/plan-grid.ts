@@ -1,6 +1,6 @@
 /**
  * The Deployments test/plan-cluster.test.ts rolls on kwok nodes, and what rollsafe plan predicts for each: pods
- * Ready 1.5 s after they start (kwok-timed-stages.yaml), no probes, deleted pods terminating for longer than
+ * Ready 1 s after they start (kwok-timed-stages.yaml), no probes, deleted pods terminating for longer than
  * any rollout here takes.
  */
 import { timedPodAnnotations } from './kwok-timed-stages.js';
@@ -9,7 +9,7 @@ import { planFiles, type RolloutPlan } from '../../src/plan/plan.js';
 
 type Obj = Record<string, any>;
 export const PLAN_NAMESPACE = 'plan-grid';
-const READY_MS = 1500;
+const READY_MS = 1000;
 /**
  * Longer than any rollout of the grid takes, even on a loaded machine: every deleted pod is still terminating
  * when the rollout ends, so the peak does not depend on how long the controllers take to react. (How long they
@@ -41,7 +41,6 @@ export const GRID: GridCase[] = [
   { name: 'nosurge', replicas: 5, strategy: rolling(0, 1) },
   { name: 'surge2', replicas: 8, strategy: rolling(2, 0) },
   { name: 'twelve', replicas: 12, strategy: rolling(1, 0) },
-  // minReadySeconds 1: a step is 2.5 s, the terminating time 1.5 steps.
   { name: 'minready', replicas: 7, strategy: rolling('50%', '25%'), minReadySeconds: 1 },
   { name: 'half', replicas: 6, strategy: rolling(0, '50%') },
   { name: 'pair', replicas: 2, strategy: rolling(1, 0), minReadySeconds: 1 },
