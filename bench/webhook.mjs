@@ -1,7 +1,7 @@
 // npm run bench: the webhook (B, `rollsafe serve`, default policy) against a bare Fastify baseline (A) in the
 // same run, with the same certificate, body limit, keep-alive and log level. HTTP/1.1 keep-alive POSTs as the
-// apiserver sends them, by autocannon. Prints a table and writes BENCHMARKS.md. Targets are in BENCHMARKS.md;
-// nothing here is asserted by the tests.
+// apiserver sends them, by autocannon and, when installed, by h2load (Debian's nghttp2-client). Prints the tables
+// and writes BENCHMARKS.md. Targets are in BENCHMARKS.md; nothing here is asserted by the tests.
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
@@ -28,6 +28,11 @@ const SHAPES = [
 
 const certs = mkdtempSync(join(tmpdir(), 'rollsafe-bench-'));
 execFileSync('bash', [join(ROOT, 'certs/generate.sh'), '--dev', '--out', certs], { stdio: 'ignore' });
+// h2load reads the body from a file.
+for (const [index, shape] of SHAPES.entries()) {
+  shape.file = join(certs, `body-${index}.json`);
+  writeFileSync(shape.file, shape.body);
+}
 const cert = join(certs, 'tls.crt');
 const key = join(certs, 'tls.key');
 
@@ -92,6 +97,36 @@ async function load(server, shape, connections, extra = {}) {
   };
 }
 
+// h2load is a C program: it takes less of the two cores than autocannon does, so it shows more of the servers.
+// The issue's figure is its B/A at 8 connections, HTTP/1.1 keep-alive (--h1): since Kubernetes 1.16 the
+// apiserver calls admission webhooks over HTTP/1.1 only (kubernetes#82090), several connections at once.
+const H2LOAD_CONNECTIONS = 8;
+const hasH2load = (() => {
+  try {
+    execFileSync('h2load', ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+function h2load(server, shape, seconds) {
+  const cpuBefore = cpuMicros(server.child.pid);
+  const args = ['--h1', '-c', String(H2LOAD_CONNECTIONS), '-t', '1', '-D', `${Math.round(seconds * 1000)}ms`];
+  const out = execFileSync('h2load', [...args, '-d', shape.file, '-H', 'content-type: application/json', `https://127.0.0.1:${server.port}${shape.path}`], { encoding: 'utf8' });
+  const number = (pattern) => Number(pattern.exec(out)?.[1] ?? NaN);
+  const requests = number(/requests: (\d+) total/);
+  // Mean time per request ("850us", "1.15ms"): h2load reports no percentiles.
+  const [, mean, unit] = /time for request:\s+\S+\s+\S+\s+([\d.]+)(us|ms|s)/.exec(out) ?? [];
+  return {
+    rps: number(/finished in [\d.]+s, ([\d.]+) req\/s/),
+    meanMs: Number(mean) * { us: 1e-3, ms: 1, s: 1e3 }[unit],
+    cpuUs: (cpuMicros(server.child.pid) - cpuBefore) / Math.max(requests, 1),
+    errors: requests - number(/status codes: (\d+) 2xx/),
+    requests,
+  };
+}
+
 const baseline = await start('A', ['bench/baseline-server.mjs', cert, key]);
 // BENCH_WEBHOOK_CLI points B at another build (e.g. a copy of dist/ from before a change), BENCH_REPORT the
 // report elsewhere than BENCHMARKS.md: a before/after comparison under the same method.
@@ -132,6 +167,28 @@ for (const shape of SHAPES) {
   }
 }
 
+const h2loadRows = [];
+if (hasH2load) {
+  for (const shape of SHAPES) {
+    const aRounds = [];
+    const bRounds = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      aRounds.push(h2load(baseline, shape, SECONDS / ROUNDS));
+      bRounds.push(h2load(webhook, shape, SECONDS / ROUNDS));
+    }
+    const mean = (rounds, key) => rounds.reduce((sum, r) => sum + r[key], 0) / rounds.length;
+    const [a, b] = [aRounds, bRounds].map((rounds) => ({
+      rps: mean(rounds, 'rps'),
+      meanMs: mean(rounds, 'meanMs'),
+      cpuUs: rounds.reduce((sum, r) => sum + r.cpuUs * r.requests, 0) / Math.max(rounds.reduce((sum, r) => sum + r.requests, 0), 1),
+      errors: rounds.reduce((sum, r) => sum + r.errors, 0),
+    }));
+    if (a.errors + b.errors > 0) invalid = true;
+    h2loadRows.push({ shape: shape.name, a, b, ratio: b.rps / a.rps });
+    process.stderr.write(`h2load ${shape.name} c=${H2LOAD_CONNECTIONS}: A ${a.rps.toFixed(0)} B ${b.rps.toFixed(0)} req/s (${(b.rps / a.rps).toFixed(2)})\n`);
+  }
+}
+
 // p99 at half of B's saturation (the "create" shape at 25 connections).
 const saturation = rows.find((row) => row.shape === SHAPES[0].name && row.connections === Math.max(...CONNECTIONS))?.b.rps ?? 1000;
 const half = await load(webhook, SHAPES[0], 8, { overallRate: Math.floor(saturation / 2) });
@@ -159,12 +216,22 @@ const table = [
     `| ${shape} | ${connections} | ${fmt(a.rps)} | ${fmt(b.rps)} | ${fmt(ratio, 2)} | ${a.p50}/${a.p99} | ${b.p50}/${b.p99} | ${fmt(a.cpuUs)} | ${fmt(b.cpuUs)} | ${fmt(b.rss)} | ${a.errors + b.errors} |`,
   ),
 ].join('\n');
+const h2loadTable = hasH2load
+  ? [
+      `| shape | A req/s | B req/s | B/A | A mean ms | B mean ms | A CPU µs/req | B CPU µs/req | errors |`,
+      '|---|---|---|---|---|---|---|---|---|',
+      ...h2loadRows.map(({ shape, a, b, ratio }) =>
+        `| ${shape} | ${fmt(a.rps)} | ${fmt(b.rps)} | ${fmt(ratio, 2)} | ${fmt(a.meanMs, 2)} | ${fmt(b.meanMs, 2)} | ${fmt(a.cpuUs)} | ${fmt(b.cpuUs)} | ${a.errors + b.errors} |`,
+      ),
+    ].join('\n')
+  : 'h2load is not installed (Debian: `apt-get install nghttp2-client`): not measured.';
 const machine = `${cpus().length} × ${cpus()[0]?.model ?? '?'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}`;
 const summary = [
   `ready (readyz 200) after start: A ${fmt(baseline.readyMs)} ms, B ${fmt(webhook.readyMs)} ms (target B <= 1000 ms)`,
   `p99 at half of B's saturation (${Math.floor(saturation / 2)} req/s offered, create shape, 8 connections): ${half.p99} ms, p50 ${half.p50} ms, ${fmt(half.rps)} req/s served (target p99 <= 5 ms); A at the same rate: p99 ${halfA.p99} ms, p50 ${halfA.p50} ms`,
   `RSS of B over 100,000 denied requests, every 25,000: ${rssSamples.map((v) => fmt(v, 1)).join(' → ')} MB (targets: <= 120 MB; no growth from 50,000 to 100,000: ${fmt(rssSamples[4] - rssSamples[2], 1)} MB)`,
   `lowest B/A at 8 and 25 connections: ${fmt(Math.min(...rows.filter((r) => r.connections >= 8).map((r) => r.ratio)), 2)} (target >= 0.85)`,
+  ...(hasH2load ? [`lowest h2load B/A at ${H2LOAD_CONNECTIONS} connections: ${fmt(Math.min(...h2loadRows.map((r) => r.ratio)), 2)} (target >= 0.8)`] : []),
 ];
 const report = `# Benchmarks
 
@@ -186,11 +253,17 @@ serializer writes them (the fixtures are stored indented): a Deployment CREATE t
 (${kb(SHAPES[0].body)} KB, managedFields included), an UPDATE with object and oldObject (${kb(SHAPES[1].body)} KB),
 a CREATE that is denied (${kb(SHAPES[2].body)} KB, Online Boutique adservice) and the same sent to /mutate, where it
 is patched. CPU µs/request is the server process's own user+system time over the case (/proc), divided by
-requests served.
+requests served. h2load (nghttp2, a C client on one thread of its own) then sends the same requests over
+${H2LOAD_CONNECTIONS} HTTP/1.1 keep-alive connections, in the same alternating rounds; it needs less CPU than
+autocannon, so more of the two cores goes to the servers.
 ${invalid ? '\n**INVALID RUN: some requests failed or returned a non-2xx status.**\n' : ''}
 ## Results
 
 ${table}
+
+h2load, HTTP/1.1 keep-alive (\`--h1\`), ${H2LOAD_CONNECTIONS} connections, one client thread, the same ${ROUNDS} alternating rounds:
+
+${h2loadTable}
 
 ${summary.map((line) => `- ${line}`).join('\n')}
 
@@ -200,14 +273,15 @@ ${summary.map((line) => `- ${line}`).join('\n')}
 ${audit.trim()}
 \`\`\`
 `;
-// Keep the soak section (written by npm run soak, which takes 10 minutes) when the benchmark is re-run.
-let soak = '';
+// Sections this run does not write (the soak, which takes 10 minutes; dated write-ups) are kept, in their order.
+const GENERATED = ['## Method', '## Results', '## Audit'];
+let kept = '';
 try {
-  const previous = readFileSync(REPORT, 'utf8');
-  soak = previous.includes('\n## Soak') ? previous.slice(previous.indexOf('\n## Soak')) : '';
+  const previous = readFileSync(REPORT, 'utf8').split(/^(?=## )/m).slice(1);
+  kept = previous.filter((section) => !GENERATED.includes(section.split('\n')[0].trim())).map((section) => `\n${section.trimEnd()}\n`).join('');
 } catch {
   // first run
 }
-writeFileSync(REPORT, report + soak);
-process.stdout.write(`${table}\n\n${summary.join('\n')}\n\n${audit}`);
+writeFileSync(REPORT, report + kept);
+process.stdout.write(`${table}\n\n${h2loadTable}\n\n${summary.join('\n')}\n\n${audit}`);
 if (invalid) process.stdout.write('\nINVALID: some requests failed or returned non-2xx\n');
