@@ -133,12 +133,11 @@ t.test('HTTP/2 is offered alongside HTTP/1.1, TLS 1.2+ only', async (t) => {
 });
 
 t.test('concurrent requests over HTTP/2 streams and HTTP/1.1 connections each get their own answer and status', async (t) => {
-  // Requests read together are decided in one batch (server/batch.ts; the HTTP/2 streams of one session arrive
-  // together): answers must not cross.
+  // HTTP/2 streams of one session arrive together, interleaved with HTTP/1.1 requests: answers must not cross.
   const kinds = ['denied', 'patched', 'invalid', 'allowed'] as const;
   const cases = Array.from({ length: 24 }, (_, index) => {
     const kind = kinds[index % kinds.length]!;
-    const uid = `batch-${index}`;
+    const uid = `concurrent-${index}`;
     const spec = { ...review.request.object.spec, replicas: 2 + index };
     const request = { ...review.request, uid, object: { ...review.request.object, spec } };
     const body =
@@ -175,7 +174,8 @@ t.test('concurrent requests over HTTP/2 streams and HTTP/1.1 connections each ge
 });
 
 t.test("accepted connections have Nagle's algorithm off", async (t) => {
-  // Answers are written after a batch; with Nagle on, some waited for the client's delayed ACK (40 ms).
+  // The HTTP/2 server (our HTTP/1.1 fallback included) leaves Nagle on by default: a small write can then wait
+  // for the client's delayed ACK (40 ms).
   t.equal((server.app.server as unknown as { noDelay?: boolean }).noDelay, true, 'the server asks for TCP_NODELAY');
   const url = new URL(server.url);
   const accepted = new Promise<object>((resolve) => server.app.server.once('connection', resolve));
