@@ -1,6 +1,7 @@
 import { Ajv } from 'ajv';
+import secureJson from 'secure-json-parse';
 import { asRecord, asString, type JsonObject } from '../util/object.js';
-import { parseGuardedJson, withoutManagedFields } from './review-json.js';
+import { withoutManagedFields } from './review-json.js';
 
 export const REVIEW_API_VERSIONS = ['admission.k8s.io/v1', 'admission.k8s.io/v1beta1'] as const;
 export type ReviewApiVersion = (typeof REVIEW_API_VERSIONS)[number];
@@ -79,6 +80,11 @@ const reviewSchema = {
 
 const validateReview = new Ajv({ allErrors: false, strict: true }).compile(reviewSchema);
 
+/** JSON.parse, refusing `__proto__` and `constructor.prototype` keys. */
+function parseGuarded(text: string): unknown {
+  return secureJson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' });
+}
+
 /**
  * JSON.parse messages quote the input; only the position may reach a response or a log. managedFields are
  * left out (no rule reads them); a body with a syntax error is parsed whole so the position is the sender's.
@@ -86,9 +92,9 @@ const validateReview = new Ajv({ allErrors: false, strict: true }).compile(revie
 function parseJson(body: string): unknown {
   try {
     try {
-      return parseGuardedJson(withoutManagedFields(body));
+      return parseGuarded(withoutManagedFields(body));
     } catch (error) {
-      if (error instanceof SyntaxError) return parseGuardedJson(body);
+      if (error instanceof SyntaxError) return parseGuarded(body);
       throw error;
     }
   } catch (error) {
