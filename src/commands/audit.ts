@@ -3,7 +3,7 @@ import { auditFiles, exitCode, type AuditResult, type FailOn } from '../audit/au
 import { collectInputs, emptyInputError, skippedNote } from '../manifests/collect.js';
 import type { Policy } from '../policy/types.js';
 import { oneOf, UsageError, type Io } from './io.js';
-import { POLICY_OPTIONS, policyFromFlags } from './load-policy.js';
+import { CLUSTER_OPTIONS, POLICY_OPTIONS, policyFromFlags } from './load-policy.js';
 
 const OUTPUTS = ['text', 'json', 'sarif', 'junit', 'policyreport', 'compact', 'github'] as const;
 const FAIL_ON = ['error', 'warning', 'never'] as const;
@@ -51,10 +51,7 @@ export async function auditCommand(args: string[], io: Io): Promise<number> {
       output: { type: 'string', short: 'o' },
       'fail-on': { type: 'string' },
       cluster: { type: 'boolean' },
-      kubeconfig: { type: 'string' },
-      context: { type: 'string' },
-      namespace: { type: 'string', short: 'n', multiple: true },
-      'all-namespaces': { type: 'boolean', short: 'A' },
+      ...CLUSTER_OPTIONS,
       'apply-reports': { type: 'boolean' },
       'fix-preview': { type: 'boolean' },
       'request-timeout': { type: 'string' },

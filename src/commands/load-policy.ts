@@ -10,6 +10,14 @@ export function unknownRule(id: string): string {
   return `unknown rule "${id}"${suggestion(id, RULE_IDS)}; rules: ${RULE_IDS.join(', ')}`;
 }
 
+/** The parseArgs options of the flags that reach a live cluster (audit --cluster, plan --cluster). */
+export const CLUSTER_OPTIONS = {
+  kubeconfig: { type: 'string' },
+  context: { type: 'string' },
+  namespace: { type: 'string', short: 'n', multiple: true },
+  'all-namespaces': { type: 'boolean', short: 'A' },
+} as const;
+
 /** The parseArgs options of the flags that change the policy (audit, fix, export share them). */
 export const POLICY_OPTIONS = {
   policy: { type: 'string' },

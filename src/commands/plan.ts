@@ -3,7 +3,7 @@ import { collectInputs, skippedNote } from '../manifests/collect.js';
 import type { WorkloadPlan } from '../plan/plan.js';
 import type { TimingAssumptions } from '../plan/pod-timing.js';
 import { oneOf, UsageError, type Io } from './io.js';
-import { POLICY_OPTIONS, policyFromFlags } from './load-policy.js';
+import { CLUSTER_OPTIONS, POLICY_OPTIONS, policyFromFlags } from './load-policy.js';
 
 const OUTPUTS = ['text', 'json', 'svg'] as const;
 
@@ -115,10 +115,7 @@ export async function planCommand(args: string[], io: Io): Promise<number> {
       'exit-seconds': { type: 'string' },
       nodes: { type: 'string' },
       cluster: { type: 'boolean' },
-      kubeconfig: { type: 'string' },
-      context: { type: 'string' },
-      namespace: { type: 'string', short: 'n', multiple: true },
-      'all-namespaces': { type: 'boolean', short: 'A' },
+      ...CLUSTER_OPTIONS,
     },
   });
   const output = oneOf(values.output, OUTPUTS, '--output', 'text');

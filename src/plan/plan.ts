@@ -12,13 +12,11 @@ import { planDeploymentRollout, type RolloutStep } from './deployment-rollout.js
 import { planStatefulSetRollout } from './statefulset-rollout.js';
 import { planDaemonSetRollout } from './daemonset-rollout.js';
 import { DEFAULT_PROGRESS_DEADLINE_SECONDS } from '../rules/progress-deadline/rule.js';
-import { kubernetesMinor } from '../policy/version.js';
+import { honoursStatefulSetUnavailable, resolveFenceposts, resolveStatefulSetMaxUnavailable } from '../rules/rollout-strategy/rule.js';
 import { planDrain, type DrainPlan } from './drain.js';
 import { podTiming, type PodTiming, type TimingAssumptions } from './pod-timing.js';
 
 /** SetDefaults_Deployment. */
-const DEFAULT_SURGE = '25%';
-const DEFAULT_UNAVAILABLE = '25%';
 
 export interface RolloutPlan {
   strategy: string;
@@ -56,12 +54,8 @@ export interface WorkloadPlan {
 /** ResolveFenceposts: surge rounds up, unavailable down; both 0 would stall, so one pod may go unavailable. */
 function fenceposts(strategy: Record<string, unknown> | undefined, replicas: number): { maxSurge: number; maxUnavailable: number } | undefined {
   const rolling = asRecord(strategy?.['rollingUpdate']);
-  const surge = parseIntOrPercent(rolling?.['maxSurge'] ?? DEFAULT_SURGE);
-  const unavailable = parseIntOrPercent(rolling?.['maxUnavailable'] ?? DEFAULT_UNAVAILABLE);
-  if (!surge || !unavailable) return undefined;
-  const maxSurge = scale(surge, replicas, 'up');
-  const maxUnavailable = scale(unavailable, replicas, 'down');
-  return maxSurge === 0 && maxUnavailable === 0 ? { maxSurge: 0, maxUnavailable: 1 } : { maxSurge, maxUnavailable };
+  const resolved = resolveFenceposts(rolling?.['maxSurge'], rolling?.['maxUnavailable'], replicas);
+  return resolved && { maxSurge: resolved.maxSurge, maxUnavailable: resolved.maxUnavailable };
 }
 
 /**
@@ -131,10 +125,10 @@ function statefulSetRollout(workload: Workload, related: RelatedObjects, timing:
   if (type !== 'RollingUpdate') return `updateStrategy ${type}: the controller replaces no pod by itself on a template change`;
   const rolling = asRecord(strategy?.['rollingUpdate']);
   const partition = asInteger(rolling?.['partition']) ?? 0;
-  const gate = kubernetesMinor(kubernetesVersion) >= 37;
-  const written = parseIntOrPercent(rolling?.['maxUnavailable'] ?? 1);
-  if (!written) return 'the strategy is one the apiserver refuses (rollsafe audit says why)';
-  const maxUnavailable = gate ? Math.max(1, scale(written, replicas, 'down')) : 1;
+  const gate = honoursStatefulSetUnavailable(kubernetesVersion);
+  const resolved = resolveStatefulSetMaxUnavailable(rolling?.['maxUnavailable'], replicas);
+  if (resolved === undefined) return 'the strategy is one the apiserver refuses (rollsafe audit says why)';
+  const maxUnavailable = gate ? resolved : 1;
   const podManagementPolicy = asString(spec['podManagementPolicy']) ?? 'OrderedReady';
   const minReadySeconds = asInteger(spec['minReadySeconds']) ?? 0;
   const prediction = planStatefulSetRollout({

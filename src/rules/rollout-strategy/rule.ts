@@ -71,6 +71,26 @@ export function daemonSetWithoutSurge(surge: Piece | Message): Message {
 
 export const SETS_DAEMONSET_SURGE = 'sets updateStrategy.rollingUpdate maxSurge: 1, maxUnavailable: 0';
 
+/**
+ * pkg/controller/deployment/util ResolveFenceposts: surge rounds up, unavailable down; when both come to 0 the
+ * controller takes one pod down anyway (surge might not fit a quota). Undefined for values the apiserver refuses.
+ */
+export function resolveFenceposts(surgeValue: unknown, unavailableValue: unknown, replicas: number): { maxSurge: number; maxUnavailable: number; fellBack: boolean } | undefined {
+  const surgeParsed = parseIntOrPercent(surgeValue ?? DEPLOYMENT_DEFAULT_SURGE);
+  const unavailableParsed = parseIntOrPercent(unavailableValue ?? DEPLOYMENT_DEFAULT_UNAVAILABLE);
+  if (!surgeParsed || !unavailableParsed) return undefined;
+  const maxSurge = scale(surgeParsed, replicas, 'up');
+  const unavailable = scale(unavailableParsed, replicas, 'down');
+  const fellBack = maxSurge === 0 && unavailable === 0;
+  return { maxSurge, maxUnavailable: fellBack ? 1 : unavailable, fellBack };
+}
+
+/** getStatefulSetMaxUnavailable: percentages round down, never below 1 (undefined for a refused value). */
+export function resolveStatefulSetMaxUnavailable(value: unknown, replicas: number): number | undefined {
+  const down = resolveIntOrPercent(value ?? 1, replicas, 'down');
+  return down === undefined ? undefined : Math.max(1, down);
+}
+
 /** The MaxUnavailableStatefulSet gate is on by default from 1.37 (alpha from 1.24, beta but off in 1.35 and 1.36). */
 export function honoursStatefulSetUnavailable(kubernetesVersion: string): boolean {
   return kubernetesMinor(kubernetesVersion) >= 37;
@@ -136,15 +156,9 @@ function deploymentRollingUpdate({ workload, related }: RuleInput, strategy: Rec
     return [{ message: `the apiserver refuses this strategy: ${refused.join('; ')}.` }];
   }
   if (replicas === 0) return [];
-  const surgeParsed = parseIntOrPercent(surgeValue ?? DEPLOYMENT_DEFAULT_SURGE);
-  const unavailableParsed = parseIntOrPercent(unavailableValue ?? DEPLOYMENT_DEFAULT_UNAVAILABLE);
-  if (!surgeParsed || !unavailableParsed) return [];
-  // pkg/controller/deployment/util ResolveFenceposts: surge rounds up, unavailable down; when both come to
-  // 0 the controller takes one pod down anyway (surge might not fit a quota).
-  const surge = scale(surgeParsed, replicas, 'up');
-  let unavailable = scale(unavailableParsed, replicas, 'down');
-  const fellBack = surge === 0 && unavailable === 0;
-  if (fellBack) unavailable = 1;
+  const resolved = resolveFenceposts(surgeValue, unavailableValue, replicas);
+  if (!resolved) return [];
+  const { maxSurge: surge, maxUnavailable: unavailable, fellBack } = resolved;
   if (unavailable < replicas) return [];
   const replicasText = hpa
     ? `HorizontalPodAutoscaler "${objectRef(hpa).name}" scaling down to minReplicas ${hpaMin}`
@@ -176,8 +190,8 @@ function statefulSetMaxUnavailable({ workload, policy }: RuleInput, strategy: un
     return [{ cap: 'info', message: text(statefulSetUnavailableIgnored(describeValue(value, '1'), policy.kubernetesVersion)) }];
   }
   const replicas = workload.replicas ?? 1;
-  const down = resolveIntOrPercent(value, replicas, 'down');
-  if (down === undefined || replicas < 2 || Math.max(1, down) < replicas) return [];
+  const maxUnavailable = resolveStatefulSetMaxUnavailable(value, replicas);
+  if (maxUnavailable === undefined || replicas < 2 || maxUnavailable < replicas) return [];
   return [
     {
       message: text(statefulSetAllDown(describeValue(value, '1'), replicas)),
