@@ -1,10 +1,10 @@
 import { isAbsolute, relative } from 'node:path';
 import { parseArgs } from 'node:util';
-import { createTwoFilesPatch, OMIT_HEADERS } from 'diff';
 import { auditFiles } from '../audit/audit.js';
 import { ALL_ACTIVE_MODES } from '../engine/engine.js';
 import { collectInputs, emptyInputError, skippedNote } from '../manifests/collect.js';
 import { fixedTexts } from '../manifests/fix-files.js';
+import { unifiedDiffHunks } from '../manifests/unified-diff.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { UsageError, type Io } from './io.js';
 import { POLICY_OPTIONS, policyFromFlags } from './load-policy.js';
@@ -65,8 +65,8 @@ export function fixCommand(args: string[], io: Io): number {
       // diff -u writes them) so that a name with spaces still applies.
       const relativeName = relative(process.cwd(), file.file);
       const name = file.file === '-' ? 'stdin' : relativeName.startsWith('..') || isAbsolute(relativeName) ? file.file.replace(/^\/+/, '') : relativeName;
-      const hunks = createTwoFilesPatch(`a/${name}`, `b/${name}`, file.text, text, undefined, undefined, { headerOptions: OMIT_HEADERS });
-      io.stdout.write(`--- a/${name}\t\n+++ b/${name}\t\n${hunks}`);
+      // Compared one document at a time: one call over the whole file was quadratic (issue 29).
+      io.stdout.write(`--- a/${name}\t\n+++ b/${name}\t\n${unifiedDiffHunks(file.text, text)}`);
     }
   } else if (inPlace) {
     for (const { file, text, edits } of results) {
