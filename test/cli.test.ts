@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { RULES } from '../src/rules/index.js';
 import t from 'tap';
 import { parseAllDocuments } from 'yaml';
 import { fixture, FIXTURES, TEST_DIR } from './helpers/fixtures.js';
@@ -352,7 +353,8 @@ t.test('rollsafe export: usage errors and what the stream says of itself', async
   }
   t.match((await runCli(['export', '--help'])).stdout, /Usage: rollsafe export/);
   const plain = await runCli(['export']);
-  t.match(plain.stdout, /^# Audit only \(they need other objects, which no admission request carries\): disruption-budget\.$/m);
+  const auditOnly = RULES.filter((rule) => rule.needsContext).map((rule) => rule.id);
+  t.ok(plain.stdout.includes(`\n# Audit only (they need other objects, which no admission request carries): ${auditOnly.join(', ')}.\n`), 'the rules that need context are named');
   t.match(plain.stdout, /^# No fixes before Kubernetes 1\.36/m);
   t.notMatch(plain.stdout, /kind: MutatingAdmissionPolicy/);
   const disabled = await runCli(['export', '--disable', 'min-replicas', '--kubernetes-version', '1.36']);

@@ -40,21 +40,31 @@ function annotationLevel(finding: Finding, failOn: FailOn): 'error' | 'warning' 
 }
 
 /**
+ * The `file=…,line=…,` properties of an annotation; none for what comes from no file (document 0: a live object
+ * or namespace of `audit --cluster`), whose `namespace/NAME` is no path of the repository. GitHub then shows the
+ * annotation on the run, not on a file, and its title names the object.
+ */
+function fileProperties(location: { file: string; document?: number | undefined; line?: number | undefined; column?: number | undefined }): string {
+  if (location.document === 0) return '';
+  const line = location.line !== undefined && location.line > 0 ? `,line=${location.line}${location.column !== undefined ? `,col=${location.column}` : ''}` : '';
+  return `file=${escapeProperty(location.file)}${line},`;
+}
+
+/**
  * GitHub Actions annotations (`::error file=…,line=…,title=…::message`): shown on the pull request's diff.
  * Only what fails the run at --fail-on is an error; other findings are warnings, info and exempt ones notices.
  */
 export function githubReport(audit: AuditResult, failOn: FailOn): string {
   const lines: string[] = [];
   for (const error of audit.inputErrors) {
-    const line = error.line !== undefined ? `,line=${error.line}${error.column !== undefined ? `,col=${error.column}` : ''}` : '';
-    lines.push(`::error file=${escapeProperty(error.file)}${line},title=${escapeProperty('rollsafe: unreadable input')}::${escapeData(error.message)}`);
+    const title = error.document === 0 ? `rollsafe: ${error.file}` : 'rollsafe: unreadable input';
+    lines.push(`::error ${fileProperties(error)}title=${escapeProperty(title)}::${escapeData(error.message)}`);
   }
   for (const { source, evaluation } of audit.results) {
     for (const finding of evaluation.findings) {
-      const line = source.line > 0 ? `,line=${source.line}` : '';
       const title = `rollsafe ${finding.rule}: ${objectName(evaluation.ref)}${finding.container ? ` (${finding.container})` : ''}`;
       const message = `${finding.message}${finding.fix ? ` Fix: ${finding.fix}.` : ''}${finding.exempt ? ` Exempt: ${finding.exempt.reason ?? 'no reason given'}.` : ''}`;
-      lines.push(`::${annotationLevel(finding, failOn)} file=${escapeProperty(source.file)}${line},title=${escapeProperty(title)}::${escapeData(message)}`);
+      lines.push(`::${annotationLevel(finding, failOn)} ${fileProperties({ file: source.file, document: source.document, line: source.line })}title=${escapeProperty(title)}::${escapeData(message)}`);
     }
   }
   return lines.length > 0 ? `${lines.join('\n')}\n` : '';

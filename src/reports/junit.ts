@@ -54,7 +54,8 @@ export function junitReport(audit: AuditResult, failOn: FailOn): string {
     });
   }
   const errors = audit.inputErrors.map((error, index) => {
-    const where = [error.document !== undefined ? `document ${error.document}` : '', error.line !== undefined ? `line ${error.line}` : ''].filter(Boolean).join(', ');
+    // Document 0 is a live namespace, not a document of a file (cluster/audit-cluster.ts).
+    const where = [error.document ? `document ${error.document}` : '', error.line !== undefined ? `line ${error.line}` : ''].filter(Boolean).join(', ');
     const name = `read${where ? ` (${where})` : ''}${audit.inputErrors.some((other, at) => at !== index && other.file === error.file && other.document === error.document && other.line === error.line) ? ` #${index + 1}` : ''}`;
     return `    <testcase classname="${escapeXml(error.file)}" name="${escapeXml(name)}"><error message="${escapeXml(error.message)}"/></testcase>`;
   });

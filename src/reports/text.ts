@@ -1,4 +1,4 @@
-import { findingFails, summarize, type AuditResult, type FailOn } from '../audit/audit.js';
+import { findingFails, summarize, type AuditResult, type FailOn, type SkippedObject } from '../audit/audit.js';
 import type { Finding } from '../engine/engine.js';
 
 export interface TextOptions {
@@ -23,6 +23,42 @@ function findingLines(finding: Finding, paint: Paint): string[] {
   return lines;
 }
 
+/**
+ * Other kinds are counted; workloads skipped for a reason (no pod template, another apiVersion, a namespace in
+ * mode off) are listed with it, never counted as "not apps/v1 workloads". Live ones (document 0) are listed
+ * once per namespace and reason: a namespace in mode off may hold hundreds.
+ */
+function skippedLines(skipped: readonly SkippedObject[]): string[] {
+  const lines: string[] = [];
+  const others = skipped.filter((entry) => !entry.reason);
+  if (others.length > 0) lines.push(`Skipped ${others.length} object(s) that are not apps/v1 Deployments, StatefulSets or DaemonSets: ${kindCounts(others)}`);
+  const explained = skipped.filter((entry) => entry.reason);
+  if (explained.length === 0) return lines;
+  lines.push(`Skipped ${explained.length} workload(s):`);
+  const live = new Map<string, Map<string, SkippedObject[]>>();
+  for (const entry of explained) {
+    const reason = entry.reason ?? '';
+    if (entry.document > 0) {
+      lines.push(`  ${entry.file} (document ${entry.document}): ${entry.kind} ${entry.name} skipped: ${reason}`);
+      continue;
+    }
+    const byReason = live.get(entry.file) ?? new Map<string, SkippedObject[]>();
+    byReason.set(reason, [...(byReason.get(reason) ?? []), entry]);
+    live.set(entry.file, byReason);
+  }
+  for (const [file, byReason] of live) {
+    for (const [reason, entries] of byReason) lines.push(`  ${file}: ${kindCounts(entries)} skipped: ${reason}`);
+  }
+  return lines;
+}
+
+/** `Service ×4, ServiceAccount ×4`. */
+function kindCounts(entries: readonly SkippedObject[]): string {
+  const counts = new Map<string, number>();
+  for (const entry of entries) counts.set(entry.kind, (counts.get(entry.kind) ?? 0) + 1);
+  return [...counts].map(([kind, count]) => `${kind} ×${count}`).join(', ');
+}
+
 /** Human report: grouped by file and object; colour only when asked (a TTY without NO_COLOR). */
 export function textReport(audit: AuditResult, options: TextOptions): string {
   const paint = painter(options.color);
@@ -44,18 +80,11 @@ export function textReport(audit: AuditResult, options: TextOptions): string {
     }
     out.push('');
   }
-  if (audit.skipped.length > 0) {
-    const counts = new Map<string, number>();
-    for (const skipped of audit.skipped) counts.set(skipped.kind, (counts.get(skipped.kind) ?? 0) + 1);
-    const kinds = [...counts].map(([kind, count]) => `${kind} ×${count}`).join(', ');
-    out.push(`Skipped ${audit.skipped.length} object(s) that are not apps/v1 Deployments, StatefulSets or DaemonSets: ${kinds}`);
-    for (const skipped of audit.skipped.filter((entry) => entry.reason)) {
-      out.push(`  ${skipped.file} (document ${skipped.document}): ${skipped.kind} ${skipped.name} skipped: ${skipped.reason}`);
-    }
-  }
+  out.push(...skippedLines(audit.skipped));
   for (const error of audit.inputErrors) {
     const where = [error.file, error.line, error.column].filter((part) => part !== undefined).join(':');
-    const document = error.document !== undefined ? ` (document ${error.document})` : '';
+    // Document 0: a live object's namespace, no file (cluster/audit-cluster.ts).
+    const document = error.document ? ` (document ${error.document})` : '';
     out.push(`${paint('31', 'input error')} ${where}${document}: ${error.message}`);
   }
   const summary = summarize(audit);

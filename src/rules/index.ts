@@ -1,5 +1,6 @@
 import { disruptionBudget } from './disruption-budget/rule.js';
 import { gracePeriod } from './grace-period/rule.js';
+import { hpaReplicas } from './hpa-replicas/rule.js';
 import { minReplicas } from './min-replicas/rule.js';
 import { nodeSpread } from './node-spread/rule.js';
 import { prestopDelay } from './prestop-delay/rule.js';
@@ -24,6 +25,7 @@ export const RULES = [
   rollbackHistory,
   progressDeadline,
   minReplicas,
+  hpaReplicas,
   disruptionBudget,
   nodeSpread,
 ] as const;

@@ -1,5 +1,5 @@
 import { message, text, type Message, type Piece } from '../util/message.js';
-import { asString, isRecord, type JsonObject } from '../util/object.js';
+import { asArray, asRecord, asString, isRecord, type JsonObject } from '../util/object.js';
 import { servicesSelecting, type RelatedObjects } from './related.js';
 import { containerPorts, objectRef, type ContainerView, type Workload } from './workload.js';
 
@@ -25,9 +25,11 @@ function describePort(container: ContainerView): string {
 /**
  * Containers that receive traffic: those declaring a port, native sidecars included, except a container whose
  * every port is named as a health or metrics port (a CNI agent's `healthz`, an exporter's `metrics`) while no
- * Service in the input selects the pod: kubelets and scrapers reach those, clients do not. When a Service in
- * the input selects the pod and no container declares a port, the Service can only reach undeclared ports, so
- * every regular container is treated as serving. Plain initContainers never serve.
+ * client Service in the input selects the pod: kubelets and scrapers reach those, clients do not. When a client
+ * Service in the input selects the pod and no container declares a port, the Service can only reach undeclared
+ * ports, so every regular container is treated as serving. A Service whose every port is named as a health or
+ * metrics port (Argo CD's `argocd-notifications-controller-metrics`, port `metrics`) is the scraper's, not a
+ * client's: it makes nothing serve, as such container ports do not. Plain initContainers never serve.
  */
 const memo = Symbol('serving containers');
 
@@ -51,7 +53,7 @@ function serving(container: ContainerView, reason: string): ServingContainer {
 }
 
 function findServing(workload: Workload, related: RelatedObjects | undefined): ServingContainer[] {
-  const service = related ? servicesSelecting(workload, related)[0] : undefined;
+  const service = related ? servicesSelecting(workload, related).find(forClients) : undefined;
   const declaring: ServingContainer[] = [];
   for (const container of workload.containers) {
     if (!hasPorts(container.spec)) continue;
@@ -68,6 +70,18 @@ function findServing(workload: Workload, related: RelatedObjects | undefined): S
  * well: export/workload-cel.ts matches with its source.
  */
 export const HEALTH_OR_METRICS_PORT = /^(?:[a-z0-9]+-)?(?:healthz?|health-?check|liveness|metrics|pprof)(?:-port)?$/;
+
+/**
+ * A Service clients reach: one with a port not named as a health or metrics port. The Service port's own name is
+ * the sign, as a container port's name is; an unnamed port that targets a container port named `metrics` is
+ * still a client's (a Service is a fact, a container port's name only a hint). A Service without ports (a
+ * headless one for peer discovery) is a client's too: DNS answers with the ready pods' addresses, and clients
+ * connect to whatever port they know.
+ */
+function forClients(service: JsonObject): boolean {
+  const ports = asArray(asRecord(service['spec'])?.['ports']).filter(isRecord);
+  return ports.length === 0 || !ports.every((port) => HEALTH_OR_METRICS_PORT.test(asString(port['name'])?.toLowerCase() ?? ''));
+}
 
 function onlyHealthOrMetricsPorts(container: JsonObject): boolean {
   return containerPorts(container).every((port) => HEALTH_OR_METRICS_PORT.test(asString(port['name'])?.toLowerCase() ?? ''));

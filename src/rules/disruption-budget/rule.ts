@@ -1,17 +1,48 @@
 import { kubernetesMinor } from '../../policy/version.js';
 import { asInteger, asRecord, type JsonObject } from '../../util/object.js';
-import { resolveIntOrPercent } from '../../workloads/int-or-percent.js';
+import { parseIntOrPercent, resolveIntOrPercent } from '../../workloads/int-or-percent.js';
 import { autoscalerFor, disruptionBudgetsSelecting, workloadsSelectedBy, type RelatedObjects } from '../../workloads/related.js';
 import { objectRef, type Workload } from '../../workloads/workload.js';
 import type { RuleDescriptor, RuleFinding } from '../rule.js';
 
-/** Disruptions a PDB allows with all `replicas` healthy, as the disruption controller computes them (percentages round up). */
+/** A field as the apiserver reads it: null (`minAvailable:` with no value) is unset. */
+function budgetField(pdb: JsonObject, field: 'minAvailable' | 'maxUnavailable'): unknown {
+  return asRecord(pdb['spec'])?.[field] ?? undefined;
+}
+
+/**
+ * What the apiserver refuses in a PDB's spec, in words (pkg/apis/policy/validation ValidatePodDisruptionBudgetSpec):
+ * both fields set; a value that ValidatePositiveIntOrPercent refuses (a negative integer, a string IsValidPercent
+ * does not accept, such as "1" or "1.5%"); a percentage IsNotMoreThan100Percent refuses. Such a PDB is never
+ * created, so it protects nothing; empty when the spec is valid.
+ */
+export function refusedBudgetValues(pdb: JsonObject): string[] {
+  const problems: string[] = [];
+  const minAvailable = budgetField(pdb, 'minAvailable');
+  const maxUnavailable = budgetField(pdb, 'maxUnavailable');
+  if (minAvailable !== undefined && maxUnavailable !== undefined) problems.push('minAvailable and maxUnavailable cannot both be set');
+  for (const [field, value] of [['minAvailable', minAvailable], ['maxUnavailable', maxUnavailable]] as const) {
+    if (value === undefined) continue;
+    const parsed = parseIntOrPercent(value);
+    if (!parsed) problems.push(`${field} ${JSON.stringify(value)} is neither an integer >= 0 nor a percentage like "50%"`);
+    else if (parsed.kind === 'percent' && parsed.value > 100) problems.push(`${field} ${JSON.stringify(value)} is more than 100%`);
+  }
+  return problems;
+}
+
+/**
+ * Disruptions a PDB allows with all `replicas` healthy, as the disruption controller computes them (percentages
+ * round up); undefined for a PDB the apiserver refuses (refusedBudgetValues), which allows nothing because it
+ * never exists.
+ */
 export function allowedDisruptions(pdb: JsonObject, replicas: number): number | undefined {
-  const spec = asRecord(pdb['spec']) ?? {};
-  if (spec['maxUnavailable'] !== undefined) return resolveIntOrPercent(spec['maxUnavailable'], replicas, 'up');
-  if (spec['minAvailable'] !== undefined) {
-    const minAvailable = resolveIntOrPercent(spec['minAvailable'], replicas, 'up');
-    return minAvailable === undefined ? undefined : Math.max(0, replicas - minAvailable);
+  if (refusedBudgetValues(pdb).length > 0) return undefined;
+  const maxUnavailable = budgetField(pdb, 'maxUnavailable');
+  const minAvailable = budgetField(pdb, 'minAvailable');
+  if (maxUnavailable !== undefined) return resolveIntOrPercent(maxUnavailable, replicas, 'up');
+  if (minAvailable !== undefined) {
+    const available = resolveIntOrPercent(minAvailable, replicas, 'up');
+    return available === undefined ? undefined : Math.max(0, replicas - available);
   }
   // Neither set: nothing is defaulted, the disruption controller expects 0 pods and allows no disruption.
   return 0;
@@ -51,9 +82,9 @@ export const disruptionBudget: RuleDescriptor<'disruption-budget', Record<never,
   docs: {
     summary: 'A Deployment or StatefulSet with 2+ replicas is covered by one PodDisruptionBudget that still allows a disruption.',
     why: 'Node drains and cluster upgrades evict pods through the eviction API; without a PodDisruptionBudget they may evict every replica at once, and with one that allows no disruption they stall.',
-    checks: 'A Deployment or StatefulSet with 2+ replicas is selected by exactly one PDB in its namespace that allows a disruption, counting the pods of every workload it selects as the disruption controller does, and the minReplicas of an HPA where one owns the count. Suggests (info) unhealthyPodEvictionPolicy: AlwaysAllow, so drains do not stall on pods that run but are not ready. Needs the PDB in the same input (files) or namespace (cluster).',
+    checks: 'A Deployment or StatefulSet with 2+ replicas is selected by exactly one PDB in its namespace that allows a disruption, counting the pods of every workload it selects as the disruption controller does, and the minReplicas of an HPA where one owns the count. A PDB the apiserver refuses (minAvailable and maxUnavailable both set, a percentage over 100%, a string like "1") is reported as refused: it never exists. Suggests (info) unhealthyPodEvictionPolicy: AlwaysAllow, so drains do not stall on pods that run but are not ready. Needs the PDB in the same input (files) or namespace (cluster).',
     readme: {
-      checks: 'A Deployment/StatefulSet with >= 2 replicas (the HPA\'s `minReplicas` when one targets it) is selected by exactly one PodDisruptionBudget in its namespace (full label-selector semantics, `matchExpressions` included) that allows at least one disruption (percentages round up; a PDB with neither `minAvailable` nor `maxUnavailable` allows none; two PDBs on one pod block evictions). Like the disruption controller, a PDB counts the pods of every workload in the input it selects: `minAvailable: 2` over two 2-replica Deployments allows 2 disruptions. With an HPA, the count is its `minReplicas` (where it scales down to), so a `minAvailable` >= `minReplicas` is flagged. A PDB without `unhealthyPodEvictionPolicy: AlwaysAllow` gets an **info** suggestion (from 1.27): with the default `IfHealthyBudget`, pods that run but are not ready can be evicted only while the budget is met, so drains stall on a broken app. Judged by every audit (the PDBs are those of the same run, or of the namespace with `--cluster`), never at admission, which sees one object.',
+      checks: 'A Deployment/StatefulSet with >= 2 replicas (the HPA\'s `minReplicas` when one targets it) is selected by exactly one PodDisruptionBudget in its namespace (full label-selector semantics, `matchExpressions` included) that allows at least one disruption (percentages round up; a PDB with neither `minAvailable` nor `maxUnavailable` allows none; two PDBs on one pod block evictions). A PDB the apiserver refuses (`ValidatePodDisruptionBudgetSpec`: `minAvailable` and `maxUnavailable` both set, a percentage over 100% such as `minAvailable: 150%`, a string that is not a percentage such as `"1"`) is reported as refused, since it never exists, and is not counted as a budget. Like the disruption controller, a PDB counts the pods of every workload in the input it selects: `minAvailable: 2` over two 2-replica Deployments allows 2 disruptions. With an HPA, the count is its `minReplicas` (where it scales down to), so a `minAvailable` >= `minReplicas` is flagged. A PDB without `unhealthyPodEvictionPolicy: AlwaysAllow` gets an **info** suggestion (from 1.27): with the default `IfHealthyBudget`, pods that run but are not ready can be evicted only while the budget is met, so drains stall on a broken app. Judged by every audit (the PDBs are those of the same run, or of the namespace with `--cluster`), never at admission, which sees one object.',
       peers: {
         polaris: '`missingPodDisruptionBudget`, `pdbDisruptionsIsZero`, `pdbMinAvailableGreaterThanHPAMinReplicas`',
         kubeScore: '`deployment-has-poddisruptionbudget`, `poddisruptionbudget-has-policy`',
@@ -68,7 +99,19 @@ export const disruptionBudget: RuleDescriptor<'disruption-budget', Record<never,
     if (!related || workload.ref.kind === 'DaemonSet') return [];
     const replicas = replicasOf(workload, related);
     if (replicas < 2) return [];
-    const budgets = disruptionBudgetsSelecting(workload, related);
+    const selecting = disruptionBudgetsSelecting(workload, related);
+    // A PDB the apiserver refuses never exists: named as such, and not counted as a budget.
+    const refused: RuleFinding[] = [];
+    const budgets = selecting.filter((budget) => {
+      const problems = refusedBudgetValues(budget);
+      if (problems.length > 0) {
+        refused.push({
+          message: `the apiserver refuses PodDisruptionBudget "${objectRef(budget).name}": ${problems.join('; ')}. It is never created, so it limits no eviction of its ${replicas} pods. Use maxUnavailable: 1.`,
+        });
+      }
+      return problems.length === 0;
+    });
+    if (budgets.length === 0 && refused.length > 0) return refused;
     if (budgets.length === 0) {
       return [
         {
@@ -78,13 +121,14 @@ export const disruptionBudget: RuleDescriptor<'disruption-budget', Record<never,
     }
     if (budgets.length > 1) {
       return [
+        ...refused,
         {
           message: `${budgets.length} PodDisruptionBudgets (${budgets.map((b) => objectRef(b).name).join(', ')}) select its pods; the eviction API refuses pods covered by more than one, so node drains stall. Keep one.`,
         },
       ];
     }
     const budget = budgets[0] as JsonObject;
-    const findings: RuleFinding[] = [];
+    const findings: RuleFinding[] = [...refused];
     // The disruption controller counts every pod the PDB selects, across workloads (disruption.go,
     // getExpectedPodCount): the replicas of each selected workload in the input, this one included.
     const others = workloadsSelectedBy(budget, related).filter((other) => other.object !== workload.object);

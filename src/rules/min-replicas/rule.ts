@@ -6,11 +6,23 @@ import { message, text, type Message, type Piece } from '../../util/message.js';
 import { unsetDefaultsTo } from '../phrases.js';
 import type { RuleDescriptor } from '../rule.js';
 
-const WHY = 'a single pod means every node drain, eviction or crash is an outage, and nothing else serves while it restarts';
+/** What one pod going away costs at one pod. */
+export const ONE_POD = 'a single pod means every node drain, eviction or crash is an outage, and nothing else serves while it restarts';
 
-/** `replicas` as written, or that it is unset (1). */
-export function tooFewReplicas(replicas: Piece | Message, minimum: Piece): Message {
-  return message`replicas is ${replicas} (below ${minimum}): ${WHY}.`;
+/** What one pod going away costs at `count` > 1 pods (`left` is count - 1): said from the numbers, not as an outage. */
+export function onePodOf(left: Piece, count: Piece): Message {
+  return message`a node drain, eviction or crash of one pod leaves ${left} of ${count} to carry all the traffic`;
+}
+
+/** The cost, from the pod count the workload may run at (an HPA at minReplicas 0 may run none). */
+export function consequence(count: number): Message {
+  if (count < 1) return ['at 0 pods nothing serves until the autoscaler scales up again'];
+  return count === 1 ? [ONE_POD] : onePodOf(count - 1, count);
+}
+
+/** `replicas` as written, or that it is unset (1); `cost` is `consequence` of the count. */
+export function tooFewReplicas(replicas: Piece | Message, minimum: Piece, cost: Message): Message {
+  return message`replicas is ${replicas} (below ${minimum}): ${cost}.`;
 }
 
 const parameters = {
@@ -27,7 +39,7 @@ export const minReplicas: RuleDescriptor<'min-replicas', typeof parameters> = {
   parameters,
   docs: {
     summary: 'At least minReplicas pods (or an HPA minReplicas that high), so one pod going away is not an outage.',
-    why: 'A single replica means every node drain, eviction or crash is an outage, and nothing serves while it restarts.',
+    why: 'A single replica means every node drain, eviction or crash is an outage, and nothing serves while it restarts; with a few, the pods left carry all the traffic while one is gone.',
     checks: 'replicas (or the HPA minReplicas) >= minReplicas (default 2); replicas 0 is a deliberate scale-down.',
     readme: {
       checks: 'Deployment/StatefulSet `replicas` (1 when unset) >= `minReplicas` (default 2). When a HorizontalPodAutoscaler in the input targets the workload, the HPA owns replicas: the check applies to the HPA\'s `minReplicas` instead. `replicas: 0` is a deliberate scale-down and passes.',
@@ -50,7 +62,7 @@ export const minReplicas: RuleDescriptor<'min-replicas', typeof parameters> = {
       if (hpaMin >= minimum) return [];
       return [
         {
-          message: `HorizontalPodAutoscaler "${objectRef(hpa).name}" owns the replicas and may scale down to minReplicas ${written === undefined ? text(unsetDefaultsTo(1)) : hpaMin} (below ${minimum}): ${WHY}. Raise the HPA's minReplicas.`,
+          message: `HorizontalPodAutoscaler "${objectRef(hpa).name}" owns the replicas and may scale down to minReplicas ${written === undefined ? text(unsetDefaultsTo(1)) : hpaMin} (below ${minimum}): ${text(consequence(hpaMin))}. Raise the HPA's minReplicas.`,
         },
       ];
     }
@@ -60,7 +72,7 @@ export const minReplicas: RuleDescriptor<'min-replicas', typeof parameters> = {
     if (replicas >= minimum) return [];
     return [
       {
-        message: text(tooFewReplicas(workload.replicas === undefined ? unsetDefaultsTo(1) : replicas, minimum)),
+        message: text(tooFewReplicas(workload.replicas === undefined ? unsetDefaultsTo(1) : replicas, minimum, consequence(replicas))),
       },
     ];
   },
