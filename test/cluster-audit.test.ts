@@ -11,7 +11,7 @@ import { Ajv } from 'ajv';
 import { RULE_IDS } from '../src/rules/index.js';
 import t from 'tap';
 import { parseAllDocuments } from 'yaml';
-import { sharedControlPlane, kubectlOk, userKubeconfig, eventually, getObject } from './helpers/cluster.js';
+import { sharedControlPlane, kubectl, kubectlOk, userKubeconfig, eventually, getObject } from './helpers/cluster.js';
 import { FIXTURES } from './helpers/fixtures.js';
 import { makeCertificates } from './helpers/tls.js';
 import { runCli } from './helpers/run-cli.js';
@@ -248,4 +248,53 @@ t.test('progress goes to stderr only on a TTY; stdout stays the report', async (
   });
   t.match(stderr, /rollsafe: namespace 2\/2 \(audit-bulk\), \d+ objects read/);
   t.doesNotThrow(() => JSON.parse(stdout), 'stdout is pure JSON');
+});
+
+t.test('issue 29: a namespace in mode off is skipped for that reason; -o github points at no file for live objects', async (t) => {
+  const report = JSON.parse((await asAdmin('-n', 'audit-off', '--output', 'json')).stdout);
+  t.match(report.skipped, [{ file: 'namespace/audit-off', document: 0, kind: 'Deployment', name: 'web', reason: /^namespace mode off \(label rollsafe\.dev\/mode=off\)/ }]);
+  const text = (await asAdmin('-n', 'audit-off')).stdout;
+  t.notMatch(text, /not apps\/v1 Deployments/, 'they are apps/v1 Deployments');
+  t.match(text, /namespace\/audit-off: Deployment ×1 skipped: namespace mode off/);
+  const github = await asAdmin('-n', 'audit-shop', '-n', 'no-such-namespace', '--output', 'github');
+  t.ok(github.stdout.length > 0);
+  t.notMatch(github.stdout, /file=/, 'namespace/NAME is no file of the repository');
+  t.match(github.stdout, /^::error title=rollsafe readiness-probe%3A Deployment audit-shop\/web \(web\)::/m, 'the title names the object');
+  t.match(github.stdout, /^::error title=rollsafe%3A namespace\/no-such-namespace::no such namespace/m);
+});
+
+t.test('issue 29: the apiserver refuses a PodDisruptionBudget over 100% (ValidatePodDisruptionBudgetSpec), as disruption-budget says', async (t) => {
+  const pdb = { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata: { name: 'too-much', namespace: 'audit-shop' }, spec: { minAvailable: '150%', selector: { matchLabels: { app: 'api' } } } };
+  const refused = await kubectl(plane, ['create', '--dry-run=server', '-f', '-'], JSON.stringify(pdb));
+  t.not(refused.code, 0);
+  t.match(refused.stderr, /spec\.minAvailable: Invalid value: "150%": must not be greater than 100%/);
+  const both = await kubectl(plane, ['create', '--dry-run=server', '-f', '-'], JSON.stringify({ ...pdb, spec: { ...pdb.spec, minAvailable: 1, maxUnavailable: 1 } }));
+  t.match(both.stderr, /minAvailable and maxUnavailable cannot be both set/);
+  const file = await runCli(['audit', '-', '--output', 'json'], { stdin: `${readFileSync(join(FIXTURES, 'rules', 'disruption-budget', 'fail-refused-min-available-over-100-percent.yaml'), 'utf8')}` });
+  t.match(JSON.parse(file.stdout).results[0].findings.find((f: Obj) => f.rule === 'disruption-budget'), { message: /^the apiserver refuses PodDisruptionBudget "api": minAvailable "150%" is more than 100%/ });
+});
+
+t.test('issue 29: hpa-replicas reads what kubectl apply wrote, not the spec.replicas every stored object has', async (t) => {
+  await kubectlOk(plane, ['apply', '-f', '-'], JSON.stringify(namespaceObject('audit-hpa')));
+  const workload = (name: string, replicas?: number): Obj => {
+    const object = fromFixture('deploy-create-good--deployment-create.json', name);
+    object['spec'].selector = { matchLabels: { app: name } };
+    object['spec'].template.metadata.labels = { app: name };
+    if (replicas === undefined) delete object['spec'].replicas;
+    else object['spec'].replicas = replicas;
+    return object;
+  };
+  const hpa = (name: string): Obj => ({ apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', metadata: { name }, spec: { scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name }, minReplicas: 2, maxReplicas: 8 } });
+  // Client-side apply (kubectl's default) records what it applied in the last-applied annotation.
+  await apply('audit-hpa', [workload('pinned', 2), hpa('pinned'), workload('released'), hpa('released')]);
+  // Server-side apply keeps no such annotation: whether the manifest writes replicas cannot be told.
+  await kubectlOk(plane, ['apply', '--server-side', '--field-manager=release-tool', '-n', 'audit-hpa', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [workload('server-side', 2), hpa('server-side')] }));
+  const released = await getObject(plane, 'deployment', 'released', 'audit-hpa');
+  // SetDefaults_Deployment set 1; the HPA may since have raised it to its minReplicas: either way it is there.
+  t.ok(Number.isInteger(released.spec.replicas), 'the stored object has spec.replicas although the manifest does not');
+  const report = JSON.parse((await asAdmin('-n', 'audit-hpa', '--output', 'json')).stdout);
+  const findings = (name: string) => report.results.find((r: Obj) => r.name === name).findings.filter((f: Obj) => f.rule === 'hpa-replicas');
+  t.match(findings('pinned'), [{ severity: 'warning', message: /last client-side kubectl apply .* wrote spec\.replicas 2, but HorizontalPodAutoscaler "pinned" owns the replica count.*kubectl apply edit-last-applied deployment\/pinned/ }]);
+  t.same(findings('released'), [], 'applied without replicas: nothing to reset');
+  t.match(findings('server-side'), [{ severity: 'info', message: /HorizontalPodAutoscaler "server-side" owns the replica count; whether the manifests .* is unknown/ }]);
 });

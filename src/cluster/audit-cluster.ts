@@ -1,4 +1,5 @@
 import type { AuditResult } from '../audit/audit.js';
+import type { InputError } from '../manifests/read.js';
 import { patchForPaths } from '../engine/patch.js';
 import { ENFORCE_FIX_MODES, evaluate } from '../engine/engine.js';
 import { MODE_LABEL, MODES, type Mode, type Policy } from '../policy/types.js';
@@ -6,7 +7,7 @@ import { asArray, asRecord, asString, isRecord, type JsonObject } from '../util/
 import { addRelated, emptyRelated, type RelatedObjects } from '../workloads/related.js';
 import { objectRef, stringMap } from '../workloads/workload.js';
 import { ClusterError, type ApiClient } from './api.js';
-import { CONTEXT_RESOURCES, ForbiddenError, ListError, listPaged, WORKLOAD_RESOURCES } from './list.js';
+import { CONTEXT_RESOURCES, ForbiddenError, INGRESS_CLASSES, ListError, listPaged, WORKLOAD_RESOURCES, type Resource } from './list.js';
 
 
 export interface FixPreview {
@@ -35,13 +36,32 @@ export interface ClusterAuditOptions {
 interface NamespaceInfo {
   name: string;
   mode: Mode | undefined;
+  /** The Namespace's name and labels, as context (load balancer readiness gate injection), when it could be read. */
+  object?: JsonObject;
   /** A named namespace the server says does not exist: nothing in it can be judged, which is no pass. */
   missing?: boolean;
 }
 
+/**
+ * Live objects come from no file: results, skipped entries and input errors are grouped under `namespace/NAME`
+ * with document 0, which tells the reports "not from a file" (so none points a pull request at a file of that name).
+ */
+function liveError(namespace: string, message: string): InputError {
+  return { file: `namespace/${namespace}`, document: 0, message };
+}
+
+/** Why the workloads of a namespace labelled rollsafe.dev/mode=off are not judged: admission skips them too. */
+export const NAMESPACE_MODE_OFF = `namespace mode off (label ${MODE_LABEL}=off): rollsafe judges nothing in it, as at admission`;
+
 function modeOf(namespace: JsonObject): Mode | undefined {
   const value = stringMap(asRecord(namespace['metadata'])?.['labels'])[MODE_LABEL];
   return (MODES as readonly string[]).includes(value ?? '') ? (value as Mode) : undefined;
+}
+
+/** Only the name and labels of a Namespace: what rules read of it, kept per namespace for the whole run. */
+function namespaceContext(namespace: JsonObject): JsonObject {
+  const metadata = asRecord(namespace['metadata']);
+  return { apiVersion: 'v1', kind: 'Namespace', metadata: { name: metadata?.['name'], labels: stringMap(metadata?.['labels']) } };
 }
 
 async function namespacesToAudit(client: ApiClient, wanted: string[] | 'all'): Promise<NamespaceInfo[]> {
@@ -49,7 +69,7 @@ async function namespacesToAudit(client: ApiClient, wanted: string[] | 'all'): P
     const found: NamespaceInfo[] = [];
     try {
       await listPaged(client, '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace' }, (items) => {
-        for (const item of items) found.push({ name: objectRef(item).name, mode: modeOf(item) });
+        for (const item of items) found.push({ name: objectRef(item).name, mode: modeOf(item), object: namespaceContext(item) });
       });
     } catch (error) {
       if (error instanceof ForbiddenError) throw new ClusterError('the credentials may not list namespaces: name them with -n NAMESPACE');
@@ -63,7 +83,8 @@ async function namespacesToAudit(client: ApiClient, wanted: string[] | 'all'): P
     wanted.map(async (name) => {
       const { status, body } = await client.request('GET', `/api/v1/namespaces/${encodeURIComponent(name)}`);
       if (status === 401) throw new ClusterError(`the API server ${client.server} refused the credentials (401 Unauthorized)`);
-      return { name, mode: status === 200 && isRecord(body) ? modeOf(body) : undefined, ...(status === 404 ? { missing: true } : {}) };
+      const read = status === 200 && isRecord(body);
+      return { name, mode: read ? modeOf(body) : undefined, ...(read ? { object: namespaceContext(body) } : {}), ...(status === 404 ? { missing: true } : {}) };
     }),
   );
 }
@@ -104,15 +125,35 @@ export async function forEachNamespace(
   const namespaces = await namespacesToAudit(client, options.namespaces);
   const listed: string[] = [];
   const missingApis = new Set<string>();
+  /** An optional list that cannot be had (not served, or not allowed): warned about once, then done without. */
+  const doWithout = (resource: Resource, error: unknown): void => {
+    const notServed = error instanceof ListError && error.status === 404;
+    if (!notServed && !(resource.optional && error instanceof ForbiddenError)) throw error;
+    if (missingApis.has(resource.kind)) return;
+    missingApis.add(resource.kind);
+    options.warn?.(
+      notServed
+        ? `${resource.apiVersion} ${resource.kind} is not served by this cluster (404); audited without them`
+        : `the credentials may not list ${resource.apiVersion} ${resource.kind}; audited without them (what stands in front of the pods may be missed)`,
+    );
+  };
+  const ingressClasses: JsonObject[] = [];
+  try {
+    await listPaged(client, INGRESS_CLASSES.path(''), INGRESS_CLASSES, (items) => ingressClasses.push(...items));
+  } catch (error) {
+    doWithout(INGRESS_CLASSES, error);
+  }
   let objectsRead = 0;
   for (const [index, namespace] of namespaces.entries()) {
     options.progress?.(`namespace ${index + 1}/${namespaces.length} (${namespace.name}), ${objectsRead} objects read`);
     if (namespace.missing) {
-      errors.push({ file: `namespace/${namespace.name}`, message: 'no such namespace (404): nothing was judged, so this is no pass' });
+      errors.push(liveError(namespace.name, 'no such namespace (404): nothing was judged, so this is no pass'));
       continue;
     }
     const workloads: JsonObject[] = [];
     const related = emptyRelated();
+    for (const ingressClass of ingressClasses) addRelated(related, ingressClass);
+    if (namespace.object) addRelated(related, namespace.object);
     try {
       for (const resource of WORKLOAD_RESOURCES) {
         await listPaged(client, resource.path(namespace.name), resource, (items) => workloads.push(...items));
@@ -122,16 +163,12 @@ export async function forEachNamespace(
           await listPaged(client, resource.path(namespace.name), resource, (items) => items.forEach((item) => addRelated(related, item)));
         } catch (error) {
           // An API this cluster does not serve (autoscaling/v2 before 1.23): no such context, the audit goes on.
-          if (!(error instanceof ListError && error.status === 404)) throw error;
-          if (!missingApis.has(resource.kind)) {
-            missingApis.add(resource.kind);
-            options.warn?.(`${resource.apiVersion} ${resource.kind} is not served by this cluster (404); audited without them`);
-          }
+          doWithout(resource, error);
         }
       }
     } catch (error) {
       if (!(error instanceof ForbiddenError || error instanceof ListError)) throw error;
-      errors.push({ file: `namespace/${namespace.name}`, message: `cannot list: ${error.message}` });
+      errors.push(liveError(namespace.name, `cannot list: ${error.message}`));
       continue;
     }
     for (const workload of workloads) addRelated(related, workload);
@@ -152,7 +189,8 @@ export async function auditCluster(client: ApiClient, options: ClusterAuditOptio
       // Live objects have no file: results are grouped by namespace; document and line 0 say "not from a file".
       const path = `namespace/${namespace.name}`;
       if (namespace.mode === 'off') {
-        result.skipped.push({ file: path, document: 0, apiVersion: ref.apiVersion, kind: ref.kind, name: ref.name });
+        // A workload, not another kind: the skip has its own reason (issue 29), not "not an apps/v1 workload".
+        result.skipped.push({ file: path, document: 0, apiVersion: ref.apiVersion, kind: ref.kind, name: ref.name, reason: NAMESPACE_MODE_OFF });
         continue;
       }
       const evaluation = evaluate(workload, options.policy, {
@@ -163,7 +201,7 @@ export async function auditCluster(client: ApiClient, options: ClusterAuditOptio
       });
       if (!evaluation) continue;
       for (const error of evaluation.errors) {
-        result.inputErrors.push({ file: path, message: `rule ${error.rule} failed on ${ref.kind} ${ref.name}: ${error.message}` });
+        result.inputErrors.push(liveError(namespace.name, `rule ${error.rule} failed on ${ref.kind} ${ref.name}: ${error.message}`));
       }
       if (options.fixPreview && evaluation.fixed) {
         // The generator /mutate uses, over the paths its fixes set: what a template change would be sent.

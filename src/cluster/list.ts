@@ -8,6 +8,11 @@ export interface Resource {
   kind: string;
   /** The collection path for a namespace, e.g. /apis/apps/v1/namespaces/NS/deployments. */
   path(namespace: string): string;
+  /**
+   * Context that improves a judgement but is not needed for one (what stands in front of the pods): credentials
+   * that may not list it are warned about once, and the audit goes on without it.
+   */
+  optional?: boolean;
 }
 
 const namespaced = (prefix: string, plural: string, apiVersion: string, kind: string): Resource => ({
@@ -28,7 +33,15 @@ export const CONTEXT_RESOURCES: Resource[] = [
   namespaced('/apis/autoscaling/v2', 'horizontalpodautoscalers', 'autoscaling/v2', 'HorizontalPodAutoscaler'),
   namespaced('/apis/policy/v1', 'poddisruptionbudgets', 'policy/v1', 'PodDisruptionBudget'),
   namespaced('/api/v1', 'persistentvolumeclaims', 'v1', 'PersistentVolumeClaim'),
+  // What stands in front of the pods (src/budget/): APIs a cluster may not serve are skipped (404).
+  { ...namespaced('/apis/networking.k8s.io/v1', 'ingresses', 'networking.k8s.io/v1', 'Ingress'), optional: true },
+  { ...namespaced('/apis/gateway.networking.k8s.io/v1', 'httproutes', 'gateway.networking.k8s.io/v1', 'HTTPRoute'), optional: true },
+  { ...namespaced('/apis/gateway.networking.k8s.io/v1', 'grpcroutes', 'gateway.networking.k8s.io/v1', 'GRPCRoute'), optional: true },
+  { ...namespaced('/apis/cloud.google.com/v1', 'backendconfigs', 'cloud.google.com/v1', 'BackendConfig'), optional: true },
 ];
+
+/** Cluster-scoped context, listed once: IngressClasses say which controller serves an Ingress. */
+export const INGRESS_CLASSES: Resource = { apiVersion: 'networking.k8s.io/v1', kind: 'IngressClass', path: () => '/apis/networking.k8s.io/v1/ingressclasses', optional: true };
 
 /** Thrown when the credentials may not list something; the caller reports it for that namespace. */
 export class ForbiddenError extends Error {

@@ -3,6 +3,7 @@ import { collectInputs, skippedNote } from '../manifests/collect.js';
 import type { WorkloadPlan } from '../plan/plan.js';
 import type { TimingAssumptions } from '../plan/pod-timing.js';
 import { oneOf, UsageError, type Io } from './io.js';
+import type { Policy } from '../policy/types.js';
 import { CLUSTER_OPTIONS, POLICY_OPTIONS, policyFromFlags } from './load-policy.js';
 
 const OUTPUTS = ['text', 'json', 'svg'] as const;
@@ -64,6 +65,13 @@ export function planText(plans: WorkloadPlan[]): string {
       }
     }
     lines.push(`  drain: ${plan.drain.evictionsBlocked ? 'BLOCKED' : 'proceeds'}: ${plan.drain.reasons.join('; ')}`);
+    const budget = plan.terminationBudget;
+    const short = budget.current.preStopSeconds < budget.preStopSeconds || budget.current.graceSeconds < budget.graceSeconds;
+    lines.push(
+      `  termination budget${short ? ' NOT MET' : ''}: preStop sleep ${budget.preStopSeconds}s for ${budget.preStopBecause} + ${budget.afterSignalSeconds}s after the stop signal (${budget.afterSignalBecause}) = grace period ${budget.graceSeconds}s; the template has a ${budget.current.preStopSeconds}s sleep and a ${budget.current.graceSeconds}s grace period`,
+    );
+    for (const front of budget.fronts) lines.push(`    in front: ${front.via}: stops sending within ${front.propagationSeconds}s (loadBalancers.${front.profile}); ${front.drainingBecause}`);
+    for (const port of budget.longLived) lines.push(`    long-lived connections: ${port}: declare their longest life with rollsafe.dev/max-connection-seconds`);
     lines.push('');
   }
   lines.push(`${plans.length} workload(s) planned.`);
@@ -74,7 +82,7 @@ export function planText(plans: WorkloadPlan[]): string {
 async function planCluster(
   values: { kubeconfig?: string | undefined; context?: string | undefined; namespace?: string[] | undefined; 'all-namespaces'?: boolean | undefined },
   assumptions: TimingAssumptions,
-  kubernetesVersion: string,
+  policy: Policy,
   io: Io,
 ): Promise<{ plans: WorkloadPlan[]; errors: Array<{ file: string; message: string }> } | undefined> {
   // Loaded only here: planning files never pays for the Kubernetes client.
@@ -88,7 +96,7 @@ async function planCluster(
     const plans: WorkloadPlan[] = [];
     const errors: Array<{ file: string; message: string }> = [];
     await forEachNamespace(client, { namespaces, warn: (text) => io.stderr.write(`rollsafe: ${text}\n`) }, errors, ({ namespace, workloads, related }) => {
-      plans.push(...planWorkloads(workloads.map((object) => ({ object, file: `namespace/${namespace.name}` })), related, assumptions, kubernetesVersion));
+      plans.push(...planWorkloads(workloads.map((object) => ({ object, file: `namespace/${namespace.name}` })), related, assumptions, policy.kubernetesVersion, policy));
     });
     return { plans, errors };
   } catch (error) {
@@ -134,7 +142,7 @@ export async function planCommand(args: string[], io: Io): Promise<number> {
   if (values.cluster) {
     if (positionals.length > 0) throw new UsageError('--cluster plans the live cluster: give no paths');
     if (values['all-namespaces'] && values.namespace) throw new UsageError('use -A or -n, not both');
-    const planned = await planCluster(values, assumptions, policy.kubernetesVersion, io);
+    const planned = await planCluster(values, assumptions, policy, io);
     if (planned === undefined) return 2;
     ({ plans, errors } = planned);
   } else {
@@ -144,7 +152,7 @@ export async function planCommand(args: string[], io: Io): Promise<number> {
     const inputs = collectInputs(positionals, io.readStdin);
     for (const directory of inputs.skippedDirectories) io.stderr.write(skippedNote(directory));
     errors = [...inputs.errors, ...inputs.files.flatMap((file) => file.errors)];
-    plans = planFiles(inputs.files, assumptions, policy.kubernetesVersion);
+    plans = planFiles(inputs.files, assumptions, policy.kubernetesVersion, policy);
   }
   for (const error of errors) io.stderr.write(`rollsafe: ${[error.file, error.line, error.column].filter((part) => part !== undefined).join(':')}: ${error.message}\n`);
   if (output === 'json') io.stdout.write(`${JSON.stringify({ assumptions, workloads: plans }, null, 2)}\n`);

@@ -15,6 +15,10 @@ import { DEFAULT_PROGRESS_DEADLINE_SECONDS } from '../rules/progress-deadline/ru
 import { honoursStatefulSetUnavailable, resolveFenceposts, resolveStatefulSetMaxUnavailable } from '../rules/rollout-strategy/rule.js';
 import { planDrain, type DrainPlan } from './drain.js';
 import { podTiming, type PodTiming, type TimingAssumptions } from './pod-timing.js';
+import { budgetPlan, type BudgetPlan } from './budget-plan.js';
+import { defaultPolicy } from '../policy/load.js';
+import { effectivePolicy } from '../policy/effective.js';
+import type { Policy } from '../policy/types.js';
 
 /** SetDefaults_Deployment. */
 
@@ -49,6 +53,8 @@ export interface WorkloadPlan {
   rollout: RolloutPlan | null;
   why?: string;
   drain: DrainPlan;
+  /** How long the pods must keep serving after deletion, and be given after their stop signal (src/budget/). */
+  terminationBudget: BudgetPlan;
 }
 
 /** ResolveFenceposts: surge rounds up, unavailable down; both 0 would stall, so one pod may go unavailable. */
@@ -200,11 +206,18 @@ function daemonSetRollout(workload: Workload, timing: PodTiming, assumptions: Ti
   };
 }
 
-export function planWorkloads(objects: Array<{ object: JsonObject; file: string }>, related: RelatedObjects, assumptions: TimingAssumptions, kubernetesVersion: string): WorkloadPlan[] {
+export function planWorkloads(
+  objects: Array<{ object: JsonObject; file: string }>,
+  related: RelatedObjects,
+  assumptions: TimingAssumptions,
+  kubernetesVersion: string,
+  policy: Policy = defaultPolicy(),
+): WorkloadPlan[] {
   const plans: WorkloadPlan[] = [];
   for (const source of objects) {
     const workload = toWorkload(source.object);
     if (!workload) continue;
+    const effective = effectivePolicy(policy, workload.ref.namespace ?? 'default');
     const timing = podTiming(workload, assumptions);
     const rollout =
       workload.ref.kind === 'Deployment'
@@ -221,15 +234,16 @@ export function planWorkloads(objects: Array<{ object: JsonObject; file: string 
       rollout: typeof rollout === 'string' ? null : rollout,
       ...(typeof rollout === 'string' ? { why: rollout } : {}),
       drain: planDrain(workload, related),
+      terminationBudget: budgetPlan(workload, related, effective),
     });
   }
   return plans;
 }
 
 /** The files of one run are one context, as for `rollsafe audit`. */
-export function planFiles(files: ParsedFile[], assumptions: TimingAssumptions, kubernetesVersion: string): WorkloadPlan[] {
+export function planFiles(files: ParsedFile[], assumptions: TimingAssumptions, kubernetesVersion: string, policy?: Policy): WorkloadPlan[] {
   const sources = files.flatMap((file) => file.objects);
   const related = emptyRelated();
   for (const source of sources) addRelated(related, source.object);
-  return planWorkloads(sources, related, assumptions, kubernetesVersion);
+  return planWorkloads(sources, related, assumptions, kubernetesVersion, policy);
 }

@@ -1,5 +1,6 @@
 import { disruptionBudget } from './disruption-budget/rule.js';
 import { gracePeriod } from './grace-period/rule.js';
+import { lbReadinessGate } from './lb-readiness-gate/rule.js';
 import { hpaReplicas } from './hpa-replicas/rule.js';
 import { minReplicas } from './min-replicas/rule.js';
 import { nodeSpread } from './node-spread/rule.js';
@@ -21,6 +22,7 @@ export const RULES = [
   probesIdentical,
   prestopDelay,
   gracePeriod,
+  lbReadinessGate,
   rolloutStrategy,
   rollbackHistory,
   progressDeadline,

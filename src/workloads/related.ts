@@ -3,7 +3,8 @@ import { selectorMatches, serviceSelects } from './label-selector.js';
 import { objectRef, toWorkload, type Workload } from './workload.js';
 
 /**
- * Objects that give rules their context: Services (who serves), HPAs (who owns replicas), PDBs, PVCs.
+ * Objects that give rules their context: Services (who serves), HPAs (who owns replicas), PDBs, PVCs, and what
+ * stands in front of the pods (Ingresses, Gateway API routes, GKE BackendConfigs, the namespaces' labels).
  * Present for file and cluster audits; absent at admission, where rules must not guess.
  */
 export interface RelatedObjects {
@@ -13,10 +14,18 @@ export interface RelatedObjects {
   volumeClaims: JsonObject[];
   /** Deployments and StatefulSets: a PDB counts the pods of every workload it selects. */
   workloads: Workload[];
+  ingresses: JsonObject[];
+  ingressClasses: JsonObject[];
+  /** Gateway API HTTPRoutes and GRPCRoutes. */
+  routes: JsonObject[];
+  /** GKE's cloud.google.com BackendConfigs (connection draining). */
+  backendConfigs: JsonObject[];
+  /** Namespaces in the input or the cluster, for their labels (load balancer readiness gate injection). */
+  namespaces: JsonObject[];
 }
 
 export function emptyRelated(): RelatedObjects {
-  return { services: [], autoscalers: [], disruptionBudgets: [], volumeClaims: [], workloads: [] };
+  return { services: [], autoscalers: [], disruptionBudgets: [], volumeClaims: [], workloads: [], ingresses: [], ingressClasses: [], routes: [], backendConfigs: [], namespaces: [] };
 }
 
 /** Sorts one object into the context it belongs to; returns false when it is no context object. */
@@ -34,6 +43,22 @@ export function addRelated(related: RelatedObjects, object: JsonObject): boolean
       return apiVersion.startsWith('policy/');
     case 'PersistentVolumeClaim':
       if (apiVersion === 'v1') related.volumeClaims.push(object);
+      return apiVersion === 'v1';
+    case 'Ingress':
+      if (apiVersion === 'networking.k8s.io/v1') related.ingresses.push(object);
+      return apiVersion === 'networking.k8s.io/v1';
+    case 'IngressClass':
+      if (apiVersion === 'networking.k8s.io/v1') related.ingressClasses.push(object);
+      return apiVersion === 'networking.k8s.io/v1';
+    case 'HTTPRoute':
+    case 'GRPCRoute':
+      if (apiVersion.startsWith('gateway.networking.k8s.io/')) related.routes.push(object);
+      return apiVersion.startsWith('gateway.networking.k8s.io/');
+    case 'BackendConfig':
+      if (apiVersion.startsWith('cloud.google.com/')) related.backendConfigs.push(object);
+      return apiVersion.startsWith('cloud.google.com/');
+    case 'Namespace':
+      if (apiVersion === 'v1') related.namespaces.push(object);
       return apiVersion === 'v1';
     case 'Deployment':
     case 'StatefulSet': {

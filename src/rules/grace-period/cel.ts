@@ -5,7 +5,9 @@ import { ceil } from '../../export/pre-stop-cel.js';
 import { add, finding, POD } from '../../export/workload-cel.js';
 import { DEFAULT_GRACE_SECONDS } from '../../workloads/pre-stop.js';
 import { prestopDelay } from '../prestop-delay/rule.js';
-import { gracePeriod, graceTooShort, setsGrace } from './rule.js';
+import { gracePeriod, graceTooShort, graceTooShortFor, setsGrace } from './rule.js';
+import { MAX_CONNECTION_ANNOTATION } from '../../budget/profiles.js';
+import { connectionsLiveUpTo, WHOLE_SECONDS } from '../../budget/termination-budget.js';
 import type { ExportedRule } from '../../export/exported-rule.js';
 
 /** rule.ts: the longest preStop sleep (found, or about to be added) plus drainSeconds. */
@@ -14,14 +16,26 @@ export const gracePeriodCel: ExportedRule = {
   variables: [
     { name: 'gpLongestSleep', expression: `([0] + variables.sleepSeconds.filter(s, s >= 0.0).map(s, ${ceil('s')})).max()` },
     { name: 'gpServingWithoutHook', expression: 'variables.serving.exists(i, !variables.hooked[i])' },
+    // rollsafe.dev/max-connection-seconds, when written as whole seconds (maxConnectionSeconds), else 0.
+    {
+      name: 'gpMaxConnection',
+      expression: `object.metadata.?annotations[?${literal(MAX_CONNECTION_ANNOTATION)}].orValue('').matches(${literal(WHOLE_SECONDS.source)}) ? int(object.metadata.annotations[${literal(MAX_CONNECTION_ANNOTATION)}]) : 0`,
+    },
   ],
   findings({ policy, fixActive }) {
     const added = literal(policy.preStop.seconds);
     const preStop = `(${fixActive(prestopDelay.id)} && variables.gpServingWithoutHook && ${added} > variables.gpLongestSleep ? ${added} : variables.gpLongestSleep)`;
-    const required = `(${preStop} + ${literal(policy.drainSeconds)})`;
+    // Without context the budget's only part beyond drainSeconds is a declared connection life (terminationBudget).
+    const declared = `variables.gpMaxConnection > ${literal(policy.drainSeconds)}`;
+    const after = `(${declared} ? variables.gpMaxConnection : ${literal(policy.drainSeconds)})`;
+    const required = `(${preStop} + ${after})`;
     const grace = `${POD}.?terminationGracePeriodSeconds.orValue(${DEFAULT_GRACE_SECONDS})`;
     const current = cel(`has(${POD}.terminationGracePeriodSeconds) ? string(${POD}.terminationGracePeriodSeconds) : ${celText(unsetDefaultsTo(DEFAULT_GRACE_SECONDS))}`);
-    const message = celText(graceTooShort([current], cel(`string(${preStop})`), policy.drainSeconds, cel(`string(${required})`)));
+    const plain = celText(graceTooShort([current], cel(`string(${preStop})`), policy.drainSeconds, cel(`string(${required})`)));
+    const longer = celText(
+      graceTooShortFor([current], cel(`string(${preStop})`), cel('string(variables.gpMaxConnection)'), connectionsLiveUpTo(cel('string(variables.gpMaxConnection)')), cel(`string(${required})`)),
+    );
+    const message = `(${declared} ? ${longer} : ${plain})`;
     const fix = celText(setsGrace(cel(`string(${required})`)));
     return `(${preStop} == 0 && size(variables.serving) == 0) || ${grace} >= ${required} ? [] : [${finding(message, fix, "''", `[${add("'/spec/template/spec/terminationGracePeriodSeconds'", required)}]`)}]`;
   },

@@ -5,11 +5,17 @@ import { prestopDelay } from '../prestop-delay/rule.js';
 import { servingContainers } from '../../workloads/serving.js';
 import { message, text, type Message, type Piece } from '../../util/message.js';
 import { unsetDefaultsTo } from '../phrases.js';
+import { terminationBudget } from '../../budget/termination-budget.js';
 import type { RuleDescriptor, RuleInput } from '../rule.js';
 
 
 export function graceTooShort(current: Piece | Message, preStop: Piece, drain: Piece, required: Piece): Message {
   return message`terminationGracePeriodSeconds is ${current}, but the pod needs ${preStop}s of preStop delay + ${drain}s to drain in-flight work = ${required}s. The grace period includes the preStop time, so the kubelet sends SIGKILL before the app has finished draining.`;
+}
+
+/** The pod needs more than drainSeconds after its stop signal: a front that keeps connections, or long ones. */
+export function graceTooShortFor(current: Piece | Message, preStop: Piece, after: Piece, because: Piece | Message, required: Piece): Message {
+  return message`terminationGracePeriodSeconds is ${current}, but the pod needs ${preStop}s of preStop delay + ${after}s after its stop signal (${because}) = ${required}s. The grace period includes the preStop time, so the kubelet sends SIGKILL to connections that are still in use.`;
 }
 
 export const setsGrace = (required: Piece): Message => message`sets terminationGracePeriodSeconds: ${required}`;
@@ -25,8 +31,13 @@ function plannedPreStopSeconds({ workload, related, policy, fixActive }: RuleInp
     if (hook.kind === 'sleep') longest = Math.max(longest, Math.ceil(hook.seconds));
   }
   if (fixActive(prestopDelay.id)) {
-    const missing = servingContainers(workload, related).some((c) => readPreStop(c.spec).kind === 'none');
-    if (missing) longest = Math.max(longest, policy.preStop.seconds);
+    const budget = terminationBudget(workload, related, policy);
+    // prestop-delay adds the budget's sleep where there is none, and raises a native one a front finds short.
+    const grows = servingContainers(workload, related).some((c) => {
+      const hook = readPreStop(c.spec);
+      return hook.kind === 'none' || (budget.slowestFront !== undefined && hook.kind === 'sleep' && hook.form === 'native' && hook.seconds < budget.preStopSeconds);
+    });
+    if (grows) longest = Math.max(longest, budget.preStopSeconds);
   }
   return longest;
 }
@@ -71,14 +82,16 @@ export const gracePeriod: RuleDescriptor<'grace-period', typeof parameters> = {
     const preStop = plannedPreStopSeconds(input);
     // Pods that neither serve nor delay shutdown are not part of zero-downtime rollouts.
     if (preStop === 0 && servingContainers(workload, related).length === 0) return [];
-    const required = preStop + policy.drainSeconds;
+    const budget = terminationBudget(workload, related, policy);
+    const required = preStop + budget.afterSignalSeconds;
     const written = asInteger(workload.podSpec['terminationGracePeriodSeconds']);
     const grace = written ?? DEFAULT_GRACE_SECONDS;
     if (grace >= required) return [];
     const current = written === undefined ? unsetDefaultsTo(DEFAULT_GRACE_SECONDS) : written;
+    const plain = budget.afterSignalSeconds === policy.drainSeconds;
     return [
       {
-        message: text(graceTooShort(current, preStop, policy.drainSeconds, required)),
+        message: text(plain ? graceTooShort(current, preStop, policy.drainSeconds, required) : graceTooShortFor(current, preStop, budget.afterSignalSeconds, budget.afterSignalBecause, required)),
         fix: {
           description: text(setsGrace(required)),
           set: [{ path: [...workload.podSpecPath, 'terminationGracePeriodSeconds'], value: required }],

@@ -7,11 +7,12 @@ import { servingContainers, type ServingContainer } from '../../workloads/servin
 import type { Workload } from '../../workloads/workload.js';
 import { message, text, type Message, type Piece } from '../../util/message.js';
 import { named } from '../phrases.js';
+import { LOAD_BALANCER_DEFAULTS } from '../../budget/profiles.js';
+import { terminationBudget, type TerminationBudget } from '../../budget/termination-budget.js';
 import type { RuleDescriptor, RuleFinding } from '../rule.js';
 
 /** The hook the fix adds: the native sleep action where the target version has it, else exec sleep. */
-export function preStopToAdd(policy: EffectivePolicy): { hook: object; text: string } {
-  const seconds = policy.preStop.seconds;
+export function preStopToAdd(policy: EffectivePolicy, seconds = policy.preStop.seconds): { hook: object; text: string } {
   const native =
     policy.preStop.action === 'sleep' || (policy.preStop.action === 'auto' && supportsNativeSleep(policy.kubernetesVersion));
   return native
@@ -44,6 +45,23 @@ export function noPreStop(who: Message, signal: Piece, minimum: Piece): Message 
   return message`${who} has no preStop delay: when a pod is deleted, ${signal} arrives at the same time as its endpoint removal, and load balancers keep sending requests for seconds to a process that already stopped. Sleep at least ${minimum}s in preStop.`;
 }
 
+/** Behind a load balancer slower than kube-proxy (context only: files and the cluster; src/budget/). */
+export function behind(via: Piece, seconds: Piece, profile: Piece): Message {
+  return message`behind ${via}, which may send it new connections for ${seconds}s after the pod is deleted (loadBalancers.${profile})`;
+}
+
+export function sleepsShorterThanFront(who: Message, seconds: Piece, front: Message): Message {
+  return message`${who} sleeps only ${seconds}s in preStop; it is ${front}, so it must keep serving that long.`;
+}
+
+export function noPreStopBehindFront(who: Message, signal: Piece, front: Message): Message {
+  return message`${who} has no preStop delay: ${signal} arrives at once when a pod is deleted, while it is ${front}.`;
+}
+
+export function raisesSleep(seconds: Piece, name: Piece): Message {
+  return message`raises lifecycle.preStop.sleep.seconds to ${seconds} on container "${name}"`;
+}
+
 export function setsPreStop(hook: Piece, name: Piece): Message {
   return message`sets ${hook} on container "${name}"`;
 }
@@ -53,8 +71,9 @@ export function sidecarStopsItself(name: Piece, exits: Piece): Message {
 }
 
 /** One serving container: undefined when its preStop delay is long enough. */
-function checkContainer(container: ServingContainer, workload: Workload, policy: EffectivePolicy, graceFixActive: boolean): RuleFinding | undefined {
-  const minimum = policy.preStop.seconds;
+function checkContainer(container: ServingContainer, workload: Workload, policy: EffectivePolicy, budget: TerminationBudget, graceFixActive: boolean): RuleFinding | undefined {
+  const minimum = budget.preStopSeconds;
+  const front = budget.slowestFront && behind(budget.slowestFront.via, minimum, budget.slowestFront.profile);
   const hook = readPreStop(container.spec);
   const who = named(container.sidecar ? 'sidecar' : 'container', container.name);
   if (hook.kind === 'custom') {
@@ -76,12 +95,23 @@ function checkContainer(container: ServingContainer, workload: Workload, policy:
         message: text(optsOut(who, stopSignal(container.spec))) + (refused ? text(zeroRefused(policy.kubernetesVersion)) : ''),
       };
     }
+    if (front) {
+      // The sleep was sized for kube-proxy; what stands in front needs more. rollsafe raises a native sleep
+      // (its own kind of hook), never an exec one, whose command it would have to rewrite.
+      return {
+        container: container.name,
+        message: text(sleepsShorterThanFront(who, hook.seconds, front)),
+        ...(hook.form === 'native' && (graceFixActive || minimum <= (asInteger(workload.podSpec['terminationGracePeriodSeconds']) ?? DEFAULT_GRACE_SECONDS))
+          ? { fix: { description: text(raisesSleep(minimum, container.name)), set: [{ path: [...container.path, 'lifecycle', 'preStop', 'sleep', 'seconds'], value: minimum }] } }
+          : {}),
+      };
+    }
     return {
       container: container.name,
       message: text(sleepsTooShort(who, hook.seconds, minimum)),
     };
   }
-  const add = preStopToAdd(policy);
+  const add = preStopToAdd(policy, minimum);
   // The apiserver refuses a native sleep longer than the grace period; if grace-period will not raise it
   // in the same pass, adding the sleep would break the object.
   const grace = asInteger(workload.podSpec['terminationGracePeriodSeconds']) ?? DEFAULT_GRACE_SECONDS;
@@ -93,7 +123,7 @@ function checkContainer(container: ServingContainer, workload: Workload, policy:
   }
   return {
     container: container.name,
-    message: text(noPreStop(who, stopSignal(container.spec), minimum)),
+    message: text(front ? noPreStopBehindFront(who, stopSignal(container.spec), front) : noPreStop(who, stopSignal(container.spec), minimum)),
     fix: {
       description: text(setsPreStop(add.text, container.name)),
       set: [{ path: [...container.path, 'lifecycle', 'preStop'], value: add.hook }],
@@ -111,6 +141,22 @@ const parameters = {
     }),
     action: enumParameter(['auto', 'sleep', 'exec'], { default: 'auto', comment: ['auto: native sleep when kubernetesVersion >= 1.30, else exec [sleep, N].'] }),
   }),
+  loadBalancers: objectParameter(
+    {
+      awsAlbIp: integerParameter({ default: LOAD_BALANCER_DEFAULTS.awsAlbIp, minimum: 1, maximum: 3600, comment: ['AWS Load Balancer Controller, ALB with target-type ip (no AWS figure; users found 25 s enough).'] }),
+      awsNlbIp: integerParameter({ default: LOAD_BALANCER_DEFAULTS.awsNlbIp, minimum: 1, maximum: 3600, comment: ['AWS Load Balancer Controller, NLB with target-type ip (users measured about 2 minutes).'] }),
+      gkeNeg: integerParameter({ default: LOAD_BALANCER_DEFAULTS.gkeNeg, minimum: 1, maximum: 3600, comment: ['GKE container-native load balancing (cloud.google.com/neg).'] }),
+      ingressNginx: integerParameter({ default: LOAD_BALANCER_DEFAULTS.ingressNginx, minimum: 1, maximum: 3600, comment: ['ingress-nginx, which sends to the endpoints itself.'] }),
+      gatewayApi: integerParameter({ default: LOAD_BALANCER_DEFAULTS.gatewayApi, minimum: 1, maximum: 3600, comment: ['A Gateway API HTTPRoute or GRPCRoute (the implementation decides: set yours).'] }),
+    },
+    {
+      comment: [
+        'Seconds from a pod\'s deletion until each kind of load balancer in front of it (found in the',
+        'same input or the cluster) stops sending it new connections: the preStop sleep of a pod behind',
+        'one is at least this, and never less than preStop.seconds.',
+      ],
+    },
+  ),
 };
 
 export const prestopDelay: RuleDescriptor<'prestop-delay', typeof parameters> = {
@@ -138,10 +184,11 @@ export const prestopDelay: RuleDescriptor<'prestop-delay', typeof parameters> = 
   },
   check({ workload, related, policy, fixActive }) {
     const graceFixActive = fixActive(gracePeriod.id);
+    const budget = terminationBudget(workload, related, policy);
     // A loop, not flatMap: this runs on every admission request, and flatMap costs more than the check.
     const findings: RuleFinding[] = [];
     for (const container of servingContainers(workload, related)) {
-      const finding = checkContainer(container, workload, policy, graceFixActive);
+      const finding = checkContainer(container, workload, policy, budget, graceFixActive);
       if (finding) findings.push(finding);
     }
     for (const container of workload.containers) {

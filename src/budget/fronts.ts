@@ -1,0 +1,207 @@
+/**
+ * What stands in front of a workload's pods, read from the objects beside it (files or the cluster): load
+ * balancers that send traffic straight to pod IPs and learn of a terminating pod from their own controller,
+ * later than kube-proxy does, and may keep connections to it while they drain. Each front names the profile
+ * of the policy's `loadBalancers` that times it. Nothing here is guessed: a front is found only from objects
+ * and annotations the vendor's controller reads itself (sources in profiles.ts).
+ */
+import { asArray, asInteger, asRecord, asString, isRecord, type JsonObject } from '../util/object.js';
+import { servicesSelecting, type RelatedObjects } from '../workloads/related.js';
+import { objectRef, stringMap, type Workload } from '../workloads/workload.js';
+import {
+  ALB_INGRESS_CLASS,
+  ALB_INGRESS_CONTROLLER,
+  ALB_TARGET_GROUP_ATTRIBUTES,
+  ALB_TARGET_TYPE,
+  ELB_DEFAULT_DEREGISTRATION_DELAY_SECONDS,
+  GKE_BACKEND_CONFIG,
+  GKE_BACKEND_CONFIG_BETA,
+  GKE_NEG,
+  INGRESS_CLASS_ANNOTATION,
+  NGINX_INGRESS_CLASS,
+  NGINX_INGRESS_CONTROLLER,
+  NGINX_SERVICE_UPSTREAM,
+  NLB_LOAD_BALANCER_CLASS,
+  NLB_TARGET_GROUP_ATTRIBUTES,
+  NLB_TARGET_TYPE,
+  NLB_TYPE,
+  type ProfileName,
+} from './profiles.js';
+
+export interface Front {
+  profile: ProfileName;
+  /** For people: "ALB of Ingress web (target-type ip)". */
+  via: string;
+  /** How long it keeps connections to a deregistered pod (0: none), and why that number. */
+  drainingSeconds: number;
+  drainingBecause: string;
+}
+
+const annotationsOf = (object: JsonObject) => stringMap(asRecord(object['metadata'])?.['annotations']);
+const nameOf = (object: JsonObject) => objectRef(object).name;
+
+/**
+ * `deregistration_delay.timeout_seconds` in a target-group-attributes annotation
+ * ("deregistration_delay.timeout_seconds=30,stickiness.enabled=true"); undefined when absent or unreadable.
+ */
+export function deregistrationDelay(attributes: string | undefined): number | undefined {
+  if (attributes === undefined) return undefined;
+  for (const pair of attributes.split(',')) {
+    const [key, value] = pair.split('=').map((part) => part.trim());
+    if (key === 'deregistration_delay.timeout_seconds' && value !== undefined && /^[0-9]{1,4}$/.test(value)) return Number(value);
+  }
+  return undefined;
+}
+
+function draining(attributes: string | undefined, annotation: string, owner: string): Pick<Front, 'drainingSeconds' | 'drainingBecause'> {
+  const delay = deregistrationDelay(attributes);
+  return delay === undefined
+    ? { drainingSeconds: ELB_DEFAULT_DEREGISTRATION_DELAY_SECONDS, drainingBecause: `deregistration delay ${ELB_DEFAULT_DEREGISTRATION_DELAY_SECONDS} s (the ELB default: ${owner} sets no deregistration_delay.timeout_seconds in ${annotation})` }
+    : { drainingSeconds: delay, drainingBecause: `deregistration delay ${delay} s (${annotation} of ${owner})` };
+}
+
+/** The AWS Load Balancer Controller's NLB for a Service of type LoadBalancer, in IP mode. */
+function nlbFront(service: JsonObject): Front | undefined {
+  const spec = asRecord(service['spec']);
+  const annotations = annotationsOf(service);
+  if (spec?.['type'] !== 'LoadBalancer') return undefined;
+  const type = annotations[NLB_TYPE];
+  const ours = spec['loadBalancerClass'] === NLB_LOAD_BALANCER_CLASS || type === 'external' || type === 'nlb-ip';
+  // target-type defaults to instance: NodePorts, then kube-proxy, which the plain preStop sleep covers.
+  const ip = type === 'nlb-ip' || annotations[NLB_TARGET_TYPE] === 'ip';
+  if (!ours || !ip) return undefined;
+  return {
+    profile: 'awsNlbIp',
+    via: `NLB of Service ${nameOf(service)} (target-type ip)`,
+    ...draining(annotations[NLB_TARGET_GROUP_ATTRIBUTES], NLB_TARGET_GROUP_ATTRIBUTES, `Service ${nameOf(service)}`),
+  };
+}
+
+/** The Services an Ingress sends to, by name (default backend and every path). */
+function ingressServiceNames(ingress: JsonObject): Set<string> {
+  const spec = asRecord(ingress['spec']);
+  const names = new Set<string>();
+  const add = (backend: unknown) => {
+    const name = asString(asRecord(asRecord(backend)?.['service'])?.['name']);
+    if (name) names.add(name);
+  };
+  add(spec?.['defaultBackend']);
+  for (const rule of asArray(spec?.['rules']).filter(isRecord)) {
+    for (const path of asArray(asRecord(rule['http'])?.['paths']).filter(isRecord)) add(path['backend']);
+  }
+  return names;
+}
+
+/**
+ * The controller of an Ingress: the legacy kubernetes.io/ingress.class annotation first, as the AWS controller
+ * reads it (group_loader.go classifyIngress: it "takes higher priority than ingressClassName"), else the
+ * IngressClass's spec.controller when that class is in the input, else the class name the controllers' charts
+ * give their IngressClass (alb, nginx).
+ */
+function ingressController(ingress: JsonObject, related: RelatedObjects): 'alb' | 'nginx' | undefined {
+  const annotated = annotationsOf(ingress)[INGRESS_CLASS_ANNOTATION];
+  if (annotated !== undefined) return annotated === ALB_INGRESS_CLASS ? 'alb' : annotated === NGINX_INGRESS_CLASS ? 'nginx' : undefined;
+  const className = asString(asRecord(ingress['spec'])?.['ingressClassName']);
+  if (className === undefined) return undefined;
+  const ingressClass = related.ingressClasses.find((candidate) => nameOf(candidate) === className);
+  const controller = asString(asRecord(ingressClass?.['spec'])?.['controller']);
+  if (controller === ALB_INGRESS_CONTROLLER || (!ingressClass && className === ALB_INGRESS_CLASS)) return 'alb';
+  if (controller === NGINX_INGRESS_CONTROLLER || (!ingressClass && className === NGINX_INGRESS_CLASS)) return 'nginx';
+  return undefined;
+}
+
+function ingressFront(ingress: JsonObject, service: JsonObject, related: RelatedObjects): Front | undefined {
+  const controller = ingressController(ingress, related);
+  const ingressAnnotations = annotationsOf(ingress);
+  const serviceAnnotations = annotationsOf(service);
+  if (controller === 'alb') {
+    // The Service's annotations override the Ingress's for its own target group.
+    const targetType = serviceAnnotations[ALB_TARGET_TYPE] ?? ingressAnnotations[ALB_TARGET_TYPE] ?? 'instance';
+    if (targetType !== 'ip') return undefined;
+    const fromService = serviceAnnotations[ALB_TARGET_GROUP_ATTRIBUTES] !== undefined;
+    return {
+      profile: 'awsAlbIp',
+      via: `ALB of Ingress ${nameOf(ingress)} (target-type ip)`,
+      ...draining(
+        fromService ? serviceAnnotations[ALB_TARGET_GROUP_ATTRIBUTES] : ingressAnnotations[ALB_TARGET_GROUP_ATTRIBUTES],
+        ALB_TARGET_GROUP_ATTRIBUTES,
+        fromService ? `Service ${nameOf(service)}` : `Ingress ${nameOf(ingress)}`,
+      ),
+    };
+  }
+  if (controller === 'nginx') {
+    // With service-upstream, nginx sends to the ClusterIP and kube-proxy decides: no front of its own.
+    if (ingressAnnotations[NGINX_SERVICE_UPSTREAM] === 'true') return undefined;
+    return { profile: 'ingressNginx', via: `ingress-nginx Ingress ${nameOf(ingress)}`, drainingSeconds: 0, drainingBecause: 'it keeps no connection to a removed endpoint' };
+  }
+  return undefined;
+}
+
+/** GKE container-native load balancing: a Service with a NEG annotation, drained as its BackendConfig says. */
+function negFront(service: JsonObject, related: RelatedObjects): Front | undefined {
+  const annotations = annotationsOf(service);
+  const neg = parseJson(annotations[GKE_NEG]);
+  if (!neg || (neg['ingress'] !== true && !asRecord(neg['exposed_ports']))) return undefined;
+  const via = `GKE NEG of Service ${nameOf(service)}`;
+  const configName = backendConfigName(annotations[GKE_BACKEND_CONFIG] ?? annotations[GKE_BACKEND_CONFIG_BETA]);
+  if (configName === undefined) return { profile: 'gkeNeg', via, drainingSeconds: 0, drainingBecause: 'no BackendConfig: connection draining is off (drainingTimeoutSec defaults to 0)' };
+  const config = related.backendConfigs.find((candidate) => nameOf(candidate) === configName && objectRef(candidate).namespace === objectRef(service).namespace);
+  if (!config) return { profile: 'gkeNeg', via, drainingSeconds: 0, drainingBecause: `BackendConfig ${configName} is not in the input, so its connection draining is unknown` };
+  const seconds = asInteger(asRecord(asRecord(config['spec'])?.['connectionDraining'])?.['drainingTimeoutSec']) ?? 0;
+  return { profile: 'gkeNeg', via, drainingSeconds: seconds, drainingBecause: `connection draining ${seconds} s (BackendConfig ${configName})` };
+}
+
+function parseJson(value: string | undefined): JsonObject | undefined {
+  if (value === undefined) return undefined;
+  try {
+    return asRecord(JSON.parse(value));
+  } catch {
+    return undefined;
+  }
+}
+
+/** `{"default": "name"}`, or `{"ports": {"80": "name"}}` (the first port's; one workload, one budget). */
+function backendConfigName(value: string | undefined): string | undefined {
+  const parsed = parseJson(value);
+  if (!parsed) return undefined;
+  return asString(parsed['default']) ?? Object.values(asRecord(parsed['ports']) ?? {}).map(asString).find((name) => name !== undefined);
+}
+
+/** Gateway API routes whose backendRefs name one of these Services (core Services: group "" and kind Service). */
+function routeFronts(services: JsonObject[], related: RelatedObjects, namespace: string | undefined): Front[] {
+  const names = new Set(services.map(nameOf));
+  const fronts: Front[] = [];
+  for (const route of related.routes) {
+    const routeNamespace = objectRef(route).namespace;
+    const sends = asArray(asRecord(route['spec'])?.['rules']).filter(isRecord).some((rule) =>
+      asArray(rule['backendRefs']).filter(isRecord).some((ref) => {
+        const group = asString(ref['group']) ?? '';
+        const kind = asString(ref['kind']) ?? 'Service';
+        const refNamespace = asString(ref['namespace']) ?? routeNamespace;
+        return group === '' && kind === 'Service' && refNamespace === namespace && names.has(asString(ref['name']) ?? '');
+      }),
+    );
+    if (sends) fronts.push({ profile: 'gatewayApi', via: `${asString(route['kind'])} ${objectRef(route).name}`, drainingSeconds: 0, drainingBecause: 'the implementation decides; set loadBalancers.gatewayApi for yours' });
+  }
+  return fronts;
+}
+
+/** Every front of the workload's pods that the objects beside it show; empty without context. */
+export function frontsOf(workload: Workload, related: RelatedObjects | undefined): Front[] {
+  if (!related) return [];
+  const services = servicesSelecting(workload, related);
+  const fronts: Front[] = [];
+  for (const service of services) {
+    const nlb = nlbFront(service);
+    if (nlb) fronts.push(nlb);
+    const neg = negFront(service, related);
+    if (neg) fronts.push(neg);
+    for (const ingress of related.ingresses) {
+      if (objectRef(ingress).namespace !== workload.ref.namespace || !ingressServiceNames(ingress).has(nameOf(service))) continue;
+      const front = ingressFront(ingress, service, related);
+      if (front) fronts.push(front);
+    }
+  }
+  fronts.push(...routeFronts(services, related, workload.ref.namespace));
+  return fronts;
+}

@@ -1,0 +1,76 @@
+/**
+ * The load balancers rollsafe knows, as their own controllers read them: the annotations and classes that put
+ * one in front of a Service's pods, and what the vendor documents about how late it stops sending to a
+ * terminating pod and how long it keeps connections to it. Sources are cited per constant; the README's
+ * "Termination budget" section lists them for people.
+ */
+
+/** A profile of the policy's `loadBalancers`: how late each kind of front stops sending new connections. */
+export type ProfileName = 'awsAlbIp' | 'awsNlbIp' | 'gkeNeg' | 'ingressNginx' | 'gatewayApi';
+
+// AWS Load Balancer Controller (kubernetes-sigs/aws-load-balancer-controller, docs/guide/ingress/annotations.md,
+// docs/guide/service/annotations.md, docs/deploy/pod_readiness_gate.md).
+export const ALB_INGRESS_CLASS = 'alb';
+/** IngressClass spec.controller of the ALB controller. */
+export const ALB_INGRESS_CONTROLLER = 'ingress.k8s.aws/alb';
+/** instance (the default: NodePorts, then kube-proxy) or ip (pod IPs, registered by the controller). */
+export const ALB_TARGET_TYPE = 'alb.ingress.kubernetes.io/target-type';
+export const ALB_TARGET_GROUP_ATTRIBUTES = 'alb.ingress.kubernetes.io/target-group-attributes';
+/** external (or the legacy nlb-ip) hands a Service of type LoadBalancer to the controller. */
+export const NLB_TYPE = 'service.beta.kubernetes.io/aws-load-balancer-type';
+export const NLB_LOAD_BALANCER_CLASS = 'service.k8s.aws/nlb';
+export const NLB_TARGET_TYPE = 'service.beta.kubernetes.io/aws-load-balancer-nlb-target-type';
+export const NLB_TARGET_GROUP_ATTRIBUTES = 'service.beta.kubernetes.io/aws-load-balancer-target-group-attributes';
+/** ELB target groups' deregistration_delay.timeout_seconds when not set (Elastic Load Balancing user guide). */
+export const ELB_DEFAULT_DEREGISTRATION_DELAY_SECONDS = 300;
+/**
+ * The namespace label with which the controller injects readiness gates (target-health.elbv2.k8s.aws/...) into
+ * the pods of IP targets: without them a pod is Ready before its target is healthy, and a rollout can replace
+ * every pod before the load balancer sends to any new one.
+ */
+export const AWS_READINESS_GATE_LABEL = 'elbv2.k8s.aws/pod-readiness-gate-inject';
+export const AWS_READINESS_GATE_PREFIX = 'target-health.elbv2.k8s.aws/';
+
+// GKE container-native load balancing (kubernetes/ingress-gce; GKE docs "Container-native load balancing",
+// "Ingress configuration": BackendConfig connectionDraining).
+export const GKE_NEG = 'cloud.google.com/neg';
+export const GKE_BACKEND_CONFIG = 'cloud.google.com/backend-config';
+export const GKE_BACKEND_CONFIG_BETA = 'beta.cloud.google.com/backend-config';
+
+// ingress-nginx (kubernetes/ingress-nginx): it sends to the endpoints of a Service itself, unless told to use
+// the Service's ClusterIP.
+export const INGRESS_CLASS_ANNOTATION = 'kubernetes.io/ingress.class';
+export const NGINX_INGRESS_CLASS = 'nginx';
+export const NGINX_INGRESS_CONTROLLER = 'k8s.io/ingress-nginx';
+export const NGINX_SERVICE_UPSTREAM = 'nginx.ingress.kubernetes.io/service-upstream';
+
+/** How a workload declares the longest life of one of its connections (websockets, gRPC streams). */
+export const MAX_CONNECTION_ANNOTATION = 'rollsafe.dev/max-connection-seconds';
+
+/** Service appProtocols (KEP-3726) and port names that mean connections outlive any preStop sleep. */
+export const LONG_LIVED_APP_PROTOCOLS = ['kubernetes.io/ws', 'kubernetes.io/wss', 'kubernetes.io/h2c', 'grpc'];
+export const LONG_LIVED_PORT_NAME = /^(?:grpc|h2c|wss?|websockets?)(?:-.*)?$/;
+
+/**
+ * Seconds from a pod's deletion until each kind of front stops sending it new connections (the policy's
+ * loadBalancers defaults): the preStop sleep must cover them. All three controllers drop a terminating endpoint
+ * at once (aws-load-balancer-controller pkg/backend/endpoint_resolver.go, ingress-gce pkg/neg/types/types.go
+ * EndpointsDataFromEndpointSlices, ingress-nginx endpointslices.go); what follows is their own lag.
+ * - awsAlbIp: no AWS number exists (the EKS Best Practices Guide shows `sleep 10` only as an example, and
+ *   warns the controller and the ELB API take time); an ALB user found 25 s enough where 5 s was not
+ *   (aws-load-balancer-controller#1064). 30 s.
+ * - awsNlbIp: users measured that an NLB in IP mode keeps sending new connections for about 2 minutes after
+ *   deregistration starts, whatever the deregistration delay (aws-load-balancer-controller#2366, #3270). 120 s.
+ * - gkeNeg: the load balancer "will still send traffic for short amount of time" after the endpoint leaves
+ *   the NEG (ingress-gce#769, a maintainer), with no number given. 20 s.
+ * - ingressNginx: syncs at most every 3.3 s (--sync-rate-limit 0.3) and its Lua balancer polls every 1 s
+ *   (balancer.lua BACKENDS_SYNC_INTERVAL): covered by the plain 10 s.
+ * - gatewayApi: the implementation decides (the spec does not say); 15 s until you set yours.
+ */
+export const LOAD_BALANCER_DEFAULTS: Record<ProfileName, number> = {
+  awsAlbIp: 30,
+  awsNlbIp: 120,
+  gkeNeg: 20,
+  ingressNginx: 10,
+  gatewayApi: 15,
+};

@@ -1,0 +1,65 @@
+import { frontsOf } from '../../budget/fronts.js';
+import { AWS_READINESS_GATE_LABEL, AWS_READINESS_GATE_PREFIX } from '../../budget/profiles.js';
+import { asArray, asRecord, asString, isRecord } from '../../util/object.js';
+import { objectRef, stringMap } from '../../workloads/workload.js';
+import type { RuleDescriptor } from '../rule.js';
+
+/**
+ * Pods behind the AWS Load Balancer Controller in IP mode need its readiness gates: the controller injects
+ * `target-health.elbv2.k8s.aws/<target group binding>` conditions into pods of namespaces labelled
+ * `elbv2.k8s.aws/pod-readiness-gate-inject: enabled` (docs/deploy/pod_readiness_gate.md), and a pod is then
+ * Ready only once its target is healthy in the load balancer. Without them a rollout replaces pods as fast as
+ * they pass their own probe, which can be before the load balancer sends to any new one: every old target is
+ * draining, no new one is healthy, and the load balancer answers 502/503.
+ */
+export const lbReadinessGate: RuleDescriptor<'lb-readiness-gate', Record<never, never>> = {
+  id: 'lb-readiness-gate',
+  defaultSeverity: 'error',
+  defaultMode: 'enforce',
+  fixable: false,
+  needsContext: true,
+  deniesUpdatesOf: [],
+  parameters: {},
+  docs: {
+    summary: 'Pods that an AWS ALB or NLB reaches in IP mode get the controller\'s readiness gates (namespace label elbv2.k8s.aws/pod-readiness-gate-inject).',
+    why: 'In IP mode the load balancer registers pod IPs itself and takes seconds to mark a new target healthy; without readiness gates a pod is Ready before that, so a rollout can replace every old pod before the load balancer sends to any new one.',
+    checks: `A workload behind an ALB (Ingress) or NLB (Service) of the AWS Load Balancer Controller with target-type ip runs in a namespace labelled ${AWS_READINESS_GATE_LABEL}: enabled, or declares ${AWS_READINESS_GATE_PREFIX}* readinessGates itself. Needs the Service and Ingress in the same input or namespace, and the Namespace (in the input, or the cluster's): when the namespace is not known, it says so.`,
+    readme: {
+      checks: `A workload behind an ALB (an Ingress of class \`alb\`) or an NLB (a Service the controller owns) of the AWS Load Balancer Controller with \`target-type: ip\` runs in a namespace labelled \`${AWS_READINESS_GATE_LABEL}: enabled\` (the controller then injects \`${AWS_READINESS_GATE_PREFIX}…\` readiness gates into its pods, \`docs/deploy/pod_readiness_gate.md\`), or declares such gates itself. Without them a pod is Ready before its target is healthy in the load balancer, and a rollout can replace every old pod before the load balancer sends to a new one. Judged by every audit from the Service, Ingress and Namespace in the input (or the cluster with \`--cluster\`); a namespace that is not in the input is named as unknown, never passed. Instance mode (the default target type) goes through NodePorts and kube-proxy and needs no gate.`,
+      peers: {
+        polaris: 'none',
+        kubeScore: 'none',
+        kubeLinter: 'none',
+        kyverno: 'none',
+        differs: 'Reads the AWS controller\'s own annotations and the namespace label that decides injection.',
+      },
+    },
+  },
+  check({ workload, related }) {
+    if (!related) return [];
+    const behind = frontsOf(workload, related).filter((front) => front.profile === 'awsAlbIp' || front.profile === 'awsNlbIp');
+    const [front] = behind;
+    if (!front) return [];
+    const declared = asArray(workload.podSpec['readinessGates'])
+      .filter(isRecord)
+      .some((gate) => asString(gate['conditionType'])?.startsWith(AWS_READINESS_GATE_PREFIX));
+    if (declared) return [];
+    const name = workload.ref.namespace;
+    const namespace = name === undefined ? undefined : related.namespaces.find((candidate) => objectRef(candidate).name === name);
+    if (namespace && stringMap(asRecord(namespace['metadata'])?.['labels'])[AWS_READINESS_GATE_LABEL] === 'enabled') return [];
+    const fix = `Label the namespace ${AWS_READINESS_GATE_LABEL}=enabled (the controller injects the gates into pods created after that).`;
+    if (!namespace) {
+      return [
+        {
+          cap: 'warning',
+          message: `its pods are behind ${front.via}, which needs the AWS Load Balancer Controller's readiness gates, and namespace ${name ?? '(none given)'} is not in the input, so rollsafe cannot tell whether it is labelled ${AWS_READINESS_GATE_LABEL}=enabled. Without the gates a rollout can replace every pod before the load balancer sends to a new one. Audit with the Namespace, or --cluster.`,
+        },
+      ];
+    }
+    return [
+      {
+        message: `its pods are behind ${front.via}, but namespace ${name} is not labelled ${AWS_READINESS_GATE_LABEL}=enabled, so the AWS Load Balancer Controller injects no readiness gates: a pod is Ready before its target is healthy in the load balancer, and a rollout can replace every old pod before the load balancer sends to a new one (502s). ${fix}`,
+      },
+    ];
+  },
+};

@@ -1,0 +1,161 @@
+/**
+ * The termination budget (src/budget/): what stands in front of a workload's pods, read from the objects beside
+ * it as the vendors' controllers read them, and the sleep and grace period that follow, per load balancer
+ * profile. The fix goldens are in test/fixtures/rules/{prestop-delay,grace-period,lb-readiness-gate}/; here the
+ * numbers and the words: a finding names what it found.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import t from 'tap';
+import { deregistrationDelay, frontsOf } from '../src/budget/fronts.js';
+import { terminationBudget } from '../src/budget/termination-budget.js';
+import { parseManifest } from '../src/manifests/read.js';
+import { planFiles } from '../src/plan/plan.js';
+import { defaultPolicy, parsePolicy } from '../src/policy/load.js';
+import { effectivePolicy } from '../src/policy/effective.js';
+import { addRelated, emptyRelated } from '../src/workloads/related.js';
+import { toWorkload } from '../src/workloads/workload.js';
+import { auditText, findingsOf, FIXTURES } from './helpers/fixtures.js';
+
+type Obj = Record<string, any>;
+const fixture = (path: string) => readFileSync(join(FIXTURES, 'rules', path), 'utf8');
+
+function budgetOf(objects: Obj[], policy = defaultPolicy()) {
+  const related = emptyRelated();
+  for (const object of objects) addRelated(related, object);
+  const workload = toWorkload(objects[0]!)!;
+  return terminationBudget(workload, related, effectivePolicy(policy, workload.ref.namespace ?? 'default'));
+}
+
+const deployment = (annotations: Record<string, string> = {}): Obj => ({
+  apiVersion: 'apps/v1',
+  kind: 'Deployment',
+  metadata: { name: 'web', namespace: 'shop', annotations },
+  spec: { selector: { matchLabels: { app: 'web' } }, template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'web', image: 'web', ports: [{ containerPort: 8080, name: 'http' }] }] } } },
+});
+const service = (extra: Obj = {}, annotations: Record<string, string> = {}): Obj => ({
+  apiVersion: 'v1',
+  kind: 'Service',
+  metadata: { name: 'web', namespace: 'shop', annotations },
+  spec: { selector: { app: 'web' }, ports: [{ name: 'http', port: 80, targetPort: 'http' }], ...extra },
+});
+const ingress = (spec: Obj, annotations: Record<string, string> = {}): Obj => ({
+  apiVersion: 'networking.k8s.io/v1',
+  kind: 'Ingress',
+  metadata: { name: 'web', namespace: 'shop', annotations },
+  spec: { ...spec, rules: [{ http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: 'web', port: { name: 'http' } } } }] } }] },
+});
+
+t.test('deregistration_delay.timeout_seconds is read from target-group-attributes as the controller writes them', async (t) => {
+  t.equal(deregistrationDelay('deregistration_delay.timeout_seconds=30'), 30);
+  t.equal(deregistrationDelay('stickiness.enabled=true, deregistration_delay.timeout_seconds = 45,stickiness.type=lb_cookie'), 45);
+  t.equal(deregistrationDelay('stickiness.enabled=true'), undefined, 'absent: the ELB default applies');
+  t.equal(deregistrationDelay('deregistration_delay.timeout_seconds=soon'), undefined, 'unreadable: the default applies, not a guess');
+});
+
+t.test('AWS Load Balancer Controller: IP mode is a front, instance mode (the default) goes through kube-proxy', async (t) => {
+  const alb = { ingressClassName: 'alb' };
+  t.same(frontsOf(toWorkload(deployment())!, related([deployment(), service(), ingress(alb)])), [], 'ALB, default target-type instance');
+  const ip = budgetOf([deployment(), service(), ingress(alb, { 'alb.ingress.kubernetes.io/target-type': 'ip' })]);
+  t.equal(ip.preStopSeconds, 30, 'the sleep of loadBalancers.awsAlbIp');
+  t.equal(ip.afterSignalSeconds, 300, 'no deregistration delay set: the ELB default, 300 s');
+  t.match(ip.afterSignalBecause, /ALB of Ingress web \(target-type ip\).*deregistration delay 300 s \(the ELB default/);
+  // The Service's annotation overrides the Ingress's for its own target group.
+  const overridden = budgetOf([
+    deployment(),
+    service({}, { 'alb.ingress.kubernetes.io/target-type': 'ip', 'alb.ingress.kubernetes.io/target-group-attributes': 'deregistration_delay.timeout_seconds=15' }),
+    ingress(alb, { 'alb.ingress.kubernetes.io/target-group-attributes': 'deregistration_delay.timeout_seconds=120' }),
+  ]);
+  t.equal(overridden.afterSignalSeconds, 20, "the Service's 15 s, below drainSeconds: drainSeconds counts");
+  const legacyClass = budgetOf([deployment(), service(), ingress({}, { 'kubernetes.io/ingress.class': 'alb', 'alb.ingress.kubernetes.io/target-type': 'ip' })]);
+  t.equal(legacyClass.fronts.length, 1, 'the legacy kubernetes.io/ingress.class annotation');
+  const both = budgetOf([deployment(), service(), ingress({ ingressClassName: 'alb' }, { 'kubernetes.io/ingress.class': 'nginx', 'alb.ingress.kubernetes.io/target-type': 'ip' })]);
+  t.equal(both.fronts[0]?.profile, 'ingressNginx', 'the annotation wins over ingressClassName (classifyIngress)');
+  const customClass = [{ apiVersion: 'networking.k8s.io/v1', kind: 'IngressClass', metadata: { name: 'public' }, spec: { controller: 'ingress.k8s.aws/alb' } }];
+  const byController = budgetOf([deployment(), service(), ingress({ ingressClassName: 'public' }, { 'alb.ingress.kubernetes.io/target-type': 'ip' }), ...customClass]);
+  t.equal(byController.fronts[0]?.profile, 'awsAlbIp', "an IngressClass of any name whose controller is the ALB controller's");
+  const nlb = budgetOf([deployment(), service({ type: 'LoadBalancer', loadBalancerClass: 'service.k8s.aws/nlb' }, { 'service.beta.kubernetes.io/aws-load-balancer-nlb-target-type': 'ip' })]);
+  t.equal(nlb.fronts[0]?.via, 'NLB of Service web (target-type ip)');
+  const nlbInstance = budgetOf([deployment(), service({ type: 'LoadBalancer' }, { 'service.beta.kubernetes.io/aws-load-balancer-type': 'external' })]);
+  t.same(nlbInstance.fronts, [], 'NLB, default target-type instance');
+  const inTreeNlb = budgetOf([deployment(), service({ type: 'LoadBalancer' }, { 'service.beta.kubernetes.io/aws-load-balancer-type': 'nlb', 'service.beta.kubernetes.io/aws-load-balancer-nlb-target-type': 'ip' })]);
+  t.same(inTreeNlb.fronts, [], "type nlb is the in-tree cloud provider's, which registers instances, not the controller's");
+});
+
+function related(objects: Obj[]) {
+  const found = emptyRelated();
+  for (const object of objects) addRelated(found, object);
+  return found;
+}
+
+t.test('GKE NEG: connection draining from the BackendConfig the Service names', async (t) => {
+  const neg = (backendConfig?: string) =>
+    service({}, { 'cloud.google.com/neg': '{"ingress": true}', ...(backendConfig ? { 'cloud.google.com/backend-config': backendConfig } : {}) });
+  const config = { apiVersion: 'cloud.google.com/v1', kind: 'BackendConfig', metadata: { name: 'drain', namespace: 'shop' }, spec: { connectionDraining: { drainingTimeoutSec: 45 } } };
+  t.equal(budgetOf([deployment(), neg('{"default": "drain"}'), config]).afterSignalSeconds, 45);
+  t.equal(budgetOf([deployment(), neg('{"ports": {"80": "drain"}}'), config]).afterSignalSeconds, 45, 'per-port form');
+  const missing = budgetOf([deployment(), neg('{"default": "drain"}')]);
+  t.match(missing.fronts[0]?.drainingBecause, /BackendConfig drain is not in the input/, 'a BackendConfig not in the input is named as unknown');
+  t.equal(budgetOf([deployment(), neg()]).preStopSeconds, 20, 'loadBalancers.gkeNeg');
+  t.same(budgetOf([deployment(), service({}, { 'cloud.google.com/neg': 'not json' })]).fronts, [], 'an unreadable annotation is no front');
+});
+
+t.test('ingress-nginx sends to endpoints itself unless service-upstream; Gateway API routes by backendRef', async (t) => {
+  const nginx = budgetOf([deployment(), service(), ingress({ ingressClassName: 'nginx' })]);
+  t.equal(nginx.fronts[0]?.profile, 'ingressNginx');
+  t.notOk(nginx.slowestFront, 'its default (10 s) is no slower than preStop.seconds');
+  t.same(budgetOf([deployment(), service(), ingress({ ingressClassName: 'nginx' }, { 'nginx.ingress.kubernetes.io/service-upstream': 'true' })]).fronts, []);
+  const route = (backendRef: Obj, namespace = 'shop') => ({ apiVersion: 'gateway.networking.k8s.io/v1', kind: 'HTTPRoute', metadata: { name: 'web', namespace }, spec: { rules: [{ backendRefs: [backendRef] }] } });
+  t.equal(budgetOf([deployment(), service(), route({ name: 'web', port: 80 })]).fronts[0]?.via, 'HTTPRoute web');
+  t.equal(budgetOf([deployment(), service(), route({ name: 'web', namespace: 'shop' }, 'gateways')]).fronts.length, 1, 'a route in another namespace naming this one');
+  t.same(budgetOf([deployment(), service(), route({ name: 'web', kind: 'ServiceImport', group: 'multicluster.x-k8s.io' })]).fronts, [], 'another kind of backend');
+  const policy = parsePolicy('apiVersion: rollsafe.dev/v1alpha1\nkind: Policy\nloadBalancers: {gatewayApi: 25}\n', 'policy.yaml');
+  t.equal(budgetOf([deployment(), service(), route({ name: 'web' })], policy).preStopSeconds, 25, 'a profile set in the policy');
+});
+
+t.test('long-lived connections: appProtocol and port names; a declared connection life counts after the signal', async (t) => {
+  const ports = [
+    { name: 'ws', port: 80 },
+    { name: 'api', port: 81, appProtocol: 'kubernetes.io/h2c' },
+    { name: 'http', port: 82 },
+  ];
+  t.same(budgetOf([deployment(), service({ ports })]).longLived, ['Service web port ws (its name)', 'Service web port api (appProtocol kubernetes.io/h2c)']);
+  t.equal(budgetOf([deployment({ 'rollsafe.dev/max-connection-seconds': '600' })]).afterSignalSeconds, 600, 'without context too: the webhook sees the annotation');
+  t.equal(budgetOf([deployment({ 'rollsafe.dev/max-connection-seconds': '10m' })]).afterSignalSeconds, 20, 'not whole seconds: not read');
+});
+
+t.test('the findings name what they found, and plan shows the budget part by part', async (t) => {
+  const text = fixture('prestop-delay/fail-behind-nlb-ip-short-sleep.yaml');
+  const { audit } = auditText(text, defaultPolicy(), 'nlb.yaml');
+  const [preStop] = findingsOf(audit, 'prestop-delay');
+  t.match(preStop?.message, 'sleeps only 10s in preStop; it is behind NLB of Service api (target-type ip), which may send it new connections for 120s after the pod is deleted (loadBalancers.awsNlbIp)');
+  t.match(preStop?.fix, 'raises lifecycle.preStop.sleep.seconds to 120');
+  const [grace] = findingsOf(audit, 'grace-period');
+  t.match(grace?.message, /needs 120s of preStop delay \+ 300s after its stop signal \(NLB of Service api \(target-type ip\) keeps connections open: deregistration delay 300 s \(the ELB default/);
+  t.match(grace?.fix, 'sets terminationGracePeriodSeconds: 420');
+  const [plan] = planFiles([parseManifest(text, 'nlb.yaml')], { podStartSeconds: 0, appStartSeconds: 0, exitSeconds: 20 }, '1.37');
+  t.match(plan?.terminationBudget, {
+    preStopSeconds: 120,
+    afterSignalSeconds: 300,
+    graceSeconds: 420,
+    current: { preStopSeconds: 10, graceSeconds: 30 },
+    fronts: [{ profile: 'awsNlbIp', via: 'NLB of Service api (target-type ip)', propagationSeconds: 120, drainingSeconds: 300 }],
+  });
+});
+
+t.test('an exec sleep behind a slower front is reported, never rewritten; no native sleep beyond a grace period left alone', async (t) => {
+  const objects = [deployment(), service({ type: 'LoadBalancer', loadBalancerClass: 'service.k8s.aws/nlb' }, { 'service.beta.kubernetes.io/aws-load-balancer-nlb-target-type': 'ip', 'service.beta.kubernetes.io/aws-load-balancer-target-group-attributes': 'deregistration_delay.timeout_seconds=10' })];
+  const container = objects[0]!.spec.template.spec.containers[0];
+  container.lifecycle = { preStop: { exec: { command: ['sleep', '10'] } } };
+  const text = objects.map((object) => JSON.stringify(object)).join('\n---\n');
+  const { audit } = auditText(text, defaultPolicy(), 'exec.yaml');
+  const [finding] = findingsOf(audit, 'prestop-delay');
+  t.match(finding?.message, 'sleeps only 10s in preStop');
+  t.notOk(finding?.fix, 'an exec hook is never rewritten');
+  container.lifecycle = { preStop: { sleep: { seconds: 10 } } };
+  objects[0]!.spec.template.spec.terminationGracePeriodSeconds = 15;
+  const policy = defaultPolicy();
+  policy.rules['grace-period'] = { ...policy.rules['grace-period'], mode: 'off' };
+  const native = auditText(objects.map((object) => JSON.stringify(object)).join('\n---\n'), policy, 'native.yaml');
+  t.notOk(findingsOf(native.audit, 'prestop-delay')[0]?.fix, 'the apiserver refuses a sleep longer than the grace period, which grace-period (off) will not raise');
+});
