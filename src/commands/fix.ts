@@ -23,7 +23,9 @@ function describeError(error: { file: string; line?: number; column?: number; do
  * would make an empty document); one that starts with a directive (`%YAML 1.2`) may only follow a document
  * ended by `...`.
  */
-function separated(text: string): string {
+/** A file after the first in one output stream: its own byte-order mark would land mid-stream, so it goes. */
+function separated(withMark: string): string {
+  const text = withMark.startsWith('\uFEFF') ? withMark.slice(1) : withMark;
   if (/^(?:[ \t]*(?:#[^\n]*)?\r?\n)*%/.test(text)) return `...\n${text}`;
   return /^---(\s|$)/.test(text) ? text : `---\n${text}`;
 }

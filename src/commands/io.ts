@@ -1,9 +1,11 @@
 import { readFileSync } from 'node:fs';
+import { decodeInput, UndecodableInput } from '../manifests/decode.js';
 
 /** What a command may touch of the process: injected so tests run commands in-process. */
 export interface Io {
   stdout: { write(text: string): unknown; isTTY?: boolean };
   stderr: { write(text: string): unknown; isTTY?: boolean };
+  /** Standard input as text; throws UndecodableInput when its bytes are not UTF-8 text. */
   readStdin(): string;
   env: Record<string, string | undefined>;
 }
@@ -25,7 +27,12 @@ export function processIo(): Io {
   return {
     stdout: process.stdout,
     stderr: process.stderr,
-    readStdin: () => readFileSync(0, 'utf8'),
+    readStdin: () => {
+      // Bytes, decoded as a file's are: 'utf8' would turn invalid bytes into U+FFFD without a word.
+      const decoded = decodeInput(readFileSync(0));
+      if ('problem' in decoded) throw new UndecodableInput(decoded.problem, decoded.line);
+      return decoded.text;
+    },
     env: process.env,
   };
 }

@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { decodeInput, UndecodableInput } from './decode.js';
 import { MAX_INPUT_BYTES, parseManifest, type InputError, type ParsedFile } from './read.js';
 
 const MANIFEST_FILE = /\.(ya?ml|json)$/i;
@@ -55,6 +56,19 @@ function reason(error: unknown): string {
   return code ?? (error as Error).message;
 }
 
+/** Standard input, which Io.readStdin decodes (processIo refuses bytes that are not UTF-8, as for a file). */
+function readStdin(stdinText: () => string, result: CollectedInputs): void {
+  let text: string;
+  try {
+    text = stdinText();
+  } catch (error) {
+    if (!(error instanceof UndecodableInput)) throw error;
+    result.errors.push({ file: '-', ...(error.line !== undefined ? { line: error.line } : {}), message: `standard input ${error.message}` });
+    return;
+  }
+  result.files.push(parseManifest(text, '-'));
+}
+
 /**
  * Reads every path (a file, a directory, or "-" for the given stdin text) into parsed files. Unreadable
  * inputs become errors naming the path; the others are still read.
@@ -66,7 +80,7 @@ export function collectInputs(paths: string[], stdinText: () => string): Collect
   let stdinRead = false;
   for (const path of paths) {
     if (path === '-') {
-      if (!stdinRead) result.files.push(parseManifest(stdinText(), '-'));
+      if (!stdinRead) readStdin(stdinText, result);
       stdinRead = true;
       continue;
     }
@@ -89,7 +103,9 @@ export function collectInputs(paths: string[], stdinText: () => string): Collect
           result.errors.push({ file, message: `larger than ${MAX_INPUT_BYTES / 1024 / 1024} MiB; refused` });
           continue;
         }
-        result.files.push(parseManifest(readFileSync(file, 'utf8'), file));
+        const decoded = decodeInput(readFileSync(file));
+        if ('problem' in decoded) result.errors.push({ file, ...(decoded.line !== undefined ? { line: decoded.line } : {}), message: decoded.problem });
+        else result.files.push(parseManifest(decoded.text, file));
       } catch (error) {
         result.errors.push({ file, message: `cannot read: ${reason(error)}` });
       }

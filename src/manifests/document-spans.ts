@@ -34,7 +34,8 @@ export function documentSpans(text: string): DocumentSpan[] | undefined {
   let current: DocumentSpan | undefined;
   let needsLine = true; // the current document's first content line is still ahead
   let lineNumber = 0;
-  for (let at = 0; at < text.length; ) {
+  // A byte-order mark opens the first line: a `---` after it is a marker all the same.
+  for (let at = text.charCodeAt(0) === 0xfeff ? 1 : 0; at < text.length; ) {
     lineNumber++;
     const newline = text.indexOf('\n', at);
     const end = newline === -1 ? text.length : newline;

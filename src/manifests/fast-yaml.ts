@@ -1,33 +1,38 @@
 import jsYaml from 'js-yaml';
+import { jsonKey, meaningChange, resolvePlain } from './kubectl-scalars.js';
 
 /**
  * The fast reader: js-yaml, about 8× quicker than the `yaml` library, which also keeps comments and positions
  * (what `fix` needs, not `audit`). It reads only what both libraries read alike; anything else is left to the
- * `yaml` library, so a value never depends on which reader ran (test/fast-yaml.test.ts compares the two).
+ * `yaml` library, so a value never depends on which reader ran (test/fast-reader.test.ts compares the two).
+ * Both read plain scalars as kubectl does (kubectl-scalars.ts).
  */
 
 /**
- * The `yaml` library's YAML 1.2 core schema (its `schema/core` and `schema/common/null` tests), for js-yaml:
- * js-yaml's own core schema also reads `0b101` as 5 and `+.5` as a string, where `yaml` reads the opposite.
+ * Thrown from the scalar type below: a plain scalar that YAML 1.1 (kubectl) and YAML 1.2 read differently is
+ * named in a finding, with its line, so the `yaml` library reads its document. So is a number that kubectl
+ * writes differently as a map key (`1e7:` is the key "1e+07", a 64-bit int keeps its digits): js-yaml cannot
+ * tell keys from values.
  */
-const scalar = (tag: string, firstChars: string, test: RegExp, construct: (text: string) => unknown) =>
-  new jsYaml.Type(`tag:yaml.org,2002:${tag}`, {
-    kind: 'scalar',
-    // Most scalars are names and images: the first character rules them out before any regular expression runs.
-    resolve: (text: string) => (text === '' ? tag === 'null' : firstChars.includes(text[0] as string)) && test.test(text),
-    construct,
-  });
+class LeftToYaml extends Error {}
 
-const SCHEMA = jsYaml.FAILSAFE_SCHEMA.extend({
-  implicit: [
-    scalar('null', '~nN', /^(?:~|[Nn]ull|NULL)?$/, () => null),
-    scalar('bool', 'tTfF', /^(?:[Tt]rue|TRUE|[Ff]alse|FALSE)$/, (text) => text[0] === 't' || text[0] === 'T'),
-    scalar('int', '-+0123456789', /^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$/, (text) =>
-      text.startsWith('0o') ? parseInt(text.slice(2), 8) : text.startsWith('0x') ? parseInt(text.slice(2), 16) : parseInt(text, 10)),
-    scalar('float', '-+.0123456789', /^(?:[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN|[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)[eE][-+]?[0-9]+|[-+]?(?:\.[0-9]+|[0-9]+\.[0-9]*))$/, (text) =>
-      /nan$/i.test(text) ? NaN : /inf$/i.test(text) ? (text.startsWith('-') ? -Infinity : Infinity) : parseFloat(text)),
-  ],
+/** The last scalar resolved: js-yaml asks for it twice (resolve, then construct). */
+let last: { text: string; value: unknown } = { text: '', value: null };
+
+/** Plain scalars as kubectl reads them (kubectl-scalars.ts), on js-yaml's failsafe schema. */
+const KUBECTL_SCALAR = new jsYaml.Type('tag:yaml.org,2002:kubectl-scalar', {
+  kind: 'scalar',
+  resolve: (text: string) => {
+    const { kind, value, exact } = resolvePlain(text);
+    if (kind === 'str') return false;
+    if (meaningChange(text, value) || ((kind === 'float' || exact !== undefined) && jsonKey(text) !== String(value))) throw new LeftToYaml();
+    last = { text, value };
+    return true;
+  },
+  construct: (text: string) => (last.text === text ? last.value : resolvePlain(text).value),
 });
+
+const SCHEMA = jsYaml.FAILSAFE_SCHEMA.extend({ implicit: [KUBECTL_SCALAR] });
 
 /**
  * Text the two readers may read differently, or that needs the `yaml` library's guards: template syntax (its

@@ -40,6 +40,8 @@ class DocumentText {
   }
 
   line(start: number): Line {
+    // A byte-order mark opens the file's first line, before its columns.
+    if (start === 0 && this.text.charCodeAt(0) === 0xfeff) start = 1;
     const newline = this.text.indexOf('\n', start);
     const end = newline === -1 || newline > this.limit ? this.limit : newline;
     let content = start;

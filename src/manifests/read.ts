@@ -1,13 +1,28 @@
-import type { Document } from 'yaml';
+import type { Document, DocumentOptions, ParseOptions, SchemaOptions } from 'yaml';
 import { asArray, asString, isRecord, type JsonObject } from '../util/object.js';
 import { documentSpans, type DocumentSpan } from './document-spans.js';
 import { loadFast } from './fast-yaml.js';
+import { KUBECTL_SCALAR_TAGS } from './kubectl-scalars.js';
+import { TOO_DEEP, tooDeeplyNested } from './nesting.js';
+import { kubectlValue, recordYaml11Values, type Yaml11Value } from './yaml-1-1-values.js';
 import { yamlLibrary } from '../util/yaml-library.js';
 
 /** Inputs larger than this are refused rather than parsed: a manifest set is never this big. */
 export const MAX_INPUT_BYTES = 64 * 1024 * 1024;
 /** yaml's guard against alias bombs ("billion laughs"): more alias expansions than this are refused. */
-const MAX_ALIAS_COUNT = 1000;
+export const MAX_ALIAS_COUNT = 1000;
+
+/**
+ * How the `yaml` library reads a file. YAML as kubectl reads it: plain scalars by go-yaml v2's rules
+ * (kubectl-scalars.ts), on the failsafe schema's maps, sequences and strings. JSON as JSON: kubectl decodes a
+ * JSON file with encoding/json (YAMLOrJSONDecoder), where `yes` can only be a quoted string anyway.
+ */
+export function yamlReadOptions(format: 'yaml' | 'json'): ParseOptions & DocumentOptions & SchemaOptions {
+  return format === 'json' ? { prettyErrors: false } : { prettyErrors: false, schema: 'failsafe', customTags: KUBECTL_SCALAR_TAGS };
+}
+
+/** A byte-order mark: kept in the text (`fix` writes back every byte it does not fix), but no content. */
+const BOM = 0xfeff;
 
 export interface InputError {
   file: string;
@@ -58,7 +73,8 @@ function unquotedTemplate(line: string): boolean {
 type LinePos = (offset: number) => { line: number; col: number };
 
 function lineIndex(text: string): LinePos {
-  const starts = [0];
+  // Columns of the first line count from after a byte-order mark.
+  const starts = [text.charCodeAt(0) === BOM ? 1 : 0];
   for (let at = text.indexOf('\n'); at !== -1; at = text.indexOf('\n', at + 1)) starts.push(at + 1);
   return (offset) => {
     let low = 0;
@@ -109,7 +125,8 @@ function unrenderedTemplateLine({ doc, offset }: YamlDocument, source: string, s
  * read and written as the YAML it parses as, so no document is lost.
  */
 function looksLikeJson(file: string, text: string): boolean {
-  return (file.endsWith('.json') || (/^\s*[{[]/.test(text) && /[}\]]\s*$/.test(text))) && isJson(text);
+  const body = text.charCodeAt(0) === BOM ? text.slice(1) : text;
+  return (file.endsWith('.json') || (/^\s*[{[]/.test(body) && /[}\]]\s*$/.test(body))) && isJson(body);
 }
 
 function isJson(text: string): boolean {
@@ -121,8 +138,11 @@ function isJson(text: string): boolean {
   }
 }
 
-/** A document's value as a Kubernetes object, or the List's items as objects, or the reason it is neither. */
-function addValue(parsed: ParsedFile, value: unknown, document: number, line: number, itemLine: (item: number) => number): void {
+/**
+ * A document's value as a Kubernetes object, or the List's items as objects, or the reason it is neither. The
+ * scalars YAML 1.1 and 1.2 read differently (`changed`, paths from the document's root) go with each object.
+ */
+function addValue(parsed: ParsedFile, value: unknown, document: number, line: number, itemLine: (item: number) => number, changed: Yaml11Value[] = []): void {
   const { file } = parsed;
   if (value === null || value === undefined) return; // empty document, e.g. a trailing `---`
   if (!isRecord(value)) {
@@ -132,12 +152,18 @@ function addValue(parsed: ParsedFile, value: unknown, document: number, line: nu
   if (isList(value)) {
     asArray(value['items']).forEach((item, itemIndex) => {
       const at = itemLine(itemIndex);
-      if (isRecord(item)) parsed.objects.push({ file, document, line: at, item: itemIndex, object: item });
-      else parsed.errors.push({ file, document, line: at, message: `items[${itemIndex}] is not a Kubernetes object` });
+      if (isRecord(item)) {
+        parsed.objects.push({ file, document, line: at, item: itemIndex, object: item });
+        const inItem = changed.filter(({ path }) => path[0] === 'items' && path[1] === itemIndex && path.length > 2);
+        recordYaml11Values(item, inItem.map((entry) => ({ ...entry, path: entry.path.slice(2) })));
+      } else {
+        parsed.errors.push({ file, document, line: at, message: `items[${itemIndex}] is not a Kubernetes object` });
+      }
     });
     return;
   }
   parsed.objects.push({ file, document, line, object: value });
+  recordYaml11Values(value, changed);
 }
 
 function isList(value: unknown): value is JsonObject {
@@ -166,30 +192,34 @@ function readYamlDocument(parsed: ParsedFile, yaml: YamlDocument, index: number,
   const syntax = doc.errors[0];
   if (syntax) {
     const at = linePos(offset + syntax.pos[0]);
-    parsed.errors.push({ file, document, line: at.line, column: at.col, message: `YAML syntax error: ${syntax.message.split('\n')[0]}` });
+    // tooDeeplyNested stops what nests deeper than the parser can go; this is for a nesting it could not bound.
+    const message = /Maximum call stack/.test(syntax.message) ? `document ${TOO_DEEP}` : `YAML syntax error: ${syntax.message.split('\n')[0]}`;
+    parsed.errors.push({ file, document, line: at.line, column: at.col, message });
     return;
   }
-  let value: unknown;
+  let read: ReturnType<typeof kubectlValue>;
   try {
-    value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+    read = kubectlValue(doc, MAX_ALIAS_COUNT, parsed.format === 'yaml' ? (at) => linePos(offset + at).line : undefined);
   } catch (error) {
+    // A RangeError is the stack running out: aliases can nest a value deeper than its text.
     const message = error instanceof RangeError
-      ? 'document is nested too deeply; refused'
+      ? `document ${TOO_DEEP}`
       : /alias/i.test((error as Error).message)
         ? 'too many YAML alias expansions (a possible alias bomb); refused'
         : `cannot read document: ${(error as Error).message}`;
     parsed.errors.push({ file, document, line: span.line, message });
     return;
   }
-  addValue(parsed, value, document, span.line, (item) => {
+  const itemLine = (item: number): number => {
     const node = doc.getIn(['items', item], true) as { range?: [number, number, number] } | undefined;
     return node?.range ? linePos(offset + node.range[0]).line : span.line;
-  });
+  };
+  addValue(parsed, read.value, document, span.line, itemLine, read.changed);
 }
 
 /** Parses a document's text alone; undefined unless it is exactly one document (then the whole file is parsed). */
 function parseSpan(text: string, span: DocumentSpan): YamlDocument | undefined {
-  const docs = yamlLibrary().parseAllDocuments(text.slice(span.start, span.end), { prettyErrors: false });
+  const docs = yamlLibrary().parseAllDocuments(text.slice(span.start, span.end), yamlReadOptions('yaml'));
   return Array.isArray(docs) && docs.length === 1 && docs[0] ? { doc: docs[0] as Document.Parsed, offset: span.start } : undefined;
 }
 
@@ -198,7 +228,7 @@ function readWithYaml(parsed: ParsedFile, linePos: LinePos): ParsedFile {
   const { file, text } = parsed;
   let docs: Document.Parsed[];
   try {
-    docs = yamlLibrary().parseAllDocuments(text, { prettyErrors: false }) as Document.Parsed[];
+    docs = yamlLibrary().parseAllDocuments(text, yamlReadOptions(parsed.format)) as Document.Parsed[];
   } catch (error) {
     parsed.errors.push({ file, message: `cannot parse: ${(error as Error).message}` });
     return parsed;
@@ -221,10 +251,9 @@ function readWithYaml(parsed: ParsedFile, linePos: LinePos): ParsedFile {
  * read by the fast reader when it can (values only); the `yaml` library reads the rest, and parses any
  * document again for `fix` on demand.
  */
-export function parseManifest(input: string, file: string, options: { fast?: boolean } = {}): ParsedFile {
-  // A byte-order mark is no content: dropped, so it can neither confuse the parser nor land mid-stream when
-  // `fix` joins several files.
-  const text = input.charCodeAt(0) === 0xfeff ? input.slice(1) : input;
+export function parseManifest(text: string, file: string, options: { fast?: boolean } = {}): ParsedFile {
+  // A leading byte-order mark stays in the text, so that `fix` writes it back and its diff shows no change
+  // there; both readers skip it (js-yaml and the `yaml` library, and documentSpans and locate for offsets).
   const parsed: ParsedFile = {
     file,
     text,
@@ -239,6 +268,12 @@ export function parseManifest(input: string, file: string, options: { fast?: boo
     return parsed;
   }
   const linePos = lineIndex(text);
+  // Refused before either parser runs: both recurse, and would run out of stack.
+  const deep = tooDeeplyNested(text);
+  if (deep) {
+    parsed.errors.push({ file, document: deep.document, line: linePos(deep.offset).line, message: `document ${TOO_DEEP}` });
+    return parsed;
+  }
   const spans = parsed.format === 'yaml' && options.fast !== false ? documentSpans(text) : undefined;
   if (!spans) return readWithYaml(parsed, linePos);
   const parsedSpans: Array<YamlDocument | undefined> = [];

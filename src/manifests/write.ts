@@ -6,7 +6,8 @@ import { loadFast } from './fast-yaml.js';
 import { locate, type Spot } from './locate.js';
 import { blockItem, blockPair, flowPair, scalar } from './render-yaml.js';
 import type { DocumentSpan } from './document-spans.js';
-import type { ParsedFile, YamlDocument } from './read.js';
+import { MAX_ALIAS_COUNT, yamlReadOptions, type ParsedFile, type YamlDocument } from './read.js';
+import { kubectlValue } from './yaml-1-1-values.js';
 import { yamlLibrary } from '../util/yaml-library.js';
 
 export interface ObjectEdit {
@@ -196,10 +197,11 @@ function readsBackAs(text: string, span: DocumentSpan, planned: TextEdit[], expe
   const edited = applyTextEdits(text.slice(span.start, span.end), planned.map((edit) => ({ ...edit, start: edit.start - span.start, end: edit.end - span.start })));
   let readBack = loadFast(edited)?.value;
   if (readBack === undefined) {
-    const docs = yamlLibrary().parseAllDocuments(edited, { prettyErrors: false });
-    if (!Array.isArray(docs) || docs.length !== 1 || docs[0]?.errors.length) return false;
+    const docs = yamlLibrary().parseAllDocuments(edited, yamlReadOptions('yaml'));
+    const doc = Array.isArray(docs) && docs.length === 1 ? docs[0] : undefined;
+    if (!doc || doc.errors.length > 0) return false;
     try {
-      readBack = docs[0]?.toJS({ maxAliasCount: 1000 });
+      readBack = kubectlValue(doc as Document.Parsed, MAX_ALIAS_COUNT).value;
     } catch {
       return false;
     }
@@ -218,7 +220,7 @@ function editsFromText(parsed: ParsedFile, index: number, style: Style, edit: Ob
 /** The edits of a document found in the `yaml` library's tree; undefined when the document must be re-emitted. */
 function editsFromTree(parsed: ParsedFile, index: number, yaml: YamlDocument, style: Style, objectEdits: ObjectEdit[], inserted: Inserted, order: number): TextEdit[] | undefined {
   const planned: TextEdit[] = [];
-  let expected = yaml.doc.toJS({ maxAliasCount: 1000 }) as unknown;
+  let expected = kubectlValue(yaml.doc, MAX_ALIAS_COUNT).value;
   for (const edit of objectEdits) {
     const prefix: Path = edit.item === undefined ? [] : ['items', edit.item];
     const ops = planEdits(parsed.text, style, (path) => spotInTree(yaml, path, parsed.text), (pointer) => toNodePath(yaml.doc, prefix, pointer), operations(edit), inserted, order + planned.length);
@@ -239,6 +241,8 @@ function editsFromTree(parsed: ParsedFile, index: number, yaml: YamlDocument, st
  */
 export function writeFixed(parsed: ParsedFile, edits: ObjectEdit[], options: { locate?: boolean } = {}): string {
   if (edits.length === 0) return parsed.text;
+  // Text edits keep a leading byte-order mark; what is written anew gets it back.
+  const bom = parsed.text.charCodeAt(0) === 0xfeff ? '\ufeff' : '';
   // The file's style is read once (each read scans the text).
   const style = blockStyle(parsed.text);
   if (parsed.format === 'json') {
@@ -254,7 +258,7 @@ export function writeFixed(parsed: ParsedFile, edits: ObjectEdit[], options: { l
     const json =
       JSON.stringify(doc.toJS(), (_key, value: unknown) => (typeof value === 'bigint' ? `${mark}${value}` : value), indent).replace(new RegExp(`"${mark}(-?\\d+)"`, 'g'), '$1') +
       (parsed.text.endsWith('\n') ? '\n' : '');
-    return style.newline === '\n' ? json : json.replace(/\n/g, style.newline);
+    return bom + (style.newline === '\n' ? json : json.replace(/\n/g, style.newline));
   }
   const editsOfDocument = new Map<number, ObjectEdit[]>();
   for (const edit of edits) editsOfDocument.set(edit.document - 1, [...(editsOfDocument.get(edit.document - 1) ?? []), edit]);
@@ -287,7 +291,7 @@ export function writeFixed(parsed: ParsedFile, edits: ObjectEdit[], options: { l
   return parsed.spans.map((span, index) => {
     const yaml = reemit.has(index) ? parsed.yamlDocument(index) : undefined;
     if (yaml) {
-      const emitted = yaml.doc.toString({ indent: style.indent, indentSeq: style.indentSeq, lineWidth: 0 });
+      const emitted = (index === 0 ? bom : '') + yaml.doc.toString({ indent: style.indent, indentSeq: style.indentSeq, lineWidth: 0 });
       return style.newline === '\n' ? emitted : emitted.replace(/\r?\n/g, style.newline);
     }
     const inside = textEditsOfDocument.get(index) ?? [];

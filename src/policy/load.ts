@@ -1,6 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { Ajv as AjvInstance, ErrorObject } from 'ajv';
+import type { Document } from 'yaml';
+import { decodeInput } from '../manifests/decode.js';
+import { TOO_DEEP, tooDeeplyNested } from '../manifests/nesting.js';
 import { yamlLibrary } from '../util/yaml-library.js';
 import { policySchema } from './schema.js';
 import { supportsNativeSleep } from '../workloads/pre-stop.js';
@@ -57,17 +60,38 @@ function describe(error: ErrorObject): string {
   }
 }
 
-/** Parses and validates a policy document (YAML or JSON text), filling defaults. */
+/** A policy needs no more: anchors shared by namespace overrides, not an alias bomb ("billion laughs"). */
+const MAX_POLICY_ALIASES = 50;
+
+/** The policy's value; a value the `yaml` library refuses to build is a problem of the policy, named with it. */
+function policyValue(doc: Document.Parsed, source: string): unknown {
+  try {
+    return doc.toJS({ maxAliasCount: MAX_POLICY_ALIASES }) ?? {};
+  } catch (error) {
+    if (error instanceof RangeError) throw new PolicyError(source, [`the document ${TOO_DEEP}`]);
+    if (/alias/i.test((error as Error).message)) throw new PolicyError(source, [`too many YAML alias expansions (more than ${MAX_POLICY_ALIASES}: a possible alias bomb); refused`]);
+    throw new PolicyError(source, [`cannot read: ${(error as Error).message}`]);
+  }
+}
+
+/**
+ * Parses and validates a policy document (YAML or JSON text), filling defaults. A policy is rollsafe's own
+ * document, read as YAML 1.2 wherever it comes from (a file, or the ConfigMap the webhook mounts): `mode: off`
+ * is the string it reads as.
+ */
 export function parsePolicy(text: string, source: string): Policy {
   const { LineCounter, parseDocument } = yamlLibrary();
   const lines = new LineCounter();
+  // The parser recurses: what nests deeper than it can go is refused before it runs.
+  const deep = tooDeeplyNested(text);
+  if (deep) throw new PolicyError(source, [`line ${text.slice(0, deep.offset).split('\n').length}: the document ${TOO_DEEP}`]);
   const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true, lineCounter: lines });
   const syntax = doc.errors[0];
   if (syntax) {
     const at = lines.linePos(syntax.pos[0]);
     throw new PolicyError(source, [`${at ? `line ${at.line}, column ${at.col}: ` : ''}${syntax.message.split('\n')[0]}`]);
   }
-  const data: unknown = doc.toJS({ maxAliasCount: 50 }) ?? {};
+  const data = policyValue(doc, source);
   const problems = validatePolicy(data).map(describe);
   if (problems.length > 0) throw new PolicyError(source, [...new Set(problems)]);
   const policy = data as Policy;
@@ -96,13 +120,16 @@ function versionConflicts(policy: Policy): string[] {
 }
 
 export function loadPolicyFile(path: string): Policy {
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = readFileSync(path, 'utf8');
+    bytes = readFileSync(path);
   } catch (error) {
     throw new PolicyError(path, [`cannot read: ${(error as NodeJS.ErrnoException).code ?? String(error)}`]);
   }
-  return parsePolicy(text, path);
+  // Refused as a manifest is when it is not UTF-8 text, rather than read with U+FFFD in it.
+  const decoded = decodeInput(bytes);
+  if ('problem' in decoded) throw new PolicyError(path, [decoded.problem]);
+  return parsePolicy(decoded.text, path);
 }
 
 /** Fills the schema's `default`s into a value, as ajv's useDefaults does for this schema (objects only). */

@@ -11,6 +11,7 @@ import { probesIdentical } from './probes-identical/rule.js';
 import { readinessProbe } from './readiness-probe/rule.js';
 import { rollbackHistory } from './rollback-history/rule.js';
 import { rolloutStrategy } from './rollout-strategy/rule.js';
+import { yaml11Values } from './yaml-1-1-values/rule.js';
 
 /**
  * Every rule, in the order they run and their fixes apply (prestop-delay before grace-period, which counts the
@@ -30,6 +31,7 @@ export const RULES = [
   hpaReplicas,
   disruptionBudget,
   nodeSpread,
+  yaml11Values,
 ] as const;
 
 export const RULE_IDS: ReadonlyArray<(typeof RULES)[number]['id']> = RULES.map((rule) => rule.id);
