@@ -122,3 +122,13 @@ t.test('--cluster without any kubeconfig: one line saying where one is looked fo
   t.equal(run.status, 2);
   t.equal(run.stderr, 'rollsafe: no kubeconfig found: give --kubeconfig FILE, set $KUBECONFIG, or create ~/.kube/config (in a pod, the service account is used)\n');
 });
+
+t.test('a 500 on an optional list (IngressClasses, BackendConfigs): a warning, and the namespace is still judged', async (t) => {
+  for (const path of ['/apis/networking.k8s.io/v1/ingressclasses', '/apis/cloud.google.com/v1/namespaces/shop/backendconfigs']) {
+    const audit = await withFault(t, path, 'status500');
+    const run = await audit('-n', 'shop', '--output', 'json');
+    t.not(run.code, 2, `${path}: not an input error`);
+    t.match(run.stderr, /cannot list .* \(GET .* failed with HTTP 500.*\); audited without them/, path);
+    t.ok(JSON.parse(run.stdout).results.some((r: any) => r.namespace === 'shop'), 'shop audited');
+  }
+});

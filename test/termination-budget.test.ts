@@ -47,6 +47,8 @@ const ingress = (spec: Obj, annotations: Record<string, string> = {}): Obj => ({
 });
 
 t.test('deregistration_delay.timeout_seconds is read from target-group-attributes as the controller writes them', async (t) => {
+  t.equal(deregistrationDelay('deregistration_delay.timeout_seconds=30,deregistration_delay.timeout_seconds=600'), 600, 'a key given twice keeps its last value (a map)');
+  t.equal(deregistrationDelay('deregistration_delay.timeout_seconds=9999'), undefined, 'over 3600: ELB refuses it');
   t.equal(deregistrationDelay('deregistration_delay.timeout_seconds=30'), 30);
   t.equal(deregistrationDelay('stickiness.enabled=true, deregistration_delay.timeout_seconds = 45,stickiness.type=lb_cookie'), 45);
   t.equal(deregistrationDelay('stickiness.enabled=true'), undefined, 'absent: the ELB default applies');
@@ -78,6 +80,12 @@ t.test('AWS Load Balancer Controller: IP mode is a front, instance mode (the def
   t.equal(nlb.fronts[0]?.via, 'NLB of Service web (target-type ip)');
   const nlbInstance = budgetOf([deployment(), service({ type: 'LoadBalancer' }, { 'service.beta.kubernetes.io/aws-load-balancer-type': 'external' })]);
   t.same(nlbInstance.fronts, [], 'NLB, default target-type instance');
+  const otherClass = budgetOf([deployment(), service({ type: 'LoadBalancer', loadBalancerClass: 'example.com/metallb' }, { 'service.beta.kubernetes.io/aws-load-balancer-type': 'external', 'service.beta.kubernetes.io/aws-load-balancer-nlb-target-type': 'ip' })]);
+  t.same(otherClass.fronts, [], "another controller's loadBalancerClass decides alone (IsServiceSupported)");
+  const twoServices = [deployment(), service(), { ...service(), metadata: { name: 'web-alt', namespace: 'shop' } }];
+  const both2 = ingress({ ingressClassName: 'alb' }, { 'alb.ingress.kubernetes.io/target-type': 'ip' });
+  both2.spec.rules[0].http.paths.push({ path: '/alt', pathType: 'Prefix', backend: { service: { name: 'web-alt', port: { name: 'http' } } } });
+  t.equal(budgetOf([...twoServices, both2]).fronts.length, 1, 'one Ingress in front of two Services of the pods is one front');
   const inTreeNlb = budgetOf([deployment(), service({ type: 'LoadBalancer' }, { 'service.beta.kubernetes.io/aws-load-balancer-type': 'nlb', 'service.beta.kubernetes.io/aws-load-balancer-nlb-target-type': 'ip' })]);
   t.same(inTreeNlb.fronts, [], "type nlb is the in-tree cloud provider's, which registers instances, not the controller's");
 });
@@ -88,15 +96,25 @@ function related(objects: Obj[]) {
   return found;
 }
 
-t.test('GKE NEG: connection draining from the BackendConfig the Service names', async (t) => {
+t.test('GKE NEG: for a GCE Ingress or standalone, drained as the BackendConfig the Service names says', async (t) => {
   const neg = (backendConfig?: string) =>
     service({}, { 'cloud.google.com/neg': '{"ingress": true}', ...(backendConfig ? { 'cloud.google.com/backend-config': backendConfig } : {}) });
+  const gce = ingress({}, { 'kubernetes.io/ingress.class': 'gce' });
   const config = { apiVersion: 'cloud.google.com/v1', kind: 'BackendConfig', metadata: { name: 'drain', namespace: 'shop' }, spec: { connectionDraining: { drainingTimeoutSec: 45 } } };
-  t.equal(budgetOf([deployment(), neg('{"default": "drain"}'), config]).afterSignalSeconds, 45);
-  t.equal(budgetOf([deployment(), neg('{"ports": {"80": "drain"}}'), config]).afterSignalSeconds, 45, 'per-port form');
-  const missing = budgetOf([deployment(), neg('{"default": "drain"}')]);
-  t.match(missing.fronts[0]?.drainingBecause, /BackendConfig drain is not in the input/, 'a BackendConfig not in the input is named as unknown');
-  t.equal(budgetOf([deployment(), neg()]).preStopSeconds, 20, 'loadBalancers.gkeNeg');
+  t.equal(budgetOf([deployment(), neg('{"default": "drain"}'), gce, config]).afterSignalSeconds, 45);
+  t.equal(budgetOf([deployment(), neg('{"ports": {"80": "drain"}}'), gce, config]).afterSignalSeconds, 45, 'per-port form');
+  const missing = budgetOf([deployment(), neg('{"default": "drain"}'), gce]);
+  t.match(missing.fronts[0]?.drainingBecause, /BackendConfig drain is not among the objects of namespace shop/, 'a BackendConfig not in the input is named as unknown');
+  const elsewhere = { ...config, metadata: { name: 'drain', namespace: 'other' } };
+  t.match(budgetOf([deployment(), neg('{"default": "drain"}'), gce, elsewhere]).fronts[0]?.drainingBecause, /not among the objects of namespace shop/, 'one in another namespace is not its');
+  const huge = { ...config, spec: { connectionDraining: { drainingTimeoutSec: 1e20 } } };
+  t.equal(budgetOf([deployment(), neg('{"default": "drain"}'), gce, huge]).afterSignalSeconds, 20, 'outside 0 to 3600: GCE refuses it, so no draining time counts');
+  t.equal(budgetOf([deployment(), neg(), gce]).preStopSeconds, 20, 'loadBalancers.gkeNeg');
+  t.equal(budgetOf([deployment(), neg(), ingress({})]).fronts.length, 1, 'an Ingress without any class is GKE\'s (IsGCEIngress)');
+  // GKE sets {"ingress": true} on Services by default; NEGs exist only for ports a GCE Ingress uses.
+  t.same(budgetOf([deployment(), neg()]).fronts, [], 'the annotation alone is no front');
+  t.same(budgetOf([deployment(), neg(), ingress({ ingressClassName: 'nginx' }, { 'nginx.ingress.kubernetes.io/service-upstream': 'true' })]).fronts, [], 'nor with another controller\'s Ingress');
+  t.equal(budgetOf([deployment(), service({}, { 'cloud.google.com/neg': '{"exposed_ports": {"80": {}}}' })]).fronts[0]?.profile, 'gkeNeg', 'standalone NEGs are a front by themselves');
   t.same(budgetOf([deployment(), service({}, { 'cloud.google.com/neg': 'not json' })]).fronts, [], 'an unreadable annotation is no front');
 });
 
@@ -107,7 +125,7 @@ t.test('ingress-nginx sends to endpoints itself unless service-upstream; Gateway
   t.same(budgetOf([deployment(), service(), ingress({ ingressClassName: 'nginx' }, { 'nginx.ingress.kubernetes.io/service-upstream': 'true' })]).fronts, []);
   const route = (backendRef: Obj, namespace = 'shop') => ({ apiVersion: 'gateway.networking.k8s.io/v1', kind: 'HTTPRoute', metadata: { name: 'web', namespace }, spec: { rules: [{ backendRefs: [backendRef] }] } });
   t.equal(budgetOf([deployment(), service(), route({ name: 'web', port: 80 })]).fronts[0]?.via, 'HTTPRoute web');
-  t.equal(budgetOf([deployment(), service(), route({ name: 'web', namespace: 'shop' }, 'gateways')]).fronts.length, 1, 'a route in another namespace naming this one');
+  t.same(budgetOf([deployment(), service(), route({ name: 'web', namespace: 'shop' }, 'gateways')]).fronts, [], 'a route in another namespace needs a ReferenceGrant, not read yet: not counted (files and --cluster agree)');
   t.same(budgetOf([deployment(), service(), route({ name: 'web', kind: 'ServiceImport', group: 'multicluster.x-k8s.io' })]).fronts, [], 'another kind of backend');
   const policy = parsePolicy('apiVersion: rollsafe.dev/v1alpha1\nkind: Policy\nloadBalancers: {gatewayApi: 25}\n', 'policy.yaml');
   t.equal(budgetOf([deployment(), service(), route({ name: 'web' })], policy).preStopSeconds, 25, 'a profile set in the policy');
@@ -158,4 +176,32 @@ t.test('an exec sleep behind a slower front is reported, never rewritten; no nat
   policy.rules['grace-period'] = { ...policy.rules['grace-period'], mode: 'off' };
   const native = auditText(objects.map((object) => JSON.stringify(object)).join('\n---\n'), policy, 'native.yaml');
   t.notOk(findingsOf(native.audit, 'prestop-delay')[0]?.fix, 'the apiserver refuses a sleep longer than the grace period, which grace-period (off) will not raise');
+});
+
+t.test('a sleep.seconds: 0 opt-out behind a front is left alone, and the grace period does not count a sleep it will not get', async (t) => {
+  const objects = [deployment(), service({ type: 'LoadBalancer', loadBalancerClass: 'service.k8s.aws/nlb' }, { 'service.beta.kubernetes.io/aws-load-balancer-nlb-target-type': 'ip', 'service.beta.kubernetes.io/aws-load-balancer-target-group-attributes': 'deregistration_delay.timeout_seconds=10' })];
+  objects[0]!.spec.template.spec.containers[0].lifecycle = { preStop: { sleep: { seconds: 0 } } };
+  const { audit, fixed } = auditText(objects.map((object) => JSON.stringify(object)).join('\n---\n'), defaultPolicy(), 'optout.yaml');
+  t.equal(findingsOf(audit, 'prestop-delay')[0]?.severity, 'info');
+  t.same(findingsOf(audit, 'grace-period'), [], '0 + 20 fits the default 30');
+  t.notMatch(fixed, /terminationGracePeriodSeconds/);
+});
+
+t.test('plan: the budget as the rules judge it', async (t) => {
+  const planOf = (objects: Obj[]) => planFiles([parseManifest(objects.map((object) => JSON.stringify(object)).join('\n---\n'), 'p.yaml')], { podStartSeconds: 0, appStartSeconds: 0, exitSeconds: 0 }, '1.37')[0]!.terminationBudget;
+  const worker = deployment();
+  delete worker.spec.template.spec.containers[0].ports;
+  t.match(planOf([worker]), { applies: false, met: true }, 'a worker that neither serves nor sleeps has no budget');
+  const nlb = service({ type: 'LoadBalancer', loadBalancerClass: 'service.k8s.aws/nlb' }, { 'service.beta.kubernetes.io/aws-load-balancer-nlb-target-type': 'ip', 'service.beta.kubernetes.io/aws-load-balancer-target-group-attributes': 'deregistration_delay.timeout_seconds=30' });
+  const long = deployment();
+  long.spec.template.spec.terminationGracePeriodSeconds = 155;
+  long.spec.template.spec.containers[0].lifecycle = { preStop: { sleep: { seconds: 130 } } };
+  const longPlan = planOf([long, nlb]);
+  t.match(longPlan, { graceSeconds: 160, met: false }, 'the longest sleep (130) + 30, as grace-period counts it');
+  const { audit } = auditText([long, nlb].map((object) => JSON.stringify(object)).join('\n---\n'), defaultPolicy(), 'long.yaml');
+  t.match(findingsOf(audit, 'grace-period')[0]?.fix, 'sets terminationGracePeriodSeconds: 160', 'the rule agrees');
+  const shipper = deployment();
+  shipper.spec.template.spec.containers.push({ name: 'logs', image: 'shipper', lifecycle: { preStop: { sleep: { seconds: 150 } } } });
+  shipper.spec.template.spec.terminationGracePeriodSeconds = 300;
+  t.match(planOf([shipper, nlb]), { met: false, current: { preStopSeconds: 0, longestPreStopSeconds: 150 } }, 'a serving container without a sleep is short, whatever another container sleeps');
 });

@@ -16,7 +16,9 @@ import {
   ELB_DEFAULT_DEREGISTRATION_DELAY_SECONDS,
   GKE_BACKEND_CONFIG,
   GKE_BACKEND_CONFIG_BETA,
+  GCE_INGRESS_CLASSES,
   GKE_NEG,
+  MAX_DRAINING_SECONDS,
   INGRESS_CLASS_ANNOTATION,
   NGINX_INGRESS_CLASS,
   NGINX_INGRESS_CONTROLLER,
@@ -46,17 +48,21 @@ const nameOf = (object: JsonObject) => objectRef(object).name;
  */
 export function deregistrationDelay(attributes: string | undefined): number | undefined {
   if (attributes === undefined) return undefined;
+  // The controller reads the annotation into a map, so a key given twice keeps its last value.
+  let delay: number | undefined;
   for (const pair of attributes.split(',')) {
     const [key, value] = pair.split('=').map((part) => part.trim());
-    if (key === 'deregistration_delay.timeout_seconds' && value !== undefined && /^[0-9]{1,4}$/.test(value)) return Number(value);
+    if (key !== 'deregistration_delay.timeout_seconds') continue;
+    // The range ELB accepts (TargetGroupAttribute): anything else is refused there, so it is no delay here.
+    delay = value !== undefined && /^[0-9]{1,4}$/.test(value) && Number(value) <= MAX_DRAINING_SECONDS ? Number(value) : undefined;
   }
-  return undefined;
+  return delay;
 }
 
 function draining(attributes: string | undefined, annotation: string, owner: string): Pick<Front, 'drainingSeconds' | 'drainingBecause'> {
   const delay = deregistrationDelay(attributes);
   return delay === undefined
-    ? { drainingSeconds: ELB_DEFAULT_DEREGISTRATION_DELAY_SECONDS, drainingBecause: `deregistration delay ${ELB_DEFAULT_DEREGISTRATION_DELAY_SECONDS} s (the ELB default: ${owner} sets no deregistration_delay.timeout_seconds in ${annotation})` }
+    ? { drainingSeconds: ELB_DEFAULT_DEREGISTRATION_DELAY_SECONDS, drainingBecause: `deregistration delay ${ELB_DEFAULT_DEREGISTRATION_DELAY_SECONDS} s (the ELB default: ${owner} sets no valid deregistration_delay.timeout_seconds, 0 to ${MAX_DRAINING_SECONDS}, in ${annotation})` }
     : { drainingSeconds: delay, drainingBecause: `deregistration delay ${delay} s (${annotation} of ${owner})` };
 }
 
@@ -66,7 +72,9 @@ function nlbFront(service: JsonObject): Front | undefined {
   const annotations = annotationsOf(service);
   if (spec?.['type'] !== 'LoadBalancer') return undefined;
   const type = annotations[NLB_TYPE];
-  const ours = spec['loadBalancerClass'] === NLB_LOAD_BALANCER_CLASS || type === 'external' || type === 'nlb-ip';
+  // IsServiceSupported (pkg/service/service_utils.go): a class decides alone; the annotations count only without one.
+  const loadBalancerClass = spec['loadBalancerClass'];
+  const ours = loadBalancerClass !== undefined && loadBalancerClass !== null ? loadBalancerClass === NLB_LOAD_BALANCER_CLASS : type === 'external' || type === 'nlb-ip';
   // target-type defaults to instance: NodePorts, then kube-proxy, which the plain preStop sleep covers.
   const ip = type === 'nlb-ip' || annotations[NLB_TARGET_TYPE] === 'ip';
   if (!ours || !ip) return undefined;
@@ -137,17 +145,42 @@ function ingressFront(ingress: JsonObject, service: JsonObject, related: Related
   return undefined;
 }
 
-/** GKE container-native load balancing: a Service with a NEG annotation, drained as its BackendConfig says. */
+/**
+ * A GKE Ingress (IsGCEIngress): its class annotation names the GCE controller, or it has no class at all
+ * (ingress-gce ignores ingressClassName).
+ */
+function isGceIngress(ingress: JsonObject): boolean {
+  const annotated = annotationsOf(ingress)[INGRESS_CLASS_ANNOTATION];
+  if (annotated !== undefined) return GCE_INGRESS_CLASSES.includes(annotated);
+  return asString(asRecord(ingress['spec'])?.['ingressClassName']) === undefined;
+}
+
+/**
+ * GKE container-native load balancing, drained as its BackendConfig says: standalone NEGs (`exposed_ports`),
+ * or `{"ingress": true}` where a GKE Ingress sends to the Service (GKE sets that annotation on Services by
+ * default on VPC-native clusters, where it creates NEGs only for ports a GCE Ingress uses).
+ */
 function negFront(service: JsonObject, related: RelatedObjects): Front | undefined {
   const annotations = annotationsOf(service);
   const neg = parseJson(annotations[GKE_NEG]);
-  if (!neg || (neg['ingress'] !== true && !asRecord(neg['exposed_ports']))) return undefined;
+  if (!neg) return undefined;
+  const standalone = asRecord(neg['exposed_ports']) !== undefined && Object.keys(asRecord(neg['exposed_ports']) ?? {}).length > 0;
+  const forIngress =
+    neg['ingress'] === true &&
+    related.ingresses.some((ingress) => objectRef(ingress).namespace === objectRef(service).namespace && isGceIngress(ingress) && ingressServiceNames(ingress).has(nameOf(service)));
+  if (!standalone && !forIngress) return undefined;
   const via = `GKE NEG of Service ${nameOf(service)}`;
   const configName = backendConfigName(annotations[GKE_BACKEND_CONFIG] ?? annotations[GKE_BACKEND_CONFIG_BETA]);
   if (configName === undefined) return { profile: 'gkeNeg', via, drainingSeconds: 0, drainingBecause: 'no BackendConfig: connection draining is off (drainingTimeoutSec defaults to 0)' };
   const config = related.backendConfigs.find((candidate) => nameOf(candidate) === configName && objectRef(candidate).namespace === objectRef(service).namespace);
-  if (!config) return { profile: 'gkeNeg', via, drainingSeconds: 0, drainingBecause: `BackendConfig ${configName} is not in the input, so its connection draining is unknown` };
+  if (!config) {
+    return { profile: 'gkeNeg', via, drainingSeconds: 0, drainingBecause: `BackendConfig ${configName} is not among the objects of namespace ${objectRef(service).namespace ?? '(none given)'}, so its connection draining is unknown` };
+  }
   const seconds = asInteger(asRecord(asRecord(config['spec'])?.['connectionDraining'])?.['drainingTimeoutSec']) ?? 0;
+  // The range the backend service accepts (ConnectionDraining.drainingTimeoutSec, [0, 3600]).
+  if (seconds < 0 || seconds > MAX_DRAINING_SECONDS) {
+    return { profile: 'gkeNeg', via, drainingSeconds: 0, drainingBecause: `BackendConfig ${configName} sets drainingTimeoutSec ${seconds}, outside the 0 to ${MAX_DRAINING_SECONDS} GCE accepts` };
+  }
   return { profile: 'gkeNeg', via, drainingSeconds: seconds, drainingBecause: `connection draining ${seconds} s (BackendConfig ${configName})` };
 }
 
@@ -177,8 +210,10 @@ function routeFronts(services: JsonObject[], related: RelatedObjects, namespace:
       asArray(rule['backendRefs']).filter(isRecord).some((ref) => {
         const group = asString(ref['group']) ?? '';
         const kind = asString(ref['kind']) ?? 'Service';
+        // Same namespace only: a route elsewhere needs a ReferenceGrant, which rollsafe does not read yet, and
+        // the cluster is listed namespace by namespace.
         const refNamespace = asString(ref['namespace']) ?? routeNamespace;
-        return group === '' && kind === 'Service' && refNamespace === namespace && names.has(asString(ref['name']) ?? '');
+        return group === '' && kind === 'Service' && routeNamespace === namespace && refNamespace === namespace && names.has(asString(ref['name']) ?? '');
       }),
     );
     if (sends) fronts.push({ profile: 'gatewayApi', via: `${asString(route['kind'])} ${objectRef(route).name}`, drainingSeconds: 0, drainingBecause: 'the implementation decides; set loadBalancers.gatewayApi for yours' });
@@ -203,5 +238,6 @@ export function frontsOf(workload: Workload, related: RelatedObjects | undefined
     }
   }
   fronts.push(...routeFronts(services, related, workload.ref.namespace));
-  return fronts;
+  // One Ingress in front of two Services of the pods is one front.
+  return fronts.filter((front, index) => fronts.findIndex((other) => other.via === front.via && other.profile === front.profile) === index);
 }

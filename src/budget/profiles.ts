@@ -34,6 +34,10 @@ export const AWS_READINESS_GATE_PREFIX = 'target-health.elbv2.k8s.aws/';
 // GKE container-native load balancing (kubernetes/ingress-gce; GKE docs "Container-native load balancing",
 // "Ingress configuration": BackendConfig connectionDraining).
 export const GKE_NEG = 'cloud.google.com/neg';
+/** kubernetes.io/ingress.class values of GKE's own Ingress controller (ingress-gce pkg/utils IsGCEIngress). */
+export const GCE_INGRESS_CLASSES = ['gce', 'gce-internal', 'gce-regional-external'];
+/** The longest deregistration delay ELB and connection draining GCE accept, in seconds. */
+export const MAX_DRAINING_SECONDS = 3600;
 export const GKE_BACKEND_CONFIG = 'cloud.google.com/backend-config';
 export const GKE_BACKEND_CONFIG_BETA = 'beta.cloud.google.com/backend-config';
 

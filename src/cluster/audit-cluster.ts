@@ -128,13 +128,16 @@ export async function forEachNamespace(
   /** An optional list that cannot be had (not served, or not allowed): warned about once, then done without. */
   const doWithout = (resource: Resource, error: unknown): void => {
     const notServed = error instanceof ListError && error.status === 404;
-    if (!notServed && !(resource.optional && error instanceof ForbiddenError)) throw error;
-    if (missingApis.has(resource.kind)) return;
+    if (!notServed && !(resource.optional && (error instanceof ForbiddenError || error instanceof ListError))) throw error;
+    // An optional API a cluster does not serve (no Gateway API, no GKE) is simply not in use there.
+    if ((notServed && resource.optional) || missingApis.has(resource.kind)) return;
     missingApis.add(resource.kind);
     options.warn?.(
       notServed
         ? `${resource.apiVersion} ${resource.kind} is not served by this cluster (404); audited without them`
-        : `the credentials may not list ${resource.apiVersion} ${resource.kind}; audited without them (what stands in front of the pods may be missed)`,
+        : error instanceof ForbiddenError
+          ? `the credentials may not list ${resource.apiVersion} ${resource.kind}; audited without them (what stands in front of the pods may be missed)`
+          : `cannot list ${resource.apiVersion} ${resource.kind} (${(error as Error).message}); audited without them (what stands in front of the pods may be missed)`,
     );
   };
   const ingressClasses: JsonObject[] = [];

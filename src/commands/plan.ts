@@ -66,9 +66,10 @@ export function planText(plans: WorkloadPlan[]): string {
     }
     lines.push(`  drain: ${plan.drain.evictionsBlocked ? 'BLOCKED' : 'proceeds'}: ${plan.drain.reasons.join('; ')}`);
     const budget = plan.terminationBudget;
-    const short = budget.current.preStopSeconds < budget.preStopSeconds || budget.current.graceSeconds < budget.graceSeconds;
     lines.push(
-      `  termination budget${short ? ' NOT MET' : ''}: preStop sleep ${budget.preStopSeconds}s for ${budget.preStopBecause} + ${budget.afterSignalSeconds}s after the stop signal (${budget.afterSignalBecause}) = grace period ${budget.graceSeconds}s; the template has a ${budget.current.preStopSeconds}s sleep and a ${budget.current.graceSeconds}s grace period`,
+      budget.applies
+        ? `  termination budget${budget.met ? '' : ' NOT MET'}: preStop sleep ${budget.preStopSeconds}s for ${budget.preStopBecause}; grace period ${budget.graceSeconds}s, the longest sleep + ${budget.afterSignalSeconds}s after the stop signal (${budget.afterSignalBecause}); the template has ${budget.current.preStopSeconds}s of sleep in every serving container and a ${budget.current.graceSeconds}s grace period`
+        : '  termination budget: none (no serving container and no preStop sleep)',
     );
     for (const front of budget.fronts) lines.push(`    in front: ${front.via}: stops sending within ${front.propagationSeconds}s (loadBalancers.${front.profile}); ${front.drainingBecause}`);
     for (const port of budget.longLived) lines.push(`    long-lived connections: ${port}: declare their longest life with rollsafe.dev/max-connection-seconds`);

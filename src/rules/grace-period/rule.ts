@@ -24,7 +24,7 @@ export const setsGrace = (required: Piece): Message => message`sets terminationG
  * The longest preStop delay the pod will have: hooks found, plus the sleep prestop-delay adds to serving
  * containers without a hook. Hooks run in parallel, so the longest one counts.
  */
-function plannedPreStopSeconds({ workload, related, policy, fixActive }: RuleInput): number {
+export function plannedPreStopSeconds({ workload, related, policy, fixActive }: RuleInput): number {
   let longest = 0;
   for (const container of workload.containers) {
     const hook = readPreStop(container.spec);
@@ -35,7 +35,8 @@ function plannedPreStopSeconds({ workload, related, policy, fixActive }: RuleInp
     // prestop-delay adds the budget's sleep where there is none, and raises a native one a front finds short.
     const grows = servingContainers(workload, related).some((c) => {
       const hook = readPreStop(c.spec);
-      return hook.kind === 'none' || (budget.slowestFront !== undefined && hook.kind === 'sleep' && hook.form === 'native' && hook.seconds < budget.preStopSeconds);
+      // sleep.seconds: 0 is an opt-out, left alone.
+      return hook.kind === 'none' || (budget.slowestFront !== undefined && hook.kind === 'sleep' && hook.form === 'native' && hook.seconds > 0 && hook.seconds < budget.preStopSeconds);
     });
     if (grows) longest = Math.max(longest, budget.preStopSeconds);
   }
@@ -62,11 +63,11 @@ export const gracePeriod: RuleDescriptor<'grace-period', typeof parameters> = {
   docs: {
     summary: 'terminationGracePeriodSeconds covers the preStop delay plus drainSeconds (the grace period includes preStop).',
     why: 'terminationGracePeriodSeconds includes the preStop time: a 10 s sleep in the default 30 s leaves 20 s to drain, and the kubelet then sends SIGKILL to requests still in flight.',
-    checks: 'terminationGracePeriodSeconds >= the longest preStop sleep + drainSeconds (default 20). Fix: raises it to that sum, never lowers it.',
+    checks: 'terminationGracePeriodSeconds >= the longest preStop sleep + the longest of drainSeconds (default 20), the draining time of a load balancer in front that keeps connections (its deregistration delay; files and --cluster) and rollsafe.dev/max-connection-seconds. Fix: raises it to that sum, never lowers it.',
     readme: {
       // A getter: prestop-delay's home imports this one too, so its descriptor may not exist yet while this loads.
       get checks() {
-        return '`terminationGracePeriodSeconds` (30 when unset) >= the longest preStop sleep (found, or added by `' + prestopDelay.id + '` where it will be: in `enforce` mode for the webhook and `audit`, in any active mode for `rollsafe fix`) + `drainSeconds` (default 20). The fix raises it to that sum; it never lowers it. Native sidecars share the same clock: their preStop starts with everyone else\'s (so it counts among the longest), and their stop signal comes once the main containers have exited, with what is left of the grace period and never less than 2 s (`minimumGracePeriodInSeconds`). Pods with no serving container and no preStop sleep are not checked.';
+        return '`terminationGracePeriodSeconds` (30 when unset) >= the longest preStop sleep (found, or added by `' + prestopDelay.id + '` where it will be: in `enforce` mode for the webhook and `audit`, in any active mode for `rollsafe fix`) + the longest of `drainSeconds` (default 20), the draining time of a load balancer in front that keeps connections to the pod (its deregistration delay or connection draining, seen by audit, fix, plan and `--cluster`; see "Termination budget") and a declared `rollsafe.dev/max-connection-seconds` (also at admission). The fix raises it to that sum; it never lowers it. Native sidecars share the same clock: their preStop starts with everyone else\'s (so it counts among the longest), and their stop signal comes once the main containers have exited, with what is left of the grace period and never less than 2 s (`minimumGracePeriodInSeconds`). Pods with no serving container and no preStop sleep are not checked.';
       },
       peers: {
         polaris: 'none',

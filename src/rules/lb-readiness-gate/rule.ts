@@ -52,7 +52,7 @@ export const lbReadinessGate: RuleDescriptor<'lb-readiness-gate', Record<never, 
       return [
         {
           cap: 'warning',
-          message: `its pods are behind ${front.via}, which needs the AWS Load Balancer Controller's readiness gates, and namespace ${name ?? '(none given)'} is not in the input, so rollsafe cannot tell whether it is labelled ${AWS_READINESS_GATE_LABEL}=enabled. Without the gates a rollout can replace every pod before the load balancer sends to a new one. Audit with the Namespace, or --cluster.`,
+          message: `its pods are behind ${front.via}, which needs the AWS Load Balancer Controller's readiness gates, and the labels of namespace ${name ?? '(none given)'} are unknown (not in the input, or not readable with these credentials), so rollsafe cannot tell whether it is labelled ${AWS_READINESS_GATE_LABEL}=enabled. Without the gates a rollout can replace every pod before the load balancer sends to a new one. Audit with the Namespace in the input, or --cluster with read access to it.`,
         },
       ];
     }

@@ -54,6 +54,9 @@ export function sleepsShorterThanFront(who: Message, seconds: Piece, front: Mess
   return message`${who} sleeps only ${seconds}s in preStop; it is ${front}, so it must keep serving that long.`;
 }
 
+export const raiseByHand: Message = message` rollsafe rewrites only a native sleep: raise this one by hand.`;
+export const noRoomToRaise: Message = message` rollsafe does not raise it: the grace period is shorter and is not raised in this pass (its rule is off, exempt or not enforced), and the apiserver refuses a sleep longer than it.`;
+
 export function noPreStopBehindFront(who: Message, signal: Piece, front: Message): Message {
   return message`${who} has no preStop delay: ${signal} arrives at once when a pod is deleted, while it is ${front}.`;
 }
@@ -98,10 +101,12 @@ function checkContainer(container: ServingContainer, workload: Workload, policy:
     if (front) {
       // The sleep was sized for kube-proxy; what stands in front needs more. rollsafe raises a native sleep
       // (its own kind of hook), never an exec one, whose command it would have to rewrite.
+      const fits = graceFixActive || minimum <= (asInteger(workload.podSpec['terminationGracePeriodSeconds']) ?? DEFAULT_GRACE_SECONDS);
+      const why = hook.form !== 'native' ? text(raiseByHand) : fits ? '' : text(noRoomToRaise);
       return {
         container: container.name,
-        message: text(sleepsShorterThanFront(who, hook.seconds, front)),
-        ...(hook.form === 'native' && (graceFixActive || minimum <= (asInteger(workload.podSpec['terminationGracePeriodSeconds']) ?? DEFAULT_GRACE_SECONDS))
+        message: text(sleepsShorterThanFront(who, hook.seconds, front)) + why,
+        ...(hook.form === 'native' && fits
           ? { fix: { description: text(raisesSleep(minimum, container.name)), set: [{ path: [...container.path, 'lifecycle', 'preStop', 'sleep', 'seconds'], value: minimum }] } }
           : {}),
       };
@@ -170,9 +175,9 @@ export const prestopDelay: RuleDescriptor<'prestop-delay', typeof parameters> = 
   docs: {
     summary: 'Every serving container keeps serving for preStop.seconds after its endpoint is removed, before SIGTERM.',
     why: 'Deleting a pod removes its endpoint and sends SIGTERM at the same time; kube-proxy, ingress controllers and meshes learn of the removal later, so requests still arrive at a process that already exited.',
-    checks: 'Every serving container sleeps at least preStop.seconds (default 10) before SIGTERM. Fix: a native lifecycle.preStop.sleep (Kubernetes 1.30 or later) or exec sleep; an existing hook is never replaced.',
+    checks: 'Every serving container sleeps at least preStop.seconds (default 10) before SIGTERM, or longer behind a load balancer that learns of a terminating pod late (files and --cluster: loadBalancers.awsAlbIp 30, awsNlbIp 120, gkeNeg 20, ingressNginx 10, gatewayApi 15). Fix: a native lifecycle.preStop.sleep (Kubernetes 1.30 or later) or exec sleep; an existing hook is never replaced, and only a native sleep a load balancer in front needs longer is raised.',
     readme: {
-      checks: 'Every serving container sleeps at least `preStop.seconds` (default 10) before SIGTERM. Recognised: native `lifecycle.preStop.sleep.seconds`; `exec` `sleep N`, `busybox sleep N`, `sh -c "sleep N"`, `sh -c "sleep N && …"`. Another hook passes with an **info** finding (duration unknown); so does `sleep.seconds: 0`, a deliberate opt-out (accepted by the apiserver from 1.33; the finding says so when the policy targets an older version). A sleep that is too short is reported but never edited. The fix adds `preStop.sleep.seconds: N` when the target Kubernetes version is >= 1.30 (or `preStop.action: sleep`), else `exec: {command: [sleep, "N"]}` (which needs a `sleep` binary: distroless images lack it). A **native sidecar** whose preStop makes it exit (`kill`, `pkill`, Envoy\'s `/quitquitquit`, a `/shutdown` endpoint) fails: the kubelet runs every container\'s preStop at once and holds back only the sidecars\' stop signal until the main containers exit (`killContainer`, `terminationOrdering`), so such a hook cuts the app off mid-drain. `lifecycle.stopSignal` (KEP-4960) is understood: the preStop hook runs before whichever signal is set, so the sleep protects either way, and messages name that signal; rollsafe never adds one. An existing hook is never replaced or appended to, and a native sleep is not added when it would exceed a grace period that the same pass does not raise (the apiserver refuses `sleep.seconds` > `terminationGracePeriodSeconds`).',
+      checks: 'Every serving container sleeps at least `preStop.seconds` (default 10) before SIGTERM. Recognised: native `lifecycle.preStop.sleep.seconds`; `exec` `sleep N`, `busybox sleep N`, `sh -c "sleep N"`, `sh -c "sleep N && …"`. Another hook passes with an **info** finding (duration unknown); so does `sleep.seconds: 0`, a deliberate opt-out (accepted by the apiserver from 1.33; the finding says so when the policy targets an older version). A sleep that is too short is reported but never edited, except a native one that a load balancer in front needs longer (see \"Termination budget\": with the Services, Ingresses and routes in the input or the cluster, the minimum is the slowest front\'s `loadBalancers.<profile>`), which the fix raises. The fix adds `preStop.sleep.seconds: N` when the target Kubernetes version is >= 1.30 (or `preStop.action: sleep`), else `exec: {command: [sleep, "N"]}` (which needs a `sleep` binary: distroless images lack it). A **native sidecar** whose preStop makes it exit (`kill`, `pkill`, Envoy\'s `/quitquitquit`, a `/shutdown` endpoint) fails: the kubelet runs every container\'s preStop at once and holds back only the sidecars\' stop signal until the main containers exit (`killContainer`, `terminationOrdering`), so such a hook cuts the app off mid-drain. `lifecycle.stopSignal` (KEP-4960) is understood: the preStop hook runs before whichever signal is set, so the sleep protects either way, and messages name that signal; rollsafe never adds one. An existing hook is never replaced or appended to, and a native sleep is not added when it would exceed a grace period that the same pass does not raise (the apiserver refuses `sleep.seconds` > `terminationGracePeriodSeconds`).',
       peers: {
         polaris: 'none',
         kubeScore: 'none',
