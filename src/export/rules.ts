@@ -9,6 +9,7 @@ import { progressDeadlineCel } from '../rules/progress-deadline/cel.js';
 import { readinessProbeCel } from '../rules/readiness-probe/cel.js';
 import { rollbackHistoryCel } from '../rules/rollback-history/cel.js';
 import { rolloutStrategyCel } from '../rules/rollout-strategy/cel.js';
+import { sidecarDrainCel } from '../rules/sidecar-drain/cel.js';
 import type { ExportedRule } from './exported-rule.js';
 
 /**
@@ -17,7 +18,7 @@ import type { ExportedRule } from './exported-rule.js';
  * order, so denials list violations as the webhook does; a rule missing here fails loudly.
  */
 export const EXPORTED_RULES: readonly ExportedRule[] = (() => {
-  const homes: ExportedRule[] = [readinessProbeCel, probePortCel, probesIdenticalCel, prestopDelayCel, gracePeriodCel, rolloutStrategyCel, rollbackHistoryCel, progressDeadlineCel, minReplicasCel, nodeSpreadCel];
+  const homes: ExportedRule[] = [readinessProbeCel, probePortCel, probesIdenticalCel, prestopDelayCel, gracePeriodCel, sidecarDrainCel, rolloutStrategyCel, rollbackHistoryCel, progressDeadlineCel, minReplicasCel, nodeSpreadCel];
   return RULES.filter((rule) => !rule.needsContext).map((rule) => {
     const home = homes.find((candidate) => candidate.rule === rule);
     if (!home) throw new Error(`rule ${rule.id} runs at admission but has no cel.ts for rollsafe export`);

@@ -11,6 +11,7 @@ import { probesIdentical } from './probes-identical/rule.js';
 import { readinessProbe } from './readiness-probe/rule.js';
 import { rollbackHistory } from './rollback-history/rule.js';
 import { rolloutStrategy } from './rollout-strategy/rule.js';
+import { sidecarDrain } from './sidecar-drain/rule.js';
 import { yaml11Values } from './yaml-1-1-values/rule.js';
 
 /**
@@ -24,6 +25,7 @@ export const RULES = [
   prestopDelay,
   gracePeriod,
   lbReadinessGate,
+  sidecarDrain,
   rolloutStrategy,
   rollbackHistory,
   progressDeadline,

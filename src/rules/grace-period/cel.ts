@@ -8,7 +8,18 @@ import { prestopDelay } from '../prestop-delay/rule.js';
 import { gracePeriod, graceTooShort, graceTooShortFor, setsGrace } from './rule.js';
 import { MAX_CONNECTION_ANNOTATION } from '../../budget/profiles.js';
 import { connectionsLiveUpTo, WHOLE_SECONDS } from '../../budget/termination-budget.js';
-import type { ExportedRule } from '../../export/exported-rule.js';
+import type { ExportedRule, RuleCelInput } from '../../export/exported-rule.js';
+
+/** plannedPreStopSeconds in CEL: the longest preStop sleep, found or about to be added by prestop-delay. */
+export function plannedPreStopCel({ policy, fixActive }: RuleCelInput): string {
+  const added = literal(policy.preStop.seconds);
+  return `(${fixActive(prestopDelay.id)} && variables.gpServingWithoutHook && ${added} > variables.gpLongestSleep ? ${added} : variables.gpLongestSleep)`;
+}
+
+/** The budget after the stop signal at admission (terminationBudget without context): drainSeconds or a declared connection life. */
+export function afterSignalCel({ policy }: RuleCelInput): string {
+  return `(variables.gpMaxConnection > ${literal(policy.drainSeconds)} ? variables.gpMaxConnection : ${literal(policy.drainSeconds)})`;
+}
 
 /** rule.ts: the longest preStop sleep (found, or about to be added) plus drainSeconds. */
 export const gracePeriodCel: ExportedRule = {
@@ -22,12 +33,12 @@ export const gracePeriodCel: ExportedRule = {
       expression: `object.metadata.?annotations[?${literal(MAX_CONNECTION_ANNOTATION)}].orValue('').matches(${literal(WHOLE_SECONDS.source)}) ? int(object.metadata.annotations[${literal(MAX_CONNECTION_ANNOTATION)}]) : 0`,
     },
   ],
-  findings({ policy, fixActive }) {
-    const added = literal(policy.preStop.seconds);
-    const preStop = `(${fixActive(prestopDelay.id)} && variables.gpServingWithoutHook && ${added} > variables.gpLongestSleep ? ${added} : variables.gpLongestSleep)`;
+  findings(input) {
+    const { policy } = input;
+    const preStop = plannedPreStopCel(input);
     // Without context the budget's only part beyond drainSeconds is a declared connection life (terminationBudget).
     const declared = `variables.gpMaxConnection > ${literal(policy.drainSeconds)}`;
-    const after = `(${declared} ? variables.gpMaxConnection : ${literal(policy.drainSeconds)})`;
+    const after = afterSignalCel(input);
     const required = `(${preStop} + ${after})`;
     const grace = `${POD}.?terminationGracePeriodSeconds.orValue(${DEFAULT_GRACE_SECONDS})`;
     const current = cel(`has(${POD}.terminationGracePeriodSeconds) ? string(${POD}.terminationGracePeriodSeconds) : ${celText(unsetDefaultsTo(DEFAULT_GRACE_SECONDS))}`);
