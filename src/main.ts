@@ -13,6 +13,7 @@ Usage:
   rollsafe plan --cluster [--kubeconfig F] [--context C] [-n NS]... [-A] [flags as above]
   rollsafe rules [ID] [--output text|json]
   rollsafe export [--policy FILE] [--kubernetes-version V] [--disable RULE]... [--name rollsafe] [--exclude-namespace NS]...
+                  [-n NS]... [--namespace-selector SELECTOR]
   rollsafe policy --print-default | --check FILE
   rollsafe serve [--policy FILE] [--port 8443] [--host 0.0.0.0] [--tls-cert F --tls-key F | --dev-certs]
                  [--metrics-port 9090] [--shutdown-delay 5] [--watch-interval 2000] [--log-level info]
@@ -76,12 +77,20 @@ Lists the rules, their default severity and whether they are fixable; with a rul
 (why, what it checks) and prints a manifest that passes it.
 `,
   export: `Usage: rollsafe export [--policy FILE] [--kubernetes-version V] [--disable RULE]... [--name rollsafe]
-                       [--exclude-namespace NS]...
+                       [--exclude-namespace NS]... [-n NS]... [--namespace-selector SELECTOR]
 
 Prints the policy as native admission policies (ValidatingAdmissionPolicy and binding for Deny, Warn and
 Audit; Kubernetes 1.30+) and, for 1.36+, a MutatingAdmissionPolicy with the fixes. kubectl apply -f -
-installs them. kube-system, kube-node-lease and rollsafe-system are never judged; --exclude-namespace adds
-more (the namespace a Helm release of rollsafe runs in, say).
+installs them. kube-system, kube-node-lease and rollsafe-system are never judged, nor namespaces labelled
+rollsafe.dev/mode=off.
+
+  --exclude-namespace NS     never judge NS either (repeatable; the namespace a Helm release of rollsafe
+                             runs in, say)
+  -n, --namespace NS         judge only these namespaces (repeatable): a trial in one namespace
+  --namespace-selector SEL   judge only namespaces whose labels match SEL, in kubectl's -l syntax:
+                             k=v, k!=v, k in (a,b), k notin (a,b), k, !k, joined by "," (all must hold)
+
+With both -n and --namespace-selector, a namespace must be named and match.
 `,
   policy: `Usage: rollsafe policy --print-default
        rollsafe policy --check FILE

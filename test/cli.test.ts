@@ -364,3 +364,89 @@ t.test('rollsafe export: usage errors and what the stream says of itself', async
   const mode = policies[0]?.spec.variables.find((variable) => variable.name === 'mode_min_replicas');
   t.match(mode?.expression, /: \("off"\)$/, 'its mode is off everywhere');
 });
+
+t.test('rollsafe export --namespace and --namespace-selector (issue 29): the policies judge only those namespaces', async (t) => {
+  type Requirement = { key: string; operator: string; values?: string[] };
+  type Exported = { kind: string; spec: { matchConstraints?: { namespaceSelector: { matchExpressions: Requirement[] } } } };
+  const selectors = async (args: string[]) => {
+    const run = await runCli(['export', '--kubernetes-version', '1.36', ...args]);
+    t.equal(run.code, 0, run.stderr);
+    const policies = parseAllDocuments(run.stdout)
+      .map((doc) => doc.toJS() as Exported)
+      .filter((object) => object.kind === 'ValidatingAdmissionPolicy' || object.kind === 'MutatingAdmissionPolicy');
+    t.equal(policies.length, 4, 'every policy, the mutating one included');
+    const [first, ...rest] = policies.map((policy) => policy.spec.matchConstraints?.namespaceSelector.matchExpressions);
+    for (const other of rest) t.strictSame(other, first, 'the same namespaces for each');
+    return { expressions: first, stdout: run.stdout };
+  };
+  const always = { key: 'kubernetes.io/metadata.name', operator: 'NotIn', values: ['kube-system', 'kube-node-lease', 'rollsafe-system'] };
+  const modeLabel = { key: 'rollsafe.dev/mode', operator: 'NotIn', values: ['off', ''] };
+
+  const named = await selectors(['--namespace', 'trial', '-n', 'trial-2', '-n', 'trial']);
+  t.strictSame(named.expressions, [always, { key: 'kubernetes.io/metadata.name', operator: 'In', values: ['trial', 'trial-2'] }, modeLabel]);
+  t.match(named.stdout, /^# Only namespaces named trial, trial-2 are judged\.$/m);
+
+  const labelled = await selectors(['--namespace-selector', 'team=web, tier in (a,b,a),stage notin (x), !legacy ,trial, env!=prod,k==v,empty=']);
+  t.strictSame(labelled.expressions, [
+    always,
+    modeLabel,
+    { key: 'team', operator: 'In', values: ['web'] },
+    { key: 'tier', operator: 'In', values: ['a', 'b'] },
+    { key: 'stage', operator: 'NotIn', values: ['x'] },
+    { key: 'legacy', operator: 'DoesNotExist' },
+    { key: 'trial', operator: 'Exists' },
+    { key: 'env', operator: 'NotIn', values: ['prod'] },
+    { key: 'k', operator: 'In', values: ['v'] },
+    { key: 'empty', operator: 'In', values: [''] },
+  ]);
+  t.match(labelled.stdout, /^# Only namespaces labelled team=web,tier in \(a,b\),stage!=x,!legacy,trial,env!=prod,k=v,empty= are judged\.$/m);
+
+  // Both: a namespace must be named and match; keywords are plain values where a value goes (as kubectl reads them).
+  const both = await selectors(['-n', 'trial', '--exclude-namespace', 'platform', '--namespace-selector', 'example.com/in=in,notin in (notin, in)']);
+  t.strictSame(both.expressions, [
+    { ...always, values: [...always.values, 'platform'] },
+    { key: 'kubernetes.io/metadata.name', operator: 'In', values: ['trial'] },
+    modeLabel,
+    { key: 'example.com/in', operator: 'In', values: ['in'] },
+    { key: 'notin', operator: 'In', values: ['notin', 'in'] },
+  ]);
+  t.match(both.stdout, /^# Only namespaces named trial and labelled example\.com\/in=in,notin in \(notin,in\) are judged\.$/m);
+
+  const unrestricted = await selectors([]);
+  t.strictSame(unrestricted.expressions, [always, modeLabel], 'without the flags, every namespace but the excluded ones');
+  t.notMatch(unrestricted.stdout, /^# Only namespaces/m);
+
+  // Usage errors: exit 2, nothing on stdout, the flag and the bad part named.
+  const refused: Array<[string[], RegExp]> = [
+    [['--namespace', 'Not_A_Namespace'], /--namespace: "Not_A_Namespace" is no namespace name/],
+    [['-n', 'web', '--exclude-namespace', 'web'], /--namespace and --exclude-namespace both name web/],
+    [['-n', 'kube-system'], /--namespace kube-system: kube-system, kube-node-lease and rollsafe-system are never judged/],
+    [['--namespace-selector', 'a=b', '--namespace-selector', 'c=d'], /--namespace-selector is given once: join its requirements with ","/],
+    [['--namespace-selector', ''], /--namespace-selector "": is empty/],
+    [['--namespace-selector', 'env in prod'], /--namespace-selector "env in prod": expected "\(" after "in", found "prod" \(at character 8\)/],
+    [['--namespace-selector', 'env in (a,,b)'], /--namespace-selector "env in \(a,,b\)": expected a label value in "in \(\.\.\.\)" .*found ","/],
+    [['--namespace-selector', 'env in ()'], /found "\)" \(at character 9\)/],
+    [['--namespace-selector', 'env in (a'], /expected "," or "\)" in "in \(\.\.\.\)", found the end/],
+    [['--namespace-selector', 'env in (a b)'], /expected "," or "\)" in "in \(\.\.\.\)", found "b"/],
+    [['--namespace-selector', 'replicas>2'], /--namespace-selector "replicas>2": ">" compares numbers in kubectl's -l, but a namespaceSelector \(a LabelSelector\) has no such operator \(at character 9\)/],
+    [['--namespace-selector', 'a=b,'], /expected a requirement after ","/],
+    [['--namespace-selector', ',a=b'], /expected a label key, found ","/],
+    [['--namespace-selector', 'a=b c=d'], /expected "," or the end after a requirement, found "c"/],
+    [['--namespace-selector', '!a=b'], /"!a" selects namespaces without the label and takes no operator; found "="/],
+    [['--namespace-selector', 'a=(b)'], /expected a label value after "=", found "\("/],
+    [['--namespace-selector', 'team eq web'], /expected "=", "==", "!=", "in" or "notin" after "team", found "eq"/],
+    [['--namespace-selector=-team=web'], /label key "-team" must be/],
+    [['--namespace-selector', 'Example.com/team=web'], /the prefix of label key "Example\.com\/team" must be a lower-case DNS subdomain/],
+    [['--namespace-selector', `team=${'x'.repeat(64)}`], /label value "x{64}" must be at most 63/],
+    [['--namespace-selector', 'team=a/b'], /label value "a\/b" must be/],
+  ];
+  for (const [args, message] of refused) {
+    const run = await runCli(['export', ...args]);
+    t.equal(run.code, 2, args.join(' '));
+    t.match(run.stderr, message, args.join(' '));
+    t.equal(run.stdout, '', `${args.join(' ')}: nothing printed`);
+  }
+  const help = (await runCli(['export', '--help'])).stdout;
+  t.match(help, /-n, --namespace NS/);
+  t.match(help, /--namespace-selector SEL/);
+});

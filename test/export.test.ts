@@ -482,3 +482,97 @@ t.test('another mutating webhook adds a sidecar after the MutatingAdmissionPolic
     t.strictSame(answer.body.spec, expected.spec, 'stored as the webhook chain stores it: the sidecar injected, then fixed on reinvocation');
   });
 });
+
+/** `kubectl get namespaces -l SELECTOR`: the apiserver's own reading of kubectl's selector syntax (labels.Parse). */
+async function namespacesKubectlSelects(selector: string, among: readonly string[]): Promise<string[]> {
+  const list = JSON.parse(await kubectlOk(plane, ['get', 'namespaces', '-l', selector, '-o', 'json'])) as { items: Obj[] };
+  return list.items.map((item) => item.metadata.name as string).filter((name) => among.includes(name)).sort();
+}
+
+// Namespaces for --namespace-selector, by the labels a trial would use (keys of this file only: the plane is shared).
+const TIER = 'rollsafe.test/tier';
+const LEGACY = 'rollsafe.test/legacy';
+const SELECTOR_NAMESPACES: Array<[string, Record<string, string>]> = [
+  ['ex-sel-web', { [TIER]: 'web' }],
+  ['ex-sel-db', { [TIER]: 'db' }],
+  // A value YAML 1.1 reads as a boolean unquoted: the printed stream must keep it a string for kubectl.
+  ['ex-sel-on', { [TIER]: 'on' }],
+  ['ex-sel-db-legacy', { [TIER]: 'db', [LEGACY]: 'yes' }],
+  ['ex-sel-empty', { [TIER]: '' }],
+  ['ex-sel-none', {}],
+  ['ex-sel-legacy', { [LEGACY]: '' }],
+];
+const selectorNamespaces = async () => {
+  for (const [name, labels] of SELECTOR_NAMESPACES) await namespace(name, labels);
+};
+
+t.test('--namespace-selector reads kubectl\'s -l syntax as the apiserver does (issue 29)', async (t) => {
+  const { parseLabelSelector } = await import('../src/export/namespace-selector.js');
+  const { selectorMatches } = await import('../src/workloads/label-selector.js');
+  await selectorNamespaces();
+  const names = SELECTOR_NAMESPACES.map(([name]) => name);
+  const selectors = [
+    `${TIER}=web`,
+    `${TIER}==db`,
+    `${TIER}!=web`,
+    `${TIER}=`,
+    `${LEGACY}!=`,
+    `${TIER} in (web,db)`,
+    `${TIER} notin (web,db)`,
+    `${TIER}`,
+    `!${TIER}`,
+    `${TIER} in (db),!${LEGACY}`,
+    ` ${TIER}  in ( web , db ) , ${LEGACY} `,
+    `${TIER} in (in,notin,web)`,
+    `${TIER}=on`,
+  ];
+  for (const selector of selectors) {
+    const ours = names.filter((name) => selectorMatches({ matchExpressions: parseLabelSelector(selector) }, { 'rollsafe.test/scope': SCOPE, ...Object.fromEntries(SELECTOR_NAMESPACES)[name] })).sort();
+    t.strictSame(ours, await namespacesKubectlSelects(selector, names), selector);
+  }
+});
+
+t.test('export --namespace and --namespace-selector: the workload is judged in a chosen namespace, not in another (issue 29)', async (t) => {
+  await namespace('ex-chosen', {});
+  await namespace('ex-not-chosen', {});
+  await selectorNamespaces();
+  // The CLI's streams as they are: they judge only these namespaces, so they may be applied on the shared plane.
+  const byName = await runCli(['export', '--name', 'export-chosen', '--namespace', 'ex-chosen']);
+  const bySelector = await runCli(['export', '--name', 'export-selected', '--namespace-selector', `${TIER} in (web,db,on),!${LEGACY}`]);
+  t.equal(byName.code, 0, byName.stderr);
+  t.equal(bySelector.code, 0, bySelector.stderr);
+  for (const stream of [byName.stdout, bySelector.stdout]) {
+    root.teardown(async () => {
+      await kubectl(plane, ['delete', '--ignore-not-found', '-f', '-'], stream);
+    });
+    await kubectlOk(plane, ['apply', '-f', '-'], stream);
+  }
+  const probe = manifest({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'trial' }, spec: { replicas: 2, selector: { matchLabels: { app: 'a' } }, template: { metadata: { labels: { app: 'a' } }, spec: { containers: [{ name: 'a', image: 'a', ports: [{ containerPort: 80 }] }] } } } });
+  const single = manifest({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'trial' }, spec: { replicas: 1, selector: { matchLabels: { app: 'a' } }, template: { metadata: { labels: { app: 'a' } }, spec: { containers: [{ name: 'a', image: 'a' }] } } } });
+  const cases: Array<[string, string[], string]> = [
+    ['export-chosen', ['ex-chosen'], 'ex-not-chosen'],
+    ['export-selected', ['ex-sel-web', 'ex-sel-db', 'ex-sel-on'], 'ex-sel-db-legacy'],
+  ];
+  for (const [prefix, chosen] of cases) {
+    // The apiserver loads each policy asynchronously: judged once the deny and the warn policy both answer.
+    for (const ns of chosen) {
+      await eventually(`${prefix} judges ${ns}`, async () => {
+        const [deny, warn] = await Promise.all([createDryRun(ns, probe), createDryRun(ns, single)]);
+        return deny.status === 403 && String(deny.body.message).includes(`'${prefix}-deny'`) && warn.warnings.some((text) => text.includes(`'${prefix}-warn'`));
+      }, 60);
+    }
+  }
+  for (const [prefix, chosen, other] of cases) {
+    const denied = await createDryRun(chosen[0] as string, probe);
+    t.equal(denied.status, 403, `${prefix}: denied in ${chosen[0]}`);
+    t.match(denied.body.message, /\[readiness-probe\]/);
+    const others = prefix === 'export-selected' ? SELECTOR_NAMESPACES.map(([name]) => name).filter((name) => !chosen.includes(name)) : [other];
+    for (const ns of others) {
+      for (const workload of [probe, single]) {
+        const answer = await createDryRun(ns, workload);
+        t.equal(answer.status, 201, `${prefix}: ${ns} is not judged`);
+        t.strictSame(answer.warnings, [], `${prefix}: no warning in ${ns}`);
+      }
+    }
+  }
+});

@@ -25,6 +25,7 @@ import { cel } from '../util/message.js';
 import { BLANKS, CONTROL_CHARACTER_RANGES } from '../util/text.js';
 import { bind, celText, chain, globRegex, literal } from './cel.js';
 import type { ExportedRule } from './exported-rule.js';
+import type { LabelSelectorRequirement } from './namespace-selector.js';
 import { EXPORTED_RULES } from './rules.js';
 import { WORKLOAD_VARIABLES } from './workload-cel.js';
 
@@ -32,6 +33,8 @@ import { WORKLOAD_VARIABLES } from './workload-cel.js';
 const CONTROL_CHARACTERS = `[${CONTROL_CHARACTER_RANGES.map(([from, to]) => `\\x{${from.toString(16)}}-\\x{${to.toString(16)}}`).join('')}]`;
 /** trimBlanks (util/text.ts) as a match: from the first to the last character that is not a blank. */
 const TRIM_BLANKS = `[^${BLANKS}](?s:.*[^${BLANKS}])?`;
+/** The label the apiserver sets on every namespace to its name (NamespaceMetadataName, from 1.21). */
+const NAME_LABEL = 'kubernetes.io/metadata.name';
 /** Namespaces the webhook configurations leave out (manifests/base). */
 export const EXCLUDED_NAMESPACES = ['kube-system', 'kube-node-lease', 'rollsafe-system'];
 /** Warnings per rule: the webhook warns once per finding; past this many, the rest share the last warning. */
@@ -222,12 +225,15 @@ function exemptionProblems(policy: Policy): string {
 
 const RESOURCE_RULES = [{ apiGroups: ['apps'], apiVersions: ['v1'], resources: ['deployments', 'statefulsets', 'daemonsets'], operations: ['CREATE', 'UPDATE'], scope: 'Namespaced' }];
 
-function namespaceSelector(excluded: readonly string[]) {
+/** The namespaces a policy matches: none of the excluded, then the chosen ones only (every requirement must hold). */
+function namespaceSelector(excluded: readonly string[], chosen: readonly string[], selected: readonly LabelSelectorRequirement[]) {
   return {
     matchExpressions: [
-      { key: 'kubernetes.io/metadata.name', operator: 'NotIn', values: [...excluded] },
+      { key: NAME_LABEL, operator: 'NotIn', values: [...excluded] },
+      ...(chosen.length > 0 ? [{ key: NAME_LABEL, operator: 'In', values: [...chosen] }] : []),
       // An empty value is a value no webhook entry selects; CEL cannot tell it from no label in namespaceObject.
       { key: MODE_LABEL, operator: 'NotIn', values: ['off', ''] },
+      ...selected.map((requirement) => structuredClone(requirement)),
     ],
   };
 }
@@ -270,12 +276,19 @@ export interface ExportOptions {
   name?: string;
   /** Namespaces never judged besides EXCLUDED_NAMESPACES (where the webhook runs, if not rollsafe-system). */
   excludeNamespaces?: readonly string[];
+  /** When given, only these namespaces are judged (a trial in one namespace), still minus the excluded ones. */
+  namespaces?: readonly string[];
+  /** When given, only namespaces whose labels meet every requirement are judged (`--namespace-selector`). */
+  namespaceSelector?: readonly LabelSelectorRequirement[];
 }
 
 /** The objects `rollsafe export` prints, in apply order (each policy before its binding). */
 export function exportPolicies(policy: Policy, options: ExportOptions = {}): Array<Record<string, unknown>> {
   const prefix = options.name ?? 'rollsafe';
   const excluded = [...new Set([...EXCLUDED_NAMESPACES, ...(options.excludeNamespaces ?? [])])];
+  const chosen = [...new Set(options.namespaces ?? [])];
+  // A fresh object per policy: they are separate objects once applied, and callers may edit one.
+  const selector = () => namespaceSelector(excluded, chosen, options.namespaceSelector ?? []);
   const variables = validationVariables(policy);
   const objects: Array<Record<string, unknown>> = [];
   const matchConditions = [
@@ -294,7 +307,7 @@ export function exportPolicies(policy: Policy, options: ExportOptions = {}): Arr
       spec: {
         failurePolicy: 'Ignore',
         reinvocationPolicy: 'IfNeeded',
-        matchConstraints: { resourceRules: RESOURCE_RULES, namespaceSelector: namespaceSelector(excluded) },
+        matchConstraints: { resourceRules: RESOURCE_RULES, namespaceSelector: selector() },
         matchConditions,
         variables: [...findingsVariables(policy), ...patchVariables()],
         mutations: [
@@ -316,7 +329,7 @@ export function exportPolicies(policy: Policy, options: ExportOptions = {}): Arr
       spec: {
         // As the webhook's failurePolicy: a policy that cannot evaluate lets the workload through.
         failurePolicy: 'Ignore',
-        matchConstraints: { resourceRules: RESOURCE_RULES, namespaceSelector: namespaceSelector(excluded) },
+        matchConstraints: { resourceRules: RESOURCE_RULES, namespaceSelector: selector() },
         matchConditions,
         variables,
         validations: validations(action),
