@@ -275,6 +275,19 @@ t.test('preStop sleep.seconds: 0 is an opt-out the apiserver accepts (1.33+) and
   t.same(containerOf(stored).lifecycle, { preStop: { sleep: { seconds: 0 } } }, 'not patched: the opt-out stays');
 });
 
+t.test('a workload that declares an NLB in IP mode: /mutate gives it the termination budget, and the apiserver stores it', async (t) => {
+  const object = deployment('behind-nlb', { probe: true, replicas: 2 });
+  (object['metadata'] as Obj)['annotations'] = { 'rollsafe.dev/load-balancer': 'awsNlbIp' };
+  const run = await apply('wh-enforce', object);
+  t.equal(run.code, 0, `accepted: ${run.stderr}`);
+  const stored = await rolledOut('wh-enforce', 'behind-nlb');
+  t.same(containerOf(stored).lifecycle, { preStop: { sleep: { seconds: 120 } } }, 'the sleep of loadBalancers.awsNlbIp, not the plain 10 s');
+  t.equal(stored.spec.template.spec.terminationGracePeriodSeconds, 420, "120 s + the ELB's default 300 s deregistration delay");
+  const again = await apply('wh-enforce', object);
+  t.equal(again.code, 0, again.stderr);
+  t.equal((await get('wh-enforce', 'behind-nlb')).metadata.generation, stored.metadata.generation, 're-applying starts no rollout');
+});
+
 t.test('probe-port: the apiserver accepts a probe on an undeclared port name; the webhook denies it', async (t) => {
   const object = deployment('bad-probe', { probe: true, replicas: 2 });
   const container = ((((object['spec'] as Obj)['template'] as Obj)['spec'] as Obj)['containers'] as Obj[])[0] as Obj;

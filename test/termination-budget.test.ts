@@ -205,3 +205,14 @@ t.test('plan: the budget as the rules judge it', async (t) => {
   shipper.spec.template.spec.terminationGracePeriodSeconds = 300;
   t.match(planOf([shipper, nlb]), { met: false, current: { preStopSeconds: 0, longestPreStopSeconds: 150 } }, 'a serving container without a sleep is short, whatever another container sleeps');
 });
+
+t.test('rollsafe.dev/load-balancer: fronts the webhook cannot see, declared by the workload; with context, both count', async (t) => {
+  const declared = budgetOf([deployment({ 'rollsafe.dev/load-balancer': 'awsAlbIp' })]);
+  t.match(declared, { preStopSeconds: 30, afterSignalSeconds: 300, slowestFront: { profile: 'awsAlbIp', via: 'a load balancer its rollsafe.dev/load-balancer annotation declares' } });
+  t.equal(budgetOf([deployment({ 'rollsafe.dev/load-balancer': 'gkeNeg' })]).afterSignalSeconds, 20, 'GKE drains nothing unless a BackendConfig says so');
+  const both = budgetOf([deployment({ 'rollsafe.dev/load-balancer': 'ingressNginx,gkeNeg' }), service({ type: 'LoadBalancer', loadBalancerClass: 'service.k8s.aws/nlb' }, { 'service.beta.kubernetes.io/aws-load-balancer-nlb-target-type': 'ip', 'service.beta.kubernetes.io/aws-load-balancer-target-group-attributes': 'deregistration_delay.timeout_seconds=45' })]);
+  t.match(both, { preStopSeconds: 120, afterSignalSeconds: 45, slowestFront: { profile: 'awsNlbIp' } }, 'the slowest of declared and found');
+  t.same(budgetOf([deployment({ 'rollsafe.dev/load-balancer': 'awsAlb, gkeNeg' })]).fronts, [], 'unknown names (and blanks) declare nothing');
+  const { audit } = auditText(JSON.stringify(deployment({ 'rollsafe.dev/load-balancer': 'awsAlb' })), defaultPolicy(), 'typo.yaml');
+  t.match(findingsOf(audit, 'prestop-delay').find((finding) => finding.severity === 'info')?.message, 'rollsafe.dev/load-balancer names awsAlb, which rollsafe does not know');
+});

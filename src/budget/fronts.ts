@@ -17,8 +17,11 @@ import {
   GKE_BACKEND_CONFIG,
   GKE_BACKEND_CONFIG_BETA,
   GCE_INGRESS_CLASSES,
+  DECLARED_DRAINING_SECONDS,
   GKE_NEG,
+  LOAD_BALANCER_ANNOTATION,
   MAX_DRAINING_SECONDS,
+  PROFILE_NAMES,
   INGRESS_CLASS_ANNOTATION,
   NGINX_INGRESS_CLASS,
   NGINX_INGRESS_CONTROLLER,
@@ -221,11 +224,31 @@ function routeFronts(services: JsonObject[], related: RelatedObjects, namespace:
   return fronts;
 }
 
-/** Every front of the workload's pods that the objects beside it show; empty without context. */
+/** What rollsafe.dev/load-balancer says, for people: the same words in the engine and the CEL export. */
+export const DECLARED_VIA = `a load balancer its ${LOAD_BALANCER_ANNOTATION} annotation declares`;
+export function declaredDrainingBecause(profile: ProfileName): string {
+  const seconds = DECLARED_DRAINING_SECONDS[profile];
+  return seconds > 0 ? `deregistration delay ${seconds} s (the ELB default: a declared load balancer cannot say its own)` : 'it keeps no connection to a removed endpoint';
+}
+
+/** The profile names of rollsafe.dev/load-balancer, as written (comma-separated, no blanks). */
+export function declaredProfileNames(workload: Workload): string[] {
+  const value = workload.annotations[LOAD_BALANCER_ANNOTATION];
+  return value === undefined || value === '' ? [] : value.split(',');
+}
+
+/** Fronts a workload declares itself: the webhook's only way to know of them. Unknown names are no front. */
+export function declaredFronts(workload: Workload): Front[] {
+  return declaredProfileNames(workload)
+    .filter((name): name is ProfileName => (PROFILE_NAMES as readonly string[]).includes(name))
+    .map((profile) => ({ profile, via: DECLARED_VIA, drainingSeconds: DECLARED_DRAINING_SECONDS[profile], drainingBecause: declaredDrainingBecause(profile) }));
+}
+
+/** Every front of the workload's pods: those it declares, and with context those the objects beside it show. */
 export function frontsOf(workload: Workload, related: RelatedObjects | undefined): Front[] {
-  if (!related) return [];
+  const fronts: Front[] = declaredFronts(workload);
+  if (!related) return fronts;
   const services = servicesSelecting(workload, related);
-  const fronts: Front[] = [];
   for (const service of services) {
     const nlb = nlbFront(service);
     if (nlb) fronts.push(nlb);

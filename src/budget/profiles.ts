@@ -48,6 +48,19 @@ export const NGINX_INGRESS_CLASS = 'nginx';
 export const NGINX_INGRESS_CONTROLLER = 'k8s.io/ingress-nginx';
 export const NGINX_SERVICE_UPSTREAM = 'nginx.ingress.kubernetes.io/service-upstream';
 
+/**
+ * How a workload declares load balancers in front of it that rollsafe cannot see (the webhook sees one object;
+ * a target group may be managed outside the cluster): profile names, comma-separated ("awsAlbIp").
+ */
+export const LOAD_BALANCER_ANNOTATION = 'rollsafe.dev/load-balancer';
+/** The profiles a declaration may name, in the order they are documented. */
+export const PROFILE_NAMES: readonly ProfileName[] = ['awsAlbIp', 'awsNlbIp', 'gkeNeg', 'ingressNginx', 'gatewayApi'];
+/**
+ * How long a declared front keeps connections to a deregistered pod, where nothing else says: the vendor's
+ * default (ELB's deregistration delay 300 s; GKE connection draining 0; the others keep none).
+ */
+export const DECLARED_DRAINING_SECONDS: Record<ProfileName, number> = { awsAlbIp: 300, awsNlbIp: 300, gkeNeg: 0, ingressNginx: 0, gatewayApi: 0 };
+
 /** How a workload declares the longest life of one of its connections (websockets, gRPC streams). */
 export const MAX_CONNECTION_ANNOTATION = 'rollsafe.dev/max-connection-seconds';
 

@@ -7,7 +7,8 @@ import { servingContainers, type ServingContainer } from '../../workloads/servin
 import type { Workload } from '../../workloads/workload.js';
 import { message, text, type Message, type Piece } from '../../util/message.js';
 import { named } from '../phrases.js';
-import { LOAD_BALANCER_DEFAULTS } from '../../budget/profiles.js';
+import { LOAD_BALANCER_ANNOTATION, LOAD_BALANCER_DEFAULTS, PROFILE_NAMES } from '../../budget/profiles.js';
+import { declaredProfileNames } from '../../budget/fronts.js';
 import { terminationBudget, type TerminationBudget } from '../../budget/termination-budget.js';
 import type { RuleDescriptor, RuleFinding } from '../rule.js';
 
@@ -52,6 +53,10 @@ export function behind(via: Piece, seconds: Piece, profile: Piece): Message {
 
 export function sleepsShorterThanFront(who: Message, seconds: Piece, front: Message): Message {
   return message`${who} sleeps only ${seconds}s in preStop; it is ${front}, so it must keep serving that long.`;
+}
+
+export function unknownProfiles(names: Piece, known: Piece): Message {
+  return message`${LOAD_BALANCER_ANNOTATION} names ${names}, which rollsafe does not know (known: ${known}, comma-separated, no blanks); they count as no load balancer.`;
 }
 
 export const raiseByHand: Message = message` rollsafe rewrites only a native sleep: raise this one by hand.`;
@@ -192,6 +197,7 @@ export const prestopDelay: RuleDescriptor<'prestop-delay', typeof parameters> = 
     const budget = terminationBudget(workload, related, policy);
     // A loop, not flatMap: this runs on every admission request, and flatMap costs more than the check.
     const findings: RuleFinding[] = [];
+    const unknown = declaredProfileNames(workload).filter((name) => !(PROFILE_NAMES as readonly string[]).includes(name));
     for (const container of servingContainers(workload, related)) {
       const finding = checkContainer(container, workload, policy, budget, graceFixActive);
       if (finding) findings.push(finding);
@@ -205,6 +211,7 @@ export const prestopDelay: RuleDescriptor<'prestop-delay', typeof parameters> = 
         });
       }
     }
+    if (unknown.length > 0) findings.push({ cap: 'info', message: text(unknownProfiles(unknown.join(', '), PROFILE_NAMES.join(', '))) });
     return findings;
   },
 };
