@@ -5,9 +5,9 @@ export const USAGE = `rollsafe ${VERSION}: zero-downtime rollouts by policy
 
 Usage:
   rollsafe audit [PATH|-]... [--policy FILE] [--kubernetes-version V] [--disable RULE]...
-                 [--output text|json|sarif|junit|policyreport|compact|github] [--fail-on error|warning|never]
+                 [--output text|json|sarif|junit|policyreport|openreports|compact|github] [--fail-on error|warning|never]
   rollsafe audit --cluster [--kubeconfig F] [--context C] [-n NS]... [-A] [--policy FILE] [--request-timeout 30]
-                 [--output text|json|sarif|junit|policyreport] [--apply-reports] [--fix-preview]
+                 [--output text|json|sarif|junit|policyreport|openreports] [--apply-reports [--reports-api API]] [--fix-preview]
   rollsafe fix [PATH|-]... [--policy FILE] [--kubernetes-version V] [--disable RULE]... [--in-place | --diff]
   rollsafe plan [PATH|-]... [--output text|json|svg] [--pod-start-seconds S] [--app-start-seconds S] [--exit-seconds S] [--nodes N]
   rollsafe plan --cluster [--kubeconfig F] [--context C] [-n NS]... [-A] [flags as above]
@@ -33,15 +33,16 @@ PATH is a file, a directory (recursive *.yaml, *.yml, *.json) or - for standard 
   --policy FILE              policy document (default: the built-in policy)
   --kubernetes-version V     the oldest version fixes must run on (overrides the policy's kubernetesVersion)
   --disable RULE             turn a rule off (repeatable)
-  --output, -o FORMAT        text (default), json, sarif, junit, policyreport, compact (file:line: ...),
-                             github (GitHub Actions annotations)
+  --output, -o FORMAT        text (default), json, sarif, junit, policyreport, openreports, compact
+                             (file:line: ...), github (GitHub Actions annotations)
   --fail-on LEVEL            error (default), warning, never
   --allow-empty              an input with no object passes (by default it is an input error: exit 2)
   --cluster                  audit the live cluster instead of files
   --kubeconfig F, --context C
   -n, --namespace NS         repeatable; -A, --all-namespaces for every namespace
   --request-timeout SECONDS  per API request, whole answer included (default 30)
-  --apply-reports            write PolicyReports to the cluster (server-side apply)
+  --apply-reports            write the reports to the cluster (server-side apply)
+  --reports-api API          policyreport (default; openreports with -o openreports) or openreports
   --fix-preview              print the JSON patch the mutating webhook would apply
 
 Exit codes: 0 clean, 1 findings at or above --fail-on, 2 bad usage or unreadable input.

@@ -298,3 +298,75 @@ t.test('issue 29: hpa-replicas reads what kubectl apply wrote, not the spec.repl
   t.same(findings('released'), [], 'applied without replicas: nothing to reset');
   t.match(findings('server-side'), [{ severity: 'info', message: /HorizontalPodAutoscaler "server-side" owns the replica count; whether the manifests .* is unknown/ }]);
 });
+
+t.test('OpenReports: printed valid against the published CRD, then applied with --reports-api openreports by the chart scan role', async (t) => {
+  const { execFile } = await import('node:child_process');
+  const { mkdtempSync, writeFileSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { binaryDirs } = await import('./helpers/control-plane.js');
+  const { crdValidator } = await import('./helpers/crd-schema.js');
+  const crd = join(FIXTURES, 'crds', 'openreports-v1alpha1-reports.yaml');
+  const validate = crdValidator(crd, 'v1alpha1');
+  const printed = parseAllDocuments((await asAdmin('-n', 'audit-shop', '-n', 'audit-legacy', '--output', 'openreports')).stdout).map((doc) => doc.toJS() as Obj);
+  t.same(printed.map((report) => `${report.kind} ${report.metadata.namespace}/${report.metadata.name}`), ['Report audit-shop/rollsafe', 'Report audit-legacy/rollsafe']);
+  for (const report of printed) t.equal(validate(report), undefined, report.metadata.namespace);
+  const web = await getObject(plane, 'deployment', 'web', 'audit-shop');
+  t.match(printed[0]?.results.find((r: Obj) => r.rule === 'readiness-probe' && r.resources[0].name === 'web'), { result: 'fail', severity: 'high', resources: [{ kind: 'Deployment', namespace: 'audit-shop', uid: web.metadata.uid }] });
+
+  // A user with exactly the role of the chart's background scan, rendered for OpenReports.
+  const home = mkdtempSync(join(tmpdir(), 'rollsafe-helm-home-'));
+  const values = join(home, 'values.json');
+  writeFileSync(values, JSON.stringify({ fullnameOverride: 'audit-openreports', backgroundScan: { enabled: true, reportsApi: 'openreports' } }));
+  const rendered = await new Promise<string>((resolve, reject) => {
+    const env = { PATH: process.env['PATH'], HOME: home, HELM_CACHE_HOME: home, HELM_CONFIG_HOME: home, HELM_DATA_HOME: home };
+    execFile(join(binaryDirs().helm, 'helm'), ['template', 'audit', join(FIXTURES, '..', '..', 'charts', 'rollsafe'), '--namespace', 'rollsafe-system', '--values', values], { env }, (error, stdout, stderr) => (error ? reject(new Error(stderr)) : resolve(stdout)));
+  });
+  const role = parseAllDocuments(rendered).map((doc) => doc.toJS() as Obj | null).find((object) => object?.kind === 'ClusterRole' && object.metadata.name === 'audit-openreports-scan');
+  t.ok(role, 'the chart renders the scan role');
+  await kubectlOk(plane, ['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [
+    { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: 'rollsafe-test-openreports-scan' }, rules: role?.rules },
+    { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', metadata: { name: 'rollsafe-test-openreports-scan' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'rollsafe-test-openreports-scan' }, subjects: [{ kind: 'User', name: 'rollsafe-openreports-scan' }] },
+  ] }));
+  const scanner = userKubeconfig(plane, 'rollsafe-openreports-scan', 'audit-shop');
+  const asScanner = (...args: string[]) => runCli(['audit', '--cluster', '--kubeconfig', scanner, '-n', 'audit-shop', '-n', 'audit-infra', '--apply-reports', ...args]);
+
+  // Without the CRD: the message names the API asked for, and nothing is written.
+  const missing = await eventually('the scan role bound', async () => {
+    const result = await asScanner('--reports-api', 'openreports', '--output', 'json');
+    return /forbidden/.test(result.stdout + result.stderr) ? undefined : result;
+  });
+  t.equal(missing.code, 2);
+  t.match(missing.stderr, /^rollsafe: the OpenReports API \(openreports\.io\/v1alpha1 Report\) is not installed in this cluster$/m);
+  t.notMatch(missing.stderr, /PolicyReport/);
+  const followsOutput = await asScanner('--output', 'openreports');
+  t.match(followsOutput.stderr, /OpenReports API .* is not installed/, '-o openreports --apply-reports writes Reports without --reports-api');
+
+  await kubectlOk(plane, ['apply', '-f', crd]);
+  await kubectlOk(plane, ['wait', '--for=condition=Established', 'crd/reports.openreports.io', '--timeout=60s']);
+  const applied = await eventually('Reports applied', async () => {
+    const result = await asScanner('--reports-api', 'openreports', '--output', 'openreports');
+    return result.code === 1 ? result : undefined;
+  });
+  t.match(applied.stderr, /applied OpenReports Report audit-shop\/rollsafe \(\d+ results\)/);
+  t.match(applied.stderr, /applied OpenReports Report audit-infra\/rollsafe/);
+  t.notMatch(applied.stderr, /cannot apply/);
+  const sent = parseAllDocuments(applied.stdout).map((doc) => doc.toJS() as Obj).find((report) => report.metadata.namespace === 'audit-shop');
+  const stored = await getObject(plane, 'reports.openreports.io', 'rollsafe', 'audit-shop');
+  // What the apiserver kept is what was sent: nothing pruned by the structural schema (the timestamp is the
+  // apply's own, a moment after the printed report's).
+  const untimed = (results: Obj[]) => results.map(({ timestamp, ...rest }) => rest);
+  t.same(untimed(stored.results), untimed(sent?.results ?? []));
+  t.ok(stored.results.every((r: Obj) => Number.isInteger(r.timestamp.seconds) && r.timestamp.nanos === 0), 'timestamps kept');
+  t.same(stored.summary, sent?.summary);
+  t.equal(stored.source, 'rollsafe');
+  t.same(stored.metadata.labels, { 'app.kubernetes.io/managed-by': 'rollsafe' });
+  const again = await asScanner('--reports-api', 'openreports', '--output', 'json');
+  t.equal(again.code, 1, 'applying again is an update of the same report');
+  const managed = JSON.parse(await kubectlOk(plane, ['get', 'reports.openreports.io', 'rollsafe', '-n', 'audit-shop', '-o', 'json', '--show-managed-fields']));
+  t.match(managed.metadata.managedFields, [{ manager: 'rollsafe', operation: 'Apply' }]);
+  t.equal(managed.metadata.managedFields.length, 1, 'one field manager');
+  // The PolicyReport API, when asked for, is still the PolicyReport's (installed by the test above).
+  const policyReport = await asScanner('--output', 'json');
+  t.match(policyReport.stderr, /cannot apply PolicyReport audit-shop\/rollsafe: HTTP 403 .*policyreports/, 'the OpenReports role may not write PolicyReports');
+  t.equal(policyReport.code, 2);
+});

@@ -1,13 +1,15 @@
 import { parseArgs } from 'node:util';
 import { auditFiles, exitCode, type AuditResult, type FailOn } from '../audit/audit.js';
+import type { ReportsApi } from '../cluster/apply-reports.js';
 import { collectInputs, emptyInputError, skippedNote } from '../manifests/collect.js';
 import type { Policy } from '../policy/types.js';
 import { oneOf, UsageError, type Io } from './io.js';
 import { CLUSTER_OPTIONS, POLICY_OPTIONS, policyFromFlags } from './load-policy.js';
 
-const OUTPUTS = ['text', 'json', 'sarif', 'junit', 'policyreport', 'compact', 'github'] as const;
+const OUTPUTS = ['text', 'json', 'sarif', 'junit', 'policyreport', 'openreports', 'compact', 'github'] as const;
 const FAIL_ON = ['error', 'warning', 'never'] as const;
-const CLUSTER_ONLY = ['kubeconfig', 'context', 'namespace', 'all-namespaces', 'apply-reports', 'fix-preview', 'request-timeout'] as const;
+const REPORTS_APIS = ['policyreport', 'openreports'] as const satisfies readonly ReportsApi[];
+const CLUSTER_ONLY = ['kubeconfig', 'context', 'namespace', 'all-namespaces', 'apply-reports', 'reports-api', 'fix-preview', 'request-timeout'] as const;
 
 export function useColor(io: Io): boolean {
   const noColor = io.env['NO_COLOR'];
@@ -28,6 +30,10 @@ async function render(audit: AuditResult, output: (typeof OUTPUTS)[number], fail
     case 'policyreport': {
       const { policyReports, policyReportText } = await import('../reports/policy-report.js');
       return policyReportText(policyReports(audit));
+    }
+    case 'openreports': {
+      const { openReports, openReportsText } = await import('../reports/openreports.js');
+      return openReportsText(openReports(audit));
     }
     case 'compact':
       return (await import('../reports/compact.js')).compactReport(audit);
@@ -53,6 +59,7 @@ export async function auditCommand(args: string[], io: Io): Promise<number> {
       cluster: { type: 'boolean' },
       ...CLUSTER_OPTIONS,
       'apply-reports': { type: 'boolean' },
+      'reports-api': { type: 'string' },
       'fix-preview': { type: 'boolean' },
       'request-timeout': { type: 'string' },
       'allow-empty': { type: 'boolean' },
@@ -77,7 +84,7 @@ export async function auditCommand(args: string[], io: Io): Promise<number> {
 }
 
 async function auditClusterCommand(
-  values: { kubeconfig?: string; context?: string; namespace?: string[]; 'all-namespaces'?: boolean; 'apply-reports'?: boolean; 'fix-preview'?: boolean; 'request-timeout'?: string },
+  values: { kubeconfig?: string; context?: string; namespace?: string[]; 'all-namespaces'?: boolean; 'apply-reports'?: boolean; 'reports-api'?: string; 'fix-preview'?: boolean; 'request-timeout'?: string },
   positionals: string[],
   policy: Policy,
   output: (typeof OUTPUTS)[number],
@@ -86,6 +93,10 @@ async function auditClusterCommand(
 ): Promise<number> {
   if (positionals.length > 0) throw new UsageError('--cluster audits the live cluster: give no paths');
   if (values['all-namespaces'] && values.namespace) throw new UsageError('use -A or -n, not both');
+  if (values['reports-api'] !== undefined && !values['apply-reports']) throw new UsageError('--reports-api needs --apply-reports');
+  // The API written follows the printed format when that is a report API: `-o openreports --apply-reports`
+  // must not print Reports and write PolicyReports. Otherwise PolicyReports, as before the flag existed.
+  const reportsApi: ReportsApi = oneOf(values['reports-api'], REPORTS_APIS, '--reports-api', output === 'openreports' ? 'openreports' : 'policyreport');
   const timeout = values['request-timeout'];
   const timeoutSeconds = timeout === undefined ? undefined : Number(timeout);
   if (timeoutSeconds !== undefined && !(Number.isFinite(timeoutSeconds) && timeoutSeconds > 0 && timeoutSeconds <= 3600)) {
@@ -117,8 +128,8 @@ async function auditClusterCommand(
     }
     reportInputErrors(audit, io);
     if (values['apply-reports']) {
-      const { applyPolicyReports } = await import('../cluster/apply-reports.js');
-      const failures = await applyPolicyReports(client, audit, (line) => io.stderr.write(`rollsafe: ${line}\n`));
+      const { applyReports } = await import('../cluster/apply-reports.js');
+      const failures = await applyReports(client, audit, reportsApi, (line) => io.stderr.write(`rollsafe: ${line}\n`));
       if (failures > 0) return 2;
     }
     return exitCode(audit, failOn);
