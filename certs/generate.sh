@@ -84,7 +84,11 @@ if [ "$mode" = service ]; then
       echo "metadata:"
       echo "  name: rollsafe"
       echo "webhooks:"
-      for entry in default enforce warn audit; do
+      # The entries of manifests/base: one per mode, and for validation one more per mode for namespaces with
+      # the AWS readiness gate label.
+      entries="default enforce warn audit"
+      [ "${kind##*:}" = validate ] && entries="$entries default.elbv2-gates enforce.elbv2-gates warn.elbv2-gates audit.elbv2-gates"
+      for entry in $entries; do
         echo "  - name: $entry.${kind##*:}.rollsafe.dev"
         echo "    clientConfig:"
         echo "      caBundle: $bundle"

@@ -129,7 +129,11 @@ await eventually('the webhooks in effect', async () => denied(await apply('wh-de
 
 t.test('registered as manifests/base registers it, but by url', async (t) => {
   const stored = await getObject(plane, 'validatingwebhookconfiguration', 'rollsafe');
-  t.equal(stored.webhooks.length, 4, 'one entry per mode label value plus one for namespaces without it');
+  t.same(
+    stored.webhooks.map((webhook: Obj) => webhook.clientConfig.url.replace(server.url, '')),
+    ['', '/enforce', '/warn', '/audit'].flatMap((mode) => [`/validate${mode}/ns/no-elbv2-gates`, `/validate${mode}/ns/elbv2-gates`]),
+    'one entry per mode label value (and none), each once per value of the AWS readiness gate label',
+  );
   const mutating = await getObject(plane, 'mutatingwebhookconfiguration', 'rollsafe');
   t.ok(mutating.webhooks.every((webhook: Obj) => webhook.reinvocationPolicy === 'IfNeeded' && webhook.failurePolicy === 'Ignore' && webhook.timeoutSeconds === 5));
   const base = configs.find((config) => config.kind === 'MutatingWebhookConfiguration')!;
@@ -276,16 +280,29 @@ t.test('preStop sleep.seconds: 0 is an opt-out the apiserver accepts (1.33+) and
 });
 
 t.test('a workload that declares an NLB in IP mode: /mutate gives it the termination budget, and the apiserver stores it', async (t) => {
+  // A namespace where the AWS controller injects its readiness gates, as lb-readiness-gate asks.
+  await namespace('wh-gates', { 'rollsafe.dev/mode': 'enforce', 'elbv2.k8s.aws/pod-readiness-gate-inject': 'enabled' });
   const object = deployment('behind-nlb', { probe: true, replicas: 2 });
   (object['metadata'] as Obj)['annotations'] = { 'rollsafe.dev/load-balancer': 'awsNlbIp' };
-  const run = await apply('wh-enforce', object);
+  const run = await apply('wh-gates', object);
   t.equal(run.code, 0, `accepted: ${run.stderr}`);
-  const stored = await rolledOut('wh-enforce', 'behind-nlb');
+  const stored = await rolledOut('wh-gates', 'behind-nlb');
   t.same(containerOf(stored).lifecycle, { preStop: { sleep: { seconds: 120 } } }, 'the sleep of loadBalancers.awsNlbIp, not the plain 10 s');
   t.equal(stored.spec.template.spec.terminationGracePeriodSeconds, 420, "120 s + the ELB's default 300 s deregistration delay");
-  const again = await apply('wh-enforce', object);
+  const again = await apply('wh-gates', object);
   t.equal(again.code, 0, again.stderr);
-  t.equal((await get('wh-enforce', 'behind-nlb')).metadata.generation, stored.metadata.generation, 're-applying starts no rollout');
+  t.equal((await get('wh-gates', 'behind-nlb')).metadata.generation, stored.metadata.generation, 're-applying starts no rollout');
+});
+
+t.test('a workload behind a declared ALB in IP mode: denied where the namespace lacks the readiness gate label, accepted where it has it', async (t) => {
+  const object = deployment('behind-alb', { probe: true, replicas: 2 });
+  (object['metadata'] as Obj)['annotations'] = { 'rollsafe.dev/load-balancer': 'awsAlbIp' };
+  const unlabelled = await apply('wh-enforce', object, '--dry-run=server');
+  t.ok(denied(unlabelled), unlabelled.stderr);
+  t.match(unlabelled.stderr, /\[lb-readiness-gate\] its pods are behind a load balancer its rollsafe.dev\/load-balancer annotation declares, but namespace wh-enforce is not labelled elbv2.k8s.aws\/pod-readiness-gate-inject=enabled/);
+  const labelled = await apply('wh-gates', object, '--dry-run=server');
+  t.equal(labelled.code, 0, `the entry for labelled namespaces told the server so: ${labelled.stderr}`);
+  t.ok(admissionLines().some((line) => line.namespace === 'wh-gates' && line.endpoint === 'validate'), 'the webhook was called for it');
 });
 
 t.test('probe-port: the apiserver accepts a probe on an undeclared port name; the webhook denies it', async (t) => {
@@ -395,7 +412,7 @@ t.test("the Deployment controller's own template write (a rollback it carries ou
 
 t.test('only what the tests above expected was denied; no log line holds object contents', async (t) => {
   const deniedObjects = [...new Set(admissionLines().filter((line) => line.decision === 'denied').map((line) => `${line.namespace}/${line.name}`))].sort();
-  t.same(deniedObjects, ['wh-default/naive', 'wh-default/probe-naive', 'wh-enforce/bad-probe', 'wh-enforce/dry', 'wh-enforce/naive', 'wh-legacy/history', 'wh-legacy/legacy']);
+  t.same(deniedObjects, ['wh-default/naive', 'wh-default/probe-naive', 'wh-enforce/bad-probe', 'wh-enforce/behind-alb', 'wh-enforce/dry', 'wh-enforce/naive', 'wh-legacy/history', 'wh-legacy/legacy']);
   t.notMatch(server.logs.join('\n'), new RegExp(SECRET), 'env values never logged');
   t.notOk(admissionLines().some((line) => line.decision === 'error' || line.decision === 'invalid'), 'every request from the apiserver was understood');
 });

@@ -85,7 +85,10 @@ t.test('the base renders with everything a highly available, least-privilege web
   for (const kind of ['ValidatingWebhookConfiguration', 'MutatingWebhookConfiguration']) {
     const config = find(objects, kind);
     const endpoint = kind.startsWith('Validating') ? 'validate' : 'mutate';
-    t.same(config.webhooks.map((w: Obj) => w.clientConfig.service.path), [`/${endpoint}`, `/${endpoint}/enforce`, `/${endpoint}/warn`, `/${endpoint}/audit`]);
+    const modes = ['', '/enforce', '/warn', '/audit'];
+    // Validation also learns the AWS readiness gate label of the namespace from the entry's path.
+    const paths = endpoint === 'validate' ? modes.flatMap((mode) => [`/validate${mode}/ns/no-elbv2-gates`, `/validate${mode}/ns/elbv2-gates`]) : modes.map((mode) => `/mutate${mode}`);
+    t.same(config.webhooks.map((w: Obj) => w.clientConfig.service.path), paths);
     for (const webhook of config.webhooks) {
       t.same(webhook.admissionReviewVersions, ['v1']);
       t.equal(webhook.sideEffects, 'None', 'so kubectl apply --dry-run=server works');
@@ -155,7 +158,7 @@ t.test('certs/generate.sh: CA-signed P-256 certificate with the Service names, 0
   const ca = readFileSync(join(out, 'ca.crt')).toString('base64');
   for (const kind of ['ValidatingWebhookConfiguration', 'MutatingWebhookConfiguration']) {
     const config = find(objects, kind);
-    t.equal(config.webhooks.length, 4);
+    t.equal(config.webhooks.length, kind.startsWith('Validating') ? 8 : 4);
     for (const webhook of config.webhooks) t.equal(webhook.clientConfig.caBundle, ca, `${kind} ${webhook.name} has the CA`);
   }
 });

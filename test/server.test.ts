@@ -34,6 +34,8 @@ t.test('bad requests: each an AdmissionReview with allowed false, and the server
     { name: 'constructor.prototype key', body: CREATE.replace(/"metadata": ?\{/, '"metadata":{"constructor":{"prototype":{"x":1}},'), status: 400, uid: UID, message: /constructor/ },
     { name: 'body over 8 MiB', body: JSON.stringify({ ...review, padding: 'x'.repeat(9 * 1024 * 1024) }), status: 413, uid: '', message: /larger than/ },
     { name: 'unknown mode in the path', body: CREATE, path: '/validate/strict', status: 400, uid: '', message: /unknown mode "strict"/ },
+    { name: 'unknown namespace fact in the path', body: CREATE, path: '/validate/enforce/ns/gates', status: 400, uid: '', message: /unknown namespace fact "gates" in the path; expected one of elbv2-gates, no-elbv2-gates/ },
+    { name: 'a fact that names an Object.prototype member', body: CREATE, path: '/validate/ns/constructor', status: 400, uid: '', message: /unknown namespace fact "constructor"/ },
     { name: 'uid of the wrong type', body: withRequest({ uid: 42 }), status: 400, uid: '', message: /uid/ },
   ];
   t.ok(cases.length >= 15);
@@ -292,4 +294,30 @@ t.test('RSA certificates work too', async (t) => {
     request({ host: url.hostname, port: url.port, path: '/healthz', agent }, (response) => { response.resume(); resolve(response.statusCode ?? 0); }).on('error', reject).end();
   });
   t.equal(status, 200);
+});
+
+t.test('the namespace label in the path: a workload behind a declared ALB in IP mode is judged by it', async (t) => {
+  const server = await startTestServer();
+  t.teardown(() => server.close());
+  const object = {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: 'web', namespace: 'shop', annotations: { 'rollsafe.dev/load-balancer': 'awsAlbIp' } },
+    spec: {
+      replicas: 3,
+      selector: { matchLabels: { app: 'web' } },
+      template: {
+        metadata: { labels: { app: 'web' } },
+        spec: {
+          terminationGracePeriodSeconds: 330,
+          containers: [{ name: 'web', image: 'web', ports: [{ name: 'http', containerPort: 8080 }], readinessProbe: { httpGet: { path: '/', port: 'http' } }, lifecycle: { preStop: { sleep: { seconds: 30 } } } }],
+        },
+      },
+    },
+  };
+  const review = JSON.stringify({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request: { uid: 'u1', kind: { group: 'apps', version: 'v1', kind: 'Deployment' }, namespace: 'shop', operation: 'CREATE', object, userInfo: { username: 'someone' } } });
+  const answer = async (path: string) => (await server.post(path, review, { 'content-type': 'application/json' })).json().response;
+  t.match(await answer('/validate/enforce/ns/no-elbv2-gates'), { allowed: false, status: { message: /\[lb-readiness-gate\] .*namespace shop is not labelled elbv2\.k8s\.aws\/pod-readiness-gate-inject=enabled/ } });
+  t.match(await answer('/validate/ns/elbv2-gates'), { allowed: true });
+  t.match(await answer('/validate/enforce'), { allowed: true }, 'a path without the fact says nothing: the rule judges nothing');
 });

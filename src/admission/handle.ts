@@ -166,7 +166,7 @@ function failedOpen(request: AdmissionRequest, evaluation: Evaluation): Admissio
  * Answers one admission request: validate denies or warns, mutate patches (enforce) or says what it would
  * patch (warn). `namespaceMode` comes from the webhook URL, i.e. the namespace's rollsafe.dev/mode label.
  */
-export function handleAdmission(request: AdmissionRequest, endpoint: Endpoint, policy: Policy, namespaceMode?: Mode): AdmissionOutcome {
+export function handleAdmission(request: AdmissionRequest, endpoint: Endpoint, policy: Policy, namespaceMode?: Mode, namespaceLabels?: Record<string, string>): AdmissionOutcome {
   const object = request.object;
   if (!isJudged(request) || !object || namespaceMode === 'off') {
     return { response: allowed(request.uid), decision: 'skipped', patchedRules: [] };
@@ -175,6 +175,7 @@ export function handleAdmission(request: AdmissionRequest, endpoint: Endpoint, p
   // Built member by member: object spreads on this path cost more than the rules they feed.
   const options: EvaluateOptions = { namespace: typeof namespace === 'string' && namespace !== '' ? namespace : 'default' };
   if (namespaceMode) options.namespaceMode = namespaceMode;
+  if (namespaceLabels) options.namespaceLabels = namespaceLabels;
   if (endpoint === 'mutate') options.fixModes = ENFORCE_FIX_MODES;
   const evaluation = evaluate(object, policy, options);
   if (!evaluation) return { response: allowed(request.uid), decision: 'skipped', patchedRules: [] };

@@ -53,6 +53,11 @@ export interface EvaluateOptions {
   namespace?: string;
   /** A namespace-wide mode (e.g. from the rollsafe.dev/mode label) applied on top of the policy. */
   namespaceMode?: Mode;
+  /**
+   * The namespace labels rules read, where admission knows them (the webhook entry's path says); undefined when
+   * unknown. Audits read the Namespace objects in their context instead.
+   */
+  namespaceLabels?: Record<string, string>;
   /** Modes whose fixes apply: `rollsafe fix` uses every active mode, the mutating webhook only enforce. */
   fixModes?: ReadonlySet<Mode>;
 }
@@ -95,7 +100,7 @@ export function evaluate(object: JsonObject, policy: Policy, options: EvaluateOp
   // A preStop sleep counts toward the grace period only where it will really be added.
   const fixModes = options.fixModes ?? ENFORCE_FIX_MODES;
   const fixActive = (rule: RuleId) => effective.rules[rule].mode !== 'off' && !exemptions.rules.has(rule) && fixModes.has(effective.rules[rule].mode);
-  const input = { workload, policy: effective, related: options.related, fixActive };
+  const input = { workload, policy: effective, related: options.related, namespace, namespaceLabels: options.namespaceLabels, fixActive };
   const fixes: Array<{ rule: RuleId; finding: RuleFinding }> = [];
 
   for (const rule of RULES) {

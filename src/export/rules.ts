@@ -1,5 +1,6 @@
 import { RULES } from '../rules/index.js';
 import { gracePeriodCel } from '../rules/grace-period/cel.js';
+import { lbReadinessGateCel } from '../rules/lb-readiness-gate/cel.js';
 import { minReplicasCel } from '../rules/min-replicas/cel.js';
 import { nodeSpreadCel } from '../rules/node-spread/cel.js';
 import { prestopDelayCel } from '../rules/prestop-delay/cel.js';
@@ -18,7 +19,7 @@ import type { ExportedRule } from './exported-rule.js';
  * order, so denials list violations as the webhook does; a rule missing here fails loudly.
  */
 export const EXPORTED_RULES: readonly ExportedRule[] = (() => {
-  const homes: ExportedRule[] = [readinessProbeCel, probePortCel, probesIdenticalCel, prestopDelayCel, gracePeriodCel, sidecarDrainCel, rolloutStrategyCel, rollbackHistoryCel, progressDeadlineCel, minReplicasCel, nodeSpreadCel];
+  const homes: ExportedRule[] = [readinessProbeCel, probePortCel, probesIdenticalCel, prestopDelayCel, gracePeriodCel, lbReadinessGateCel, sidecarDrainCel, rolloutStrategyCel, rollbackHistoryCel, progressDeadlineCel, minReplicasCel, nodeSpreadCel];
   return RULES.filter((rule) => !rule.needsContext).map((rule) => {
     const home = homes.find((candidate) => candidate.rule === rule);
     if (!home) throw new Error(`rule ${rule.id} runs at admission but has no cel.ts for rollsafe export`);

@@ -30,6 +30,10 @@ export interface RuleInput {
   policy: EffectivePolicy;
   /** Context objects; undefined when the input has none (a lone object at admission). */
   related: RelatedObjects | undefined;
+  /** The namespace the object is judged in (the request's at admission). */
+  namespace: string;
+  /** The namespace's labels where admission knows them (EvaluateOptions.namespaceLabels); else undefined. */
+  namespaceLabels: Record<string, string> | undefined;
   /**
    * Whether another rule's fix is applied in the same pass (its mode applies fixes here and the workload is not
    * exempt from it): grace-period counts the sleep prestop-delay will add, and prestop-delay adds no native

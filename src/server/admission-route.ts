@@ -7,6 +7,7 @@ import { MODES, type Mode, type Policy } from '../policy/types.js';
 import { asRecord, asString } from '../util/object.js';
 import { WORKLOAD_KINDS } from '../workloads/workload.js';
 import { inBatches } from './batch.js';
+import { namespaceLabelsOf } from '../admission/namespace-facts.js';
 import { BoundedLabels, OTHER } from './bounded-labels.js';
 import type { Metrics } from './metrics.js';
 
@@ -14,11 +15,11 @@ import type { Metrics } from './metrics.js';
  * One endpoint's decision, as controller-runtime's admission.Handler: a request in, an answer out. The
  * outcome carries the AdmissionResponse (made by the builders in responses.ts) and what the log line needs.
  */
-export type Handler = (request: AdmissionRequest, policy: Policy, mode: Mode | undefined) => AdmissionOutcome;
+export type Handler = (request: AdmissionRequest, policy: Policy, mode: Mode | undefined, namespaceLabels: Record<string, string> | undefined) => AdmissionOutcome;
 
 export const HANDLERS: Record<Endpoint, Handler> = {
-  validate: (request, policy, mode) => handleAdmission(request, 'validate', policy, mode),
-  mutate: (request, policy, mode) => handleAdmission(request, 'mutate', policy, mode),
+  validate: (request, policy, mode, labels) => handleAdmission(request, 'validate', policy, mode, labels),
+  mutate: (request, policy, mode, labels) => handleAdmission(request, 'mutate', policy, mode, labels),
 };
 
 export interface AdmissionRouteOptions {
@@ -36,7 +37,7 @@ export const MAX_NAMESPACE_LABELS = 2000;
 /** One admission call, queued for its batch; `started` is taken before queueing, so durations include the wait. */
 interface Call {
   endpoint: Endpoint;
-  request: FastifyRequest<{ Params: { mode?: string } }>;
+  request: FastifyRequest<{ Params: { mode?: string; fact?: string } }>;
   response: FastifyReply;
   started: bigint;
 }
@@ -66,9 +67,9 @@ export function admissionRoutes(options: AdmissionRouteOptions) {
   const { logger, metrics } = options;
   const namespaces = new BoundedLabels(options.maxNamespaceLabels ?? MAX_NAMESPACE_LABELS);
 
-  function decide(endpoint: Endpoint, request: AdmissionRequest, mode: Mode | undefined): AdmissionOutcome {
+  function decide(endpoint: Endpoint, request: AdmissionRequest, mode: Mode | undefined, labels: Record<string, string> | undefined): AdmissionOutcome {
     try {
-      return HANDLERS[endpoint](request, options.policy.current, mode);
+      return HANDLERS[endpoint](request, options.policy.current, mode, labels);
     } catch (error) {
       // Our own failure never blocks (see failedOpen in handle.ts); the error's type only: its message may quote the object.
       logger.error({ uid: request.uid, endpoint, err: { type: (error as Error).name } }, 'admission handler failed');
@@ -132,15 +133,19 @@ export function admissionRoutes(options: AdmissionRouteOptions) {
   function answer({ endpoint, request, response, started }: Call): ReviewReply {
     const mode = request.params.mode;
     let review: AdmissionReview;
+    let labels: Record<string, string> | undefined;
     try {
       if (mode !== undefined && !(MODES as readonly string[]).includes(mode)) {
         throw new ReviewError(400, `unknown mode "${mode.slice(0, 20)}" in the path; expected one of ${MODES.join(', ')}`, undefined);
       }
+      const fact = namespaceLabelsOf(request.params.fact);
+      if (fact instanceof Error) throw new ReviewError(400, fact.message, undefined);
+      labels = fact;
       review = parseReview(request.body as string | undefined, request.headers['content-type']);
     } catch (error) {
       return refuse(endpoint, error, response, started);
     }
-    const outcome = decide(endpoint, review.request, mode as Mode | undefined);
+    const outcome = decide(endpoint, review.request, mode as Mode | undefined, labels);
     record(endpoint, review, outcome, started);
     return reply(review.apiVersion, outcome.response);
   }
@@ -150,7 +155,7 @@ export function admissionRoutes(options: AdmissionRouteOptions) {
 
   /** The route of one endpoint, with or without a namespace mode in the path (/validate/warn). */
   function route(endpoint: Endpoint) {
-    return (request: FastifyRequest<{ Params: { mode?: string } }>, response: FastifyReply) =>
+    return (request: FastifyRequest<{ Params: { mode?: string; fact?: string } }>, response: FastifyReply) =>
       answerInBatches({ endpoint, request, response, started: process.hrtime.bigint() });
   }
 

@@ -63,6 +63,9 @@ export function buildApp(options: AppOptions): FastifyInstance {
   for (const endpoint of Object.keys(HANDLERS) as Endpoint[]) {
     app.post(`/${endpoint}`, admission.route(endpoint));
     app.post(`/${endpoint}/:mode`, admission.route(endpoint));
+    // Namespace labels the entry's namespaceSelector picked (admission/namespace-facts.ts).
+    app.post(`/${endpoint}/ns/:fact`, admission.route(endpoint));
+    app.post(`/${endpoint}/:mode/ns/:fact`, admission.route(endpoint));
   }
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_request, response) => {

@@ -45,8 +45,9 @@ app.kubernetes.io/part-of: rollsafe
 
 {{/*
 The webhook entries of one configuration: one per value of the namespace label rollsafe.dev/mode (as in
-manifests/base). The apiserver picks the entry with the namespaceSelector; the path tells the server the
-mode; namespaces labelled "off" match no entry. Arguments: the root context, "validate" or "mutate", and the
+manifests/base), and for validation one per value of elbv2.k8s.aws/pod-readiness-gate-inject (enabled or not).
+The apiserver picks the entry with the namespaceSelector; the path tells the server the mode and the label;
+namespaces labelled "off" match no entry. Arguments: the root context, "validate" or "mutate", and the
 caBundle (base64, may be empty when cert-manager injects it).
 */}}
 {{- define "rollsafe.webhooks" -}}
@@ -54,8 +55,11 @@ caBundle (base64, may be empty when cert-manager injects it).
 {{- $kind := index . 1 }}
 {{- $caBundle := index . 2 }}
 {{- $excluded := concat (list "kube-system" "kube-node-lease" $root.Release.Namespace) $root.Values.webhook.excludeNamespaces | uniq }}
+{{- $facts := list "" }}
+{{- if eq $kind "validate" }}{{ $facts = list "no-elbv2-gates" "elbv2-gates" }}{{ end }}
 {{- range $mode := list "default" "enforce" "warn" "audit" }}
-- name: {{ $mode }}.{{ $kind }}.rollsafe.dev
+{{- range $fact := $facts }}
+- name: {{ $mode }}.{{ if eq $fact "elbv2-gates" }}elbv2-gates.{{ end }}{{ $kind }}.rollsafe.dev
   admissionReviewVersions: [v1]
   sideEffects: None
   timeoutSeconds: {{ $root.Values.webhook.timeoutSeconds }}
@@ -69,7 +73,7 @@ caBundle (base64, may be empty when cert-manager injects it).
       namespace: {{ $root.Release.Namespace }}
       name: {{ include "rollsafe.fullname" $root }}
       port: 443
-      path: /{{ $kind }}{{ if ne $mode "default" }}/{{ $mode }}{{ end }}
+      path: /{{ $kind }}{{ if ne $mode "default" }}/{{ $mode }}{{ end }}{{ if $fact }}/ns/{{ $fact }}{{ end }}
     {{- if $caBundle }}
     caBundle: {{ $caBundle }}
     {{- end }}
@@ -87,6 +91,9 @@ caBundle (base64, may be empty when cert-manager injects it).
       {{- else }}
       - {key: rollsafe.dev/mode, operator: In, values: [{{ $mode }}]}
       {{- end }}
+      {{- if $fact }}
+      - {key: elbv2.k8s.aws/pod-readiness-gate-inject, operator: {{ if eq $fact "elbv2-gates" }}In{{ else }}NotIn{{ end }}, values: [enabled]}
+      {{- end }}
       {{- with $root.Values.webhook.namespaceSelectorExpressions }}
       {{- toYaml . | nindent 6 }}
       {{- end }}
@@ -94,5 +101,6 @@ caBundle (base64, may be empty when cert-manager injects it).
   objectSelector:
     {{- toYaml . | nindent 4 }}
   {{- end }}
+{{- end }}
 {{- end }}
 {{- end }}
