@@ -6,7 +6,8 @@ import { servingContainers } from '../../workloads/serving.js';
 import { message, text, type Message, type Piece } from '../../util/message.js';
 import { unsetDefaultsTo } from '../phrases.js';
 import { terminationBudget } from '../../budget/termination-budget.js';
-import type { RuleDescriptor, RuleInput } from '../rule.js';
+import type { RuleDescriptor, RuleFinding, RuleInput } from '../rule.js';
+import { MAX_CONNECTION_ANNOTATION } from '../../budget/profiles.js';
 
 
 export function graceTooShort(current: Piece | Message, preStop: Piece, drain: Piece, required: Piece): Message {
@@ -16,6 +17,10 @@ export function graceTooShort(current: Piece | Message, preStop: Piece, drain: P
 /** The pod needs more than drainSeconds after its stop signal: a front that keeps connections, or long ones. */
 export function graceTooShortFor(current: Piece | Message, preStop: Piece, after: Piece, because: Piece | Message, required: Piece): Message {
   return message`terminationGracePeriodSeconds is ${current}, but the pod needs ${preStop}s of preStop delay + ${after}s after its stop signal (${because}) = ${required}s. The grace period includes the preStop time, so the kubelet sends SIGKILL to connections that are still in use.`;
+}
+
+export function longLivedUndeclared(ports: Piece): Message {
+  return message`${ports}: connections there (websockets, gRPC or HTTP/2 streams) outlive any preStop sleep, and the app must close them after its stop signal within the grace period. Declare their longest life with ${MAX_CONNECTION_ANNOTATION} so the grace period covers it.`;
 }
 
 export const setsGrace = (required: Piece): Message => message`sets terminationGracePeriodSeconds: ${required}`;
@@ -67,7 +72,7 @@ export const gracePeriod: RuleDescriptor<'grace-period', typeof parameters> = {
     readme: {
       // A getter: prestop-delay's home imports this one too, so its descriptor may not exist yet while this loads.
       get checks() {
-        return '`terminationGracePeriodSeconds` (30 when unset) >= the longest preStop sleep (found, or added by `' + prestopDelay.id + '` where it will be: in `enforce` mode for the webhook and `audit`, in any active mode for `rollsafe fix`) + the longest of `drainSeconds` (default 20), the draining time of a load balancer in front that keeps connections to the pod (its deregistration delay or connection draining, seen by audit, fix, plan and `--cluster`; see "Termination budget") and a declared `rollsafe.dev/max-connection-seconds` (also at admission). The fix raises it to that sum; it never lowers it. Native sidecars share the same clock: their preStop starts with everyone else\'s (so it counts among the longest), and their stop signal comes once the main containers have exited, with what is left of the grace period and never less than 2 s (`minimumGracePeriodInSeconds`). Pods with no serving container and no preStop sleep are not checked.';
+        return '`terminationGracePeriodSeconds` (30 when unset) >= the longest preStop sleep (found, or added by `' + prestopDelay.id + '` where it will be: in `enforce` mode for the webhook and `audit`, in any active mode for `rollsafe fix`) + the longest of `drainSeconds` (default 20), the draining time of a load balancer in front that keeps connections to the pod (its deregistration delay or connection draining, seen by audit, fix, plan and `--cluster`; see "Termination budget") and a declared `rollsafe.dev/max-connection-seconds` (also at admission). The fix raises it to that sum; it never lowers it. A Service port in front with long-lived connections (\`appProtocol\` \`kubernetes.io/ws\`, \`kubernetes.io/wss\`, \`kubernetes.io/h2c\`, \`grpc\`, or a port named so) while the workload declares no \`rollsafe.dev/max-connection-seconds\` is an **info** finding. Native sidecars share the same clock: their preStop starts with everyone else\'s (so it counts among the longest), and their stop signal comes once the main containers have exited, with what is left of the grace period and never less than 2 s (`minimumGracePeriodInSeconds`). Pods with no serving container and no preStop sleep are not checked.';
       },
       peers: {
         polaris: 'none',
@@ -87,10 +92,16 @@ export const gracePeriod: RuleDescriptor<'grace-period', typeof parameters> = {
     const required = preStop + budget.afterSignalSeconds;
     const written = asInteger(workload.podSpec['terminationGracePeriodSeconds']);
     const grace = written ?? DEFAULT_GRACE_SECONDS;
-    if (grace >= required) return [];
+    // Long-lived connections the workload does not size (context only: the Services in front of it).
+    const undeclared: RuleFinding[] =
+      budget.longLived.length > 0 && budget.maxConnectionSeconds === undefined
+        ? [{ cap: 'info', message: text(longLivedUndeclared(budget.longLived.join('; '))) }]
+        : [];
+    if (grace >= required) return undeclared;
     const current = written === undefined ? unsetDefaultsTo(DEFAULT_GRACE_SECONDS) : written;
     const plain = budget.afterSignalSeconds === policy.drainSeconds;
     return [
+      ...undeclared,
       {
         message: text(plain ? graceTooShort(current, preStop, policy.drainSeconds, required) : graceTooShortFor(current, preStop, budget.afterSignalSeconds, budget.afterSignalBecause, required)),
         fix: {
