@@ -216,3 +216,16 @@ t.test('rollsafe.dev/load-balancer: fronts the webhook cannot see, declared by t
   const { audit } = auditText(JSON.stringify(deployment({ 'rollsafe.dev/load-balancer': 'awsAlb' })), defaultPolicy(), 'typo.yaml');
   t.match(findingsOf(audit, 'prestop-delay').find((finding) => finding.severity === 'info')?.message, 'rollsafe.dev/load-balancer names awsAlb, which rollsafe does not know');
 });
+
+t.test("sidecar-drain: Linkerd's proxy from the namespace's annotation (context), opted out by the pod's", async (t) => {
+  const app = deployment();
+  app.spec.template.spec.containers[0].lifecycle = { preStop: { sleep: { seconds: 10 } } };
+  const namespace = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop', annotations: { 'linkerd.io/inject': 'enabled' } } };
+  const judged = (objects: Obj[]) => findingsOf(auditText(objects.map((object) => JSON.stringify(object)).join('\n---\n'), defaultPolicy(), 'mesh.yaml').audit, 'sidecar-drain');
+  t.match(judged([app, namespace])[0]?.message, "its pods get Linkerd's proxy, which refuses every new request as soon as it gets SIGTERM, 0s after a pod is deleted");
+  t.match(judged([app, namespace])[0]?.message, 'at least 11');
+  const optedOut = structuredClone(app);
+  optedOut.spec.template.metadata.annotations = { 'linkerd.io/inject': 'disabled' };
+  t.same(judged([optedOut, namespace]), [], 'the pod annotation wins');
+  t.same(judged([app]), [], 'no namespace in the input, no pod annotation: no proxy known');
+});

@@ -11,6 +11,11 @@ import {
   ISTIO_PROXY,
   ISTIO_PROXY_CONFIG,
   ISTIO_REVISION,
+  LINKERD_INJECT,
+  LINKERD_NATIVE,
+  LINKERD_PROXY,
+  LINKERD_WAIT,
+  linkerdRefusesEarly,
   sidecarDrain,
   sidecarExitsEarly,
 } from './rule.js';
@@ -26,10 +31,19 @@ const CLASSIC = [
   `(${POD}.containers.exists(c, c.name == ${literal(ISTIO_PROXY)}) || (${label(ISTIO_INJECT)} != 'false' && ${annotation(ISTIO_INJECT)} != 'false' && (${label(ISTIO_INJECT)} == 'true' || ${annotation(ISTIO_INJECT)} == 'true' || ${META}.?labels.orValue({}).exists(k, k == ${literal(ISTIO_REVISION)}))))`,
 ].join(' && ');
 
+/** rule.ts classicLinkerdProxy at admission: the pod's own annotation and containers (no namespace). */
+const LINKERD = [
+  `!(${LINKERD_NATIVE.map((key) => `${annotation(key)} == 'true'`).join(' || ')} || ${POD}.?initContainers.orValue([]).exists(c, c.name == ${literal(LINKERD_PROXY)} && c.?restartPolicy.orValue('') == 'Always'))`,
+  `(${POD}.containers.exists(c, c.name == ${literal(LINKERD_PROXY)}) || ${annotation(LINKERD_INJECT)} in ['enabled', 'ingress'])`,
+].join(' && ');
+
 export const sidecarDrainCel: ExportedRule = {
   rule: sidecarDrain,
   variables: [
     { name: 'sdClassic', expression: CLASSIC },
+    { name: 'sdLinkerd', expression: LINKERD },
+    // linkerdWaitSeconds: whole seconds as written, else 0.
+    { name: 'sdLinkerdWait', expression: `${annotation(LINKERD_WAIT)}.matches('^[0-9]{1,6}$') ? int(${annotation(LINKERD_WAIT)}) : 0` },
     // drainDurationSeconds: the first match of DRAIN_DURATION, its number times 60 for minutes; -1 when unset.
     { name: 'sdDrainText', expression: `${annotation(ISTIO_PROXY_CONFIG)}.find(${literal(DRAIN_DURATION.source)})` },
     {
@@ -44,6 +58,8 @@ export const sidecarDrainCel: ExportedRule = {
     const drain = `(variables.sdWritten >= 0 ? variables.sdWritten : ${mesh})`;
     const because = cel(`variables.sdWritten >= 0 ? ${celText(fromPodTemplate)} : ${celText(fromMeshDefault)}`);
     const message = celText(sidecarExitsEarly(cel(`string(${drain})`), [because], cel(`string(${required})`)));
-    return `!variables.sdClassic || (${preStop} == 0 && size(variables.serving) == 0) || ${drain} >= ${required} ? [] : [${finding(message)}]`;
+    const linkerd = finding(celText(linkerdRefusesEarly(cel('string(variables.sdLinkerdWait)'), cel(`string(${preStop})`), cel(`string(${preStop} + 1)`))));
+    const istio = `${drain} >= ${required} ? [] : [${finding(message)}]`;
+    return `!(variables.sdClassic || variables.sdLinkerd) || (${preStop} == 0 && size(variables.serving) == 0) ? [] : variables.sdLinkerd ? (variables.sdLinkerdWait > ${preStop} ? [] : [${linkerd}]) : ${istio}`;
   },
 };
