@@ -125,7 +125,12 @@ t.test('ingress-nginx sends to endpoints itself unless service-upstream; Gateway
   t.same(budgetOf([deployment(), service(), ingress({ ingressClassName: 'nginx' }, { 'nginx.ingress.kubernetes.io/service-upstream': 'true' })]).fronts, []);
   const route = (backendRef: Obj, namespace = 'shop') => ({ apiVersion: 'gateway.networking.k8s.io/v1', kind: 'HTTPRoute', metadata: { name: 'web', namespace }, spec: { rules: [{ backendRefs: [backendRef] }] } });
   t.equal(budgetOf([deployment(), service(), route({ name: 'web', port: 80 })]).fronts[0]?.via, 'HTTPRoute web');
-  t.same(budgetOf([deployment(), service(), route({ name: 'web', namespace: 'shop' }, 'gateways')]).fronts, [], 'a route in another namespace needs a ReferenceGrant, not read yet: not counted (files and --cluster agree)');
+  t.same(budgetOf([deployment(), service(), route({ name: 'web', namespace: 'shop' }, 'gateways')]).fronts, [], 'a route in another namespace, without a ReferenceGrant: the implementation may not send there');
+  const grant = (from: Obj, to: Obj = { group: '', kind: 'Service' }) => ({ apiVersion: 'gateway.networking.k8s.io/v1beta1', kind: 'ReferenceGrant', metadata: { name: 'from-gateways', namespace: 'shop' }, spec: { from: [from], to: [to] } });
+  const allowed = grant({ group: 'gateway.networking.k8s.io', kind: 'HTTPRoute', namespace: 'gateways' });
+  t.equal(budgetOf([deployment(), service(), route({ name: 'web', namespace: 'shop' }, 'gateways'), allowed]).fronts[0]?.via, 'HTTPRoute gateways/web', 'with a ReferenceGrant beside the Service');
+  t.same(budgetOf([deployment(), service(), route({ name: 'web', namespace: 'shop' }, 'gateways'), grant({ group: 'gateway.networking.k8s.io', kind: 'GRPCRoute', namespace: 'gateways' })]).fronts, [], 'a grant for another kind of route');
+  t.same(budgetOf([deployment(), service(), route({ name: 'web', namespace: 'shop' }, 'gateways'), grant({ group: 'gateway.networking.k8s.io', kind: 'HTTPRoute', namespace: 'gateways' }, { group: '', kind: 'Service', name: 'other' })]).fronts, [], 'a grant for another Service');
   t.same(budgetOf([deployment(), service(), route({ name: 'web', kind: 'ServiceImport', group: 'multicluster.x-k8s.io' })]).fronts, [], 'another kind of backend');
   const policy = parsePolicy('apiVersion: rollsafe.dev/v1alpha1\nkind: Policy\nloadBalancers: {gatewayApi: 25}\n', 'policy.yaml');
   t.equal(budgetOf([deployment(), service(), route({ name: 'web' })], policy).preStopSeconds, 25, 'a profile set in the policy');

@@ -16,6 +16,7 @@ import {
   ELB_DEFAULT_DEREGISTRATION_DELAY_SECONDS,
   GKE_BACKEND_CONFIG,
   GKE_BACKEND_CONFIG_BETA,
+  GATEWAY_GROUP,
   GCE_INGRESS_CLASSES,
   DECLARED_DRAINING_SECONDS,
   GKE_NEG,
@@ -203,23 +204,42 @@ function backendConfigName(value: string | undefined): string | undefined {
   return asString(parsed['default']) ?? Object.values(asRecord(parsed['ports']) ?? {}).map(asString).find((name) => name !== undefined);
 }
 
-/** Gateway API routes whose backendRefs name one of these Services (core Services: group "" and kind Service). */
+/**
+ * Whether a ReferenceGrant in the Service's namespace lets a route of `kind` in `from` refer to Service `name`
+ * (Gateway API ReferenceGrant: spec.from group, kind and namespace; spec.to group and kind, name optional).
+ */
+function granted(related: RelatedObjects, to: string | undefined, from: string | undefined, kind: string, name: string): boolean {
+  return related.referenceGrants.some((grant) => {
+    if (objectRef(grant).namespace !== to) return false;
+    const spec = asRecord(grant['spec']);
+    const fromOk = asArray(spec?.['from']).filter(isRecord).some((entry) => entry['group'] === GATEWAY_GROUP && entry['kind'] === kind && entry['namespace'] === from);
+    const toOk = asArray(spec?.['to']).filter(isRecord).some((entry) => (entry['group'] ?? '') === '' && entry['kind'] === 'Service' && (entry['name'] === undefined || entry['name'] === name));
+    return fromOk && toOk;
+  });
+}
+
+/**
+ * Gateway API routes whose backendRefs name one of these Services (core Services: group "" and kind Service):
+ * from the same namespace, or from another one that a ReferenceGrant beside the Service allows, as the
+ * implementations must check before they send there.
+ */
 function routeFronts(services: JsonObject[], related: RelatedObjects, namespace: string | undefined): Front[] {
   const names = new Set(services.map(nameOf));
   const fronts: Front[] = [];
   for (const route of related.routes) {
     const routeNamespace = objectRef(route).namespace;
+    const kind = asString(route['kind']) ?? '';
     const sends = asArray(asRecord(route['spec'])?.['rules']).filter(isRecord).some((rule) =>
       asArray(rule['backendRefs']).filter(isRecord).some((ref) => {
         const group = asString(ref['group']) ?? '';
-        const kind = asString(ref['kind']) ?? 'Service';
-        // Same namespace only: a route elsewhere needs a ReferenceGrant, which rollsafe does not read yet, and
-        // the cluster is listed namespace by namespace.
+        const refKind = asString(ref['kind']) ?? 'Service';
         const refNamespace = asString(ref['namespace']) ?? routeNamespace;
-        return group === '' && kind === 'Service' && routeNamespace === namespace && refNamespace === namespace && names.has(asString(ref['name']) ?? '');
+        const name = asString(ref['name']) ?? '';
+        if (group !== '' || refKind !== 'Service' || refNamespace !== namespace || !names.has(name)) return false;
+        return routeNamespace === namespace || granted(related, namespace, routeNamespace, kind, name);
       }),
     );
-    if (sends) fronts.push({ profile: 'gatewayApi', via: `${asString(route['kind'])} ${objectRef(route).name}`, drainingSeconds: 0, drainingBecause: 'the implementation decides; set loadBalancers.gatewayApi for yours' });
+    if (sends) fronts.push({ profile: 'gatewayApi', via: `${kind} ${routeNamespace === namespace ? '' : `${routeNamespace}/`}${objectRef(route).name}`, drainingSeconds: 0, drainingBecause: 'the implementation decides; set loadBalancers.gatewayApi for yours' });
   }
   return fronts;
 }

@@ -61,6 +61,9 @@ export const PROFILE_NAMES: readonly ProfileName[] = ['awsAlbIp', 'awsNlbIp', 'g
  */
 export const DECLARED_DRAINING_SECONDS: Record<ProfileName, number> = { awsAlbIp: 300, awsNlbIp: 300, gkeNeg: 0, ingressNginx: 0, gatewayApi: 0 };
 
+/** The Gateway API's group, which ReferenceGrants name routes by. */
+export const GATEWAY_GROUP = 'gateway.networking.k8s.io';
+
 /** How a workload declares the longest life of one of its connections (websockets, gRPC streams). */
 export const MAX_CONNECTION_ANNOTATION = 'rollsafe.dev/max-connection-seconds';
 

@@ -7,7 +7,7 @@ import { asArray, asRecord, asString, isRecord, type JsonObject } from '../util/
 import { addRelated, emptyRelated, type RelatedObjects } from '../workloads/related.js';
 import { objectRef, stringMap } from '../workloads/workload.js';
 import { ClusterError, type ApiClient } from './api.js';
-import { CONTEXT_RESOURCES, ForbiddenError, INGRESS_CLASSES, ListError, listPaged, WORKLOAD_RESOURCES, type Resource } from './list.js';
+import { CONTEXT_RESOURCES, ForbiddenError, INGRESS_CLASSES, ListError, listPaged, ROUTE_RESOURCES, WORKLOAD_RESOURCES, type Resource } from './list.js';
 
 
 export interface FixPreview {
@@ -56,6 +56,15 @@ export const NAMESPACE_MODE_OFF = `namespace mode off (label ${MODE_LABEL}=off):
 function modeOf(namespace: JsonObject): Mode | undefined {
   const value = stringMap(asRecord(namespace['metadata'])?.['labels'])[MODE_LABEL];
   return (MODES as readonly string[]).includes(value ?? '') ? (value as Mode) : undefined;
+}
+
+/** A route in the namespace, or one whose backendRefs name a Service there. */
+function routeConcerns(route: JsonObject, namespace: string): boolean {
+  const own = objectRef(route).namespace;
+  if (own === namespace) return true;
+  return asArray(asRecord(route['spec'])?.['rules'])
+    .filter(isRecord)
+    .some((rule) => asArray(rule['backendRefs']).filter(isRecord).some((ref) => asString(ref['namespace']) === namespace));
 }
 
 /** Only the name and labels of a Namespace: what rules read of it, kept per namespace for the whole run. */
@@ -146,6 +155,14 @@ export async function forEachNamespace(
   } catch (error) {
     doWithout(INGRESS_CLASSES, error);
   }
+  const routes: JsonObject[] = [];
+  for (const resource of ROUTE_RESOURCES) {
+    try {
+      await listPaged(client, resource.path(''), resource, (items) => routes.push(...items));
+    } catch (error) {
+      doWithout(resource, error);
+    }
+  }
   let objectsRead = 0;
   for (const [index, namespace] of namespaces.entries()) {
     options.progress?.(`namespace ${index + 1}/${namespaces.length} (${namespace.name}), ${objectsRead} objects read`);
@@ -156,6 +173,7 @@ export async function forEachNamespace(
     const workloads: JsonObject[] = [];
     const related = emptyRelated();
     for (const ingressClass of ingressClasses) addRelated(related, ingressClass);
+    for (const route of routes) if (routeConcerns(route, namespace.name)) addRelated(related, route);
     if (namespace.object) addRelated(related, namespace.object);
     try {
       for (const resource of WORKLOAD_RESOURCES) {

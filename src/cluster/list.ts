@@ -35,9 +35,17 @@ export const CONTEXT_RESOURCES: Resource[] = [
   namespaced('/api/v1', 'persistentvolumeclaims', 'v1', 'PersistentVolumeClaim'),
   // What stands in front of the pods (src/budget/): APIs a cluster may not serve are skipped (404).
   { ...namespaced('/apis/networking.k8s.io/v1', 'ingresses', 'networking.k8s.io/v1', 'Ingress'), optional: true },
-  { ...namespaced('/apis/gateway.networking.k8s.io/v1', 'httproutes', 'gateway.networking.k8s.io/v1', 'HTTPRoute'), optional: true },
-  { ...namespaced('/apis/gateway.networking.k8s.io/v1', 'grpcroutes', 'gateway.networking.k8s.io/v1', 'GRPCRoute'), optional: true },
+  { ...namespaced('/apis/gateway.networking.k8s.io/v1beta1', 'referencegrants', 'gateway.networking.k8s.io/v1beta1', 'ReferenceGrant'), optional: true },
   { ...namespaced('/apis/cloud.google.com/v1', 'backendconfigs', 'cloud.google.com/v1', 'BackendConfig'), optional: true },
+];
+
+/**
+ * Gateway API routes, listed once across namespaces: a route in one namespace may send to the Services of
+ * another (where a ReferenceGrant there allows it), so each namespace's context gets those naming it too.
+ */
+export const ROUTE_RESOURCES: Resource[] = [
+  { apiVersion: 'gateway.networking.k8s.io/v1', kind: 'HTTPRoute', path: () => '/apis/gateway.networking.k8s.io/v1/httproutes', optional: true },
+  { apiVersion: 'gateway.networking.k8s.io/v1', kind: 'GRPCRoute', path: () => '/apis/gateway.networking.k8s.io/v1/grpcroutes', optional: true },
 ];
 
 /** Cluster-scoped context, listed once: IngressClasses say which controller serves an Ingress. */

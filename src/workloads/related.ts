@@ -16,8 +16,9 @@ export interface RelatedObjects {
   workloads: Workload[];
   ingresses: JsonObject[];
   ingressClasses: JsonObject[];
-  /** Gateway API HTTPRoutes and GRPCRoutes. */
+  /** Gateway API HTTPRoutes and GRPCRoutes, and the ReferenceGrants that let routes of other namespaces in. */
   routes: JsonObject[];
+  referenceGrants: JsonObject[];
   /** GKE's cloud.google.com BackendConfigs (connection draining). */
   backendConfigs: JsonObject[];
   /** Namespaces in the input or the cluster, for their labels (load balancer readiness gate injection). */
@@ -25,7 +26,7 @@ export interface RelatedObjects {
 }
 
 export function emptyRelated(): RelatedObjects {
-  return { services: [], autoscalers: [], disruptionBudgets: [], volumeClaims: [], workloads: [], ingresses: [], ingressClasses: [], routes: [], backendConfigs: [], namespaces: [] };
+  return { services: [], autoscalers: [], disruptionBudgets: [], volumeClaims: [], workloads: [], ingresses: [], ingressClasses: [], routes: [], referenceGrants: [], backendConfigs: [], namespaces: [] };
 }
 
 /** Sorts one object into the context it belongs to; returns false when it is no context object. */
@@ -53,6 +54,9 @@ export function addRelated(related: RelatedObjects, object: JsonObject): boolean
     case 'HTTPRoute':
     case 'GRPCRoute':
       if (apiVersion.startsWith('gateway.networking.k8s.io/')) related.routes.push(object);
+      return apiVersion.startsWith('gateway.networking.k8s.io/');
+    case 'ReferenceGrant':
+      if (apiVersion.startsWith('gateway.networking.k8s.io/')) related.referenceGrants.push(object);
       return apiVersion.startsWith('gateway.networking.k8s.io/');
     case 'BackendConfig':
       if (apiVersion.startsWith('cloud.google.com/')) related.backendConfigs.push(object);
