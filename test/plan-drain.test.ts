@@ -65,10 +65,13 @@ for (const object of OBJECTS.filter((candidate) => candidate['kind'] === 'Deploy
 // The eviction API reads each budget's status: wait until the disruption controller has counted every pod.
 for (const object of OBJECTS.filter((candidate) => candidate['kind'] === 'PodDisruptionBudget')) {
   const name = object['metadata'].name as string;
+  // Two budgets over one pod: the disruption controller syncs, on each pod event, one of them chosen arbitrarily
+  // (getPdbForPod), so the other's counts may stay as first seen. The eviction API refuses such a pod before it
+  // reads any budget's status (it counts the budgets first), so for those only the first sync is awaited.
+  const overlapping = name.startsWith('double-');
   await eventually(`PodDisruptionBudget ${name} counted`, async () => {
     const status = (await getObject(plane, 'pdb', name, NAMESPACE))?.status;
-    // Two budgets over one pod: the controller counts neither (it cannot say which one rules), so expectedPods stays 0.
-    return status && status.observedGeneration >= 1 && status.currentHealthy === status.expectedPods;
+    return status && status.observedGeneration >= 1 && (overlapping || status.currentHealthy === status.expectedPods);
   });
 }
 
