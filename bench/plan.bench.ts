@@ -10,7 +10,7 @@
  */
 import t from 'tap';
 import { eventually, getObject, kubectlOk, sharedControlPlane } from '../test/helpers/cluster.js';
-import { gridDeployment, PLAN_NAMESPACE as NAMESPACE, predicted, type GridCase } from '../test/helpers/plan-grid.js';
+import { gridDeployment, PLAN_NAMESPACE as NAMESPACE, predicted, rolling, type GridCase } from '../test/helpers/plan-grid.js';
 import { observeRollout } from '../test/helpers/rollout-observer.js';
 
 type Obj = Record<string, any>;
@@ -19,7 +19,6 @@ const READY_MS = 2000;
 const TERMINATE_MS = 3000;
 const TARGET = 0.25;
 
-const rolling = (maxSurge: number | string, maxUnavailable: number | string) => ({ type: 'RollingUpdate', rollingUpdate: { maxSurge, maxUnavailable } });
 const timed = (grid: GridCase): GridCase => ({ readyMs: READY_MS, terminateMs: TERMINATE_MS, ...grid });
 
 const CASES = ([

@@ -433,51 +433,7 @@ function codeQuality(projectDir: string): CodeQualityIssue[] {
 // A Deployment whose container serves without a readiness probe: an error, and two warnings.
 const NO_PROBE = readFileSync(join(FIXTURES, 'rules', 'readiness-probe', 'fail-no-probe.yaml'), 'utf8');
 // A Deployment that rolls without dropping requests, with its PodDisruptionBudget: no finding at all.
-const GOOD = `apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: api
-  namespace: shop
-spec:
-  replicas: 3
-  selector:
-    matchLabels: {app: api}
-  strategy:
-    type: RollingUpdate
-    rollingUpdate: {maxSurge: 1, maxUnavailable: 0}
-  template:
-    metadata:
-      labels: {app: api}
-    spec:
-      topologySpreadConstraints:
-        - maxSkew: 1
-          topologyKey: kubernetes.io/hostname
-          whenUnsatisfiable: ScheduleAnyway
-          labelSelector:
-            matchLabels: {app: api}
-      containers:
-        - name: api
-          image: registry.example/api:1.0
-          ports:
-            - containerPort: 8080
-          readinessProbe:
-            httpGet: {path: /ready, port: 8080}
-          lifecycle:
-            preStop:
-              sleep:
-                seconds: 10
----
-apiVersion: policy/v1
-kind: PodDisruptionBudget
-metadata:
-  name: api
-  namespace: shop
-spec:
-  maxUnavailable: 1
-  unhealthyPodEvictionPolicy: AlwaysAllow
-  selector:
-    matchLabels: {app: api}
-`;
+const GOOD = readFileSync(join(FIXTURES, 'manifests', 'clean-deployment-with-pdb.yaml'), 'utf8');
 
 function workspace(files: Record<string, string> = { 'k8s/web.yaml': NO_PROBE, 'k8s/api.yaml': GOOD }): string {
   const dir = mkdtempSync(join(tmpdir(), 'rollsafe-ci-workspace-'));

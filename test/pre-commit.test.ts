@@ -136,52 +136,7 @@ async function snapshotHookRepo(): Promise<string> {
 }
 
 // A Deployment that rolls without dropping requests: no finding, nothing to fix.
-const GOOD = `# rolls without dropping requests
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: api
-  namespace: shop
-spec:
-  replicas: 3
-  selector:
-    matchLabels: {app: api}
-  strategy:
-    type: RollingUpdate
-    rollingUpdate: {maxSurge: 1, maxUnavailable: 0}
-  template:
-    metadata:
-      labels: {app: api}
-    spec:
-      topologySpreadConstraints:
-        - maxSkew: 1
-          topologyKey: kubernetes.io/hostname
-          whenUnsatisfiable: ScheduleAnyway
-          labelSelector:
-            matchLabels: {app: api}
-      containers:
-        - name: api
-          image: registry.example/api:1.0
-          ports:
-            - containerPort: 8080
-          readinessProbe:
-            httpGet: {path: /ready, port: 8080}
-          lifecycle:
-            preStop:
-              sleep:
-                seconds: 10
----
-apiVersion: policy/v1
-kind: PodDisruptionBudget
-metadata:
-  name: api
-  namespace: shop
-spec:
-  maxUnavailable: 1
-  unhealthyPodEvictionPolicy: AlwaysAllow
-  selector:
-    matchLabels: {app: api}
-`;
+const GOOD = readFileSync(join(FIXTURES, 'manifests', 'clean-deployment-with-pdb.yaml'), 'utf8');
 // The same without its preStop sleep: an error that rollsafe fix mends.
 const FIXABLE = GOOD.replace(/ {10}lifecycle:\n {12}preStop:\n {14}sleep:\n {16}seconds: 10\n/, '');
 // A Deployment whose container serves without a readiness probe: an error no fix mends.

@@ -53,6 +53,9 @@ export const NGINX_SERVICE_UPSTREAM = 'nginx.ingress.kubernetes.io/service-upstr
  * a target group may be managed outside the cluster): profile names, comma-separated ("awsAlbIp").
  */
 export const LOAD_BALANCER_ANNOTATION = 'rollsafe.dev/load-balancer';
+/** The profiles of the AWS Load Balancer Controller's IP targets, which need its readiness gates. */
+export const AWS_IP_PROFILES: readonly ProfileName[] = ['awsAlbIp', 'awsNlbIp'];
+
 /** The profiles a declaration may name, in the order they are documented. */
 export const PROFILE_NAMES: readonly ProfileName[] = ['awsAlbIp', 'awsNlbIp', 'gkeNeg', 'ingressNginx', 'gatewayApi'];
 /**

@@ -59,13 +59,20 @@ function longLivedPorts(workload: Workload, related: RelatedObjects | undefined)
   return found;
 }
 
-const memo = new WeakMap<Workload, { related: RelatedObjects | undefined; policy: EffectivePolicy; budget: TerminationBudget }>();
+/**
+ * Three rules ask per object: computed once per workload view and kept on it, as servingContainers keeps its
+ * answer (a WeakMap entry per admission request costs the garbage collector more than the lookup saves).
+ */
+const memo = Symbol('termination budget');
+
+type Memoized = Workload & { [memo]?: { related: RelatedObjects | undefined; policy: EffectivePolicy; budget: TerminationBudget } };
 
 export function terminationBudget(workload: Workload, related: RelatedObjects | undefined, policy: EffectivePolicy): TerminationBudget {
-  const known = memo.get(workload);
+  const view = workload as Memoized;
+  const known = view[memo];
   if (known && known.related === related && known.policy === policy) return known.budget;
   const budget = computeBudget(workload, related, policy);
-  memo.set(workload, { related, policy, budget });
+  view[memo] = { related, policy, budget };
   return budget;
 }
 

@@ -32,7 +32,7 @@ export interface GridCase {
   terminateMs?: number;
 }
 
-const rolling = (maxSurge: number | string, maxUnavailable: number | string) => ({ type: 'RollingUpdate', rollingUpdate: { maxSurge, maxUnavailable } });
+export const rolling = (maxSurge: number | string, maxUnavailable: number | string) => ({ type: 'RollingUpdate', rollingUpdate: { maxSurge, maxUnavailable } });
 
 export const GRID: GridCase[] = [
   { name: 'one', replicas: 1, strategy: rolling(1, 0) },

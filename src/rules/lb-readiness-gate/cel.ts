@@ -2,7 +2,7 @@ import { celText, literal } from '../../export/cel.js';
 import { finding, POD } from '../../export/workload-cel.js';
 import { cel } from '../../util/message.js';
 import { DECLARED_VIA } from '../../budget/fronts.js';
-import { AWS_READINESS_GATE_LABEL, AWS_READINESS_GATE_PREFIX } from '../../budget/profiles.js';
+import { AWS_IP_PROFILES, AWS_READINESS_GATE_LABEL, AWS_READINESS_GATE_PREFIX } from '../../budget/profiles.js';
 import { lbReadinessGate, notLabelled } from './rule.js';
 import type { ExportedRule } from '../../export/exported-rule.js';
 
@@ -14,7 +14,7 @@ import type { ExportedRule } from '../../export/exported-rule.js';
 export const lbReadinessGateCel: ExportedRule = {
   rule: lbReadinessGate,
   findings() {
-    const behind = `variables.lbKnown.exists(p, p in ['awsAlbIp', 'awsNlbIp'])`;
+    const behind = `variables.lbKnown.exists(p, p in [${AWS_IP_PROFILES.map((profile) => literal(profile)).join(', ')}])`;
     const gated = `${POD}.?readinessGates.orValue([]).exists(g, g.?conditionType.orValue('').startsWith(${literal(AWS_READINESS_GATE_PREFIX)}))`;
     const labelled = `namespaceObject.?metadata.?labels[?${literal(AWS_READINESS_GATE_LABEL)}].orValue('') == 'enabled'`;
     const message = celText(notLabelled(DECLARED_VIA, cel('request.namespace')));

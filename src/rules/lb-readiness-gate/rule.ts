@@ -1,5 +1,5 @@
 import { frontsOf } from '../../budget/fronts.js';
-import { AWS_READINESS_GATE_LABEL, AWS_READINESS_GATE_PREFIX } from '../../budget/profiles.js';
+import { AWS_IP_PROFILES, AWS_READINESS_GATE_LABEL, AWS_READINESS_GATE_PREFIX } from '../../budget/profiles.js';
 import { asArray, asRecord, asString, isRecord } from '../../util/object.js';
 import { objectRef, stringMap } from '../../workloads/workload.js';
 import type { RuleDescriptor } from '../rule.js';
@@ -13,8 +13,6 @@ import { message, text, type Message, type Piece } from '../../util/message.js';
  * they pass their own probe, which can be before the load balancer sends to any new one: every old target is
  * draining, no new one is healthy, and the load balancer answers 502/503.
  */
-const AWS_IP_PROFILES: readonly string[] = ['awsAlbIp', 'awsNlbIp'];
-
 export function notLabelled(via: Piece, namespace: Piece): Message {
   return message`its pods are behind ${via}, but namespace ${namespace} is not labelled ${AWS_READINESS_GATE_LABEL}=enabled, so the AWS Load Balancer Controller injects no readiness gates: a pod is Ready before its target is healthy in the load balancer, and a rollout can replace every old pod before the load balancer sends to a new one (502s). Label the namespace ${AWS_READINESS_GATE_LABEL}=enabled (the controller injects the gates into pods created after that).`;
 }
