@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
-import { deregistrationDelay, frontsOf } from '../src/budget/fronts.js';
+import { deregistrationDelay, frontsOf, nextUpstream, retriesOn } from '../src/budget/fronts.js';
 import { terminationBudget } from '../src/budget/termination-budget.js';
 import { parseManifest } from '../src/manifests/read.js';
 import { planFiles } from '../src/plan/plan.js';
@@ -134,6 +134,48 @@ t.test('ingress-nginx sends to endpoints itself unless service-upstream; Gateway
   t.same(budgetOf([deployment(), service(), route({ name: 'web', kind: 'ServiceImport', group: 'multicluster.x-k8s.io' })]).fronts, [], 'another kind of backend');
   const policy = parsePolicy('apiVersion: rollsafe.dev/v1alpha1\nkind: Policy\nloadBalancers: {gatewayApi: 25}\n', 'policy.yaml');
   t.equal(budgetOf([deployment(), service(), route({ name: 'web' })], policy).preStopSeconds, 25, 'a profile set in the policy');
+});
+
+t.test('ingress-nginx service-upstream, read as the controller reads it: no front, but keep-alive connections the app must close', async (t) => {
+  const nginx = (annotations: Record<string, string>) => ingress({ ingressClassName: 'nginx' }, annotations);
+  const upstream = budgetOf([deployment(), service(), nginx({ 'nginx.ingress.kubernetes.io/service-upstream': 'True' })]);
+  t.same(upstream.fronts, [], "strconv.ParseBool's True: through the ClusterIP, kube-proxy's path");
+  t.same(upstream.clusterIpUpstreams, [{ via: 'ingress-nginx Ingress web', nextUpstream: 'error timeout', retries: 'idempotent' }], "the controller's default proxy-next-upstream");
+  t.equal(budgetOf([deployment(), service(), nginx({ 'nginx.ingress.kubernetes.io/service-upstream': '1' })]).clusterIpUpstreams.length, 1, '1 is true too');
+  const unread = budgetOf([deployment(), service(), nginx({ 'nginx.ingress.kubernetes.io/service-upstream': 'yes' })]);
+  t.equal(unread.fronts[0]?.profile, 'ingressNginx', 'a value ParseBool refuses is false: the endpoints');
+  t.same(unread.clusterIpUpstreams, []);
+  const headless = budgetOf([deployment(), service({ clusterIP: 'None' }), nginx({ 'nginx.ingress.kubernetes.io/service-upstream': 'true' })]);
+  t.equal(headless.fronts[0]?.profile, 'ingressNginx', 'a headless Service has no ClusterIP: the controller falls back to its endpoints');
+  t.same(headless.clusterIpUpstreams, []);
+  t.same(budgetOf([deployment(), service(), ingress({ ingressClassName: 'alb' }, { 'nginx.ingress.kubernetes.io/service-upstream': 'true' })]).clusterIpUpstreams, [], "another controller's Ingress");
+  const off = budgetOf([deployment(), service(), nginx({ 'nginx.ingress.kubernetes.io/service-upstream': 'true', 'nginx.ingress.kubernetes.io/proxy-next-upstream': 'off' })]);
+  t.match(off.clusterIpUpstreams, [{ nextUpstream: 'off', retries: 'none' }]);
+  t.match(off, { preStopSeconds: 10, afterSignalSeconds: 20 }, 'no number: the budget is the plain one');
+
+  t.equal(nextUpstream(undefined), 'error timeout');
+  t.equal(nextUpstream(''), 'error timeout', 'empty: the default');
+  t.equal(nextUpstream('error, timeout'), 'error timeout', 'a value validUpstreamAnnotation refuses: the default');
+  t.equal(nextUpstream('error timeout non_idempotent'), 'error timeout non_idempotent');
+  t.equal(retriesOn('error timeout'), 'idempotent');
+  t.equal(retriesOn('error timeout non_idempotent'), 'all');
+  t.equal(retriesOn('error off'), 'none', 'off anywhere turns it off (ngx_http_proxy_merge_loc_conf)');
+  t.equal(retriesOn('timeout http_502'), 'none', 'a closed connection is an error, which it lacks');
+
+  const app = deployment();
+  app.spec.template.spec.containers[0].lifecycle = { preStop: { sleep: { seconds: 10 } } };
+  const judged = (annotations: Record<string, string>) =>
+    findingsOf(auditText([app, service(), nginx(annotations)].map((object) => JSON.stringify(object)).join('\n---\n'), defaultPolicy(), 'nginx.yaml').audit, 'grace-period');
+  const [info] = judged({ 'nginx.ingress.kubernetes.io/service-upstream': 'true' });
+  t.equal(info?.severity, 'info');
+  t.match(info?.message, 'behind ingress-nginx Ingress web with service-upstream: nginx sends to the Service\'s ClusterIP and reuses its keep-alive connections there (up to 320 idle per worker, each for up to 1h or 10000 requests');
+  t.match(info?.message, 'only if the request is idempotent (proxy-next-upstream "error timeout"');
+  const [warning] = judged({ 'nginx.ingress.kubernetes.io/service-upstream': 'true', 'nginx.ingress.kubernetes.io/proxy-next-upstream': 'off' });
+  t.equal(warning?.severity, 'warning', 'nginx retries nothing: every race is a 502');
+  t.match(warning?.message, 'with proxy-next-upstream "off", nginx retries no request it sends on a connection just as the app closes it: each gets a 502');
+  t.same(judged({ 'nginx.ingress.kubernetes.io/proxy-next-upstream': 'off' }), [], 'through the endpoints, nginx stops choosing the pod within the sleep: proxy-next-upstream changes nothing the pod must do');
+  const alone = auditText(JSON.stringify(app), defaultPolicy(), 'alone.yaml');
+  t.same(findingsOf(alone.audit, 'grace-period'), [], 'without context (the webhook) nothing is known of Ingresses');
 });
 
 t.test('long-lived connections: appProtocol and port names; a declared connection life counts after the signal', async (t) => {

@@ -26,7 +26,11 @@ import {
   INGRESS_CLASS_ANNOTATION,
   NGINX_INGRESS_CLASS,
   NGINX_INGRESS_CONTROLLER,
+  NGINX_DEFAULT_NEXT_UPSTREAM,
+  NGINX_NEXT_UPSTREAM_VALUE,
+  NGINX_PROXY_NEXT_UPSTREAM,
   NGINX_SERVICE_UPSTREAM,
+  GO_TRUE,
   NLB_LOAD_BALANCER_CLASS,
   NLB_TARGET_GROUP_ATTRIBUTES,
   NLB_TARGET_TYPE,
@@ -142,11 +146,54 @@ function ingressFront(ingress: JsonObject, service: JsonObject, related: Related
     };
   }
   if (controller === 'nginx') {
-    // With service-upstream, nginx sends to the ClusterIP and kube-proxy decides: no front of its own.
-    if (ingressAnnotations[NGINX_SERVICE_UPSTREAM] === 'true') return undefined;
-    return { profile: 'ingressNginx', via: `ingress-nginx Ingress ${nameOf(ingress)}`, drainingSeconds: 0, drainingBecause: 'it keeps no connection to a removed endpoint' };
+    // With service-upstream, nginx sends to the ClusterIP and kube-proxy decides: no front of its own
+    // (its keep-alive connections there are clusterIpUpstreams' concern).
+    if (sendsToClusterIp(ingress, service)) return undefined;
+    return {
+      profile: 'ingressNginx',
+      via: `ingress-nginx Ingress ${nameOf(ingress)}`,
+      drainingSeconds: 0,
+      drainingBecause: 'it reuses keep-alive connections only to the endpoints it still balances to',
+    };
   }
   return undefined;
+}
+
+/** service-upstream as the controller reads it, for a Service that has a ClusterIP to send to. */
+function sendsToClusterIp(ingress: JsonObject, service: JsonObject): boolean {
+  const value = annotationsOf(ingress)[NGINX_SERVICE_UPSTREAM];
+  return value !== undefined && GO_TRUE.includes(value) && asRecord(service['spec'])?.['clusterIP'] !== 'None';
+}
+
+/** proxy-next-upstream as the controller writes it into proxy_next_upstream: an accepted value, else the default. */
+export function nextUpstream(value: string | undefined): string {
+  return value !== undefined && value !== '' && NGINX_NEXT_UPSTREAM_VALUE.test(value) ? value.trim() : NGINX_DEFAULT_NEXT_UPSTREAM;
+}
+
+/**
+ * What nginx retries when a request fails on its connection (ngx_http_upstream_next): a closed or reset
+ * connection is an `error`; `off` anywhere turns retries off (ngx_http_proxy_merge_loc_conf); a request already
+ * sent is retried only if idempotent, unless `non_idempotent` (POST, LOCK and PATCH are not).
+ */
+export function retriesOn(nextUpstreamValue: string): 'all' | 'idempotent' | 'none' {
+  const words = nextUpstreamValue.split(/\s+/);
+  if (words.includes('off') || !words.includes('error')) return 'none';
+  return words.includes('non_idempotent') ? 'all' : 'idempotent';
+}
+
+/**
+ * An ingress-nginx Ingress that sends to a Service of the pods through its ClusterIP (service-upstream). Not a
+ * front: kube-proxy picks the pod of each new connection, which the plain sleep covers. But nginx keeps its
+ * upstream keep-alive connections to the ClusterIP, and kube-proxy leaves each on the pod it chose after that
+ * pod's endpoint is removed, so requests keep arriving through the sleep and after the stop signal until the app
+ * closes them; and nginx retries a request that meets a closing connection only as proxy-next-upstream says.
+ */
+export interface ClusterIpUpstream {
+  /** For people: "ingress-nginx Ingress web". */
+  via: string;
+  /** proxy-next-upstream as the controller uses it. */
+  nextUpstream: string;
+  retries: 'all' | 'idempotent' | 'none';
 }
 
 /**
@@ -264,6 +311,28 @@ export function declaredFronts(workload: Workload): Front[] {
     .map((profile) => ({ profile, via: DECLARED_VIA, drainingSeconds: DECLARED_DRAINING_SECONDS[profile], drainingBecause: declaredDrainingBecause(profile) }));
 }
 
+/** The Ingresses in the workload's namespace that send to this Service. */
+function ingressesSendingTo(service: JsonObject, related: RelatedObjects, namespace: string | undefined): JsonObject[] {
+  return related.ingresses.filter((ingress) => objectRef(ingress).namespace === namespace && ingressServiceNames(ingress).has(nameOf(service)));
+}
+
+/** The ingress-nginx Ingresses that send to the workload's pods through a Service's ClusterIP (context only). */
+export function clusterIpUpstreams(workload: Workload, related: RelatedObjects | undefined): ClusterIpUpstream[] {
+  if (!related) return [];
+  const found: ClusterIpUpstream[] = [];
+  for (const service of servicesSelecting(workload, related)) {
+    for (const ingress of ingressesSendingTo(service, related, workload.ref.namespace)) {
+      if (ingressController(ingress, related) !== 'nginx' || !sendsToClusterIp(ingress, service)) continue;
+      const via = `ingress-nginx Ingress ${nameOf(ingress)}`;
+      // One Ingress in front of two Services of the pods is said once.
+      if (found.some((upstream) => upstream.via === via)) continue;
+      const value = nextUpstream(annotationsOf(ingress)[NGINX_PROXY_NEXT_UPSTREAM]);
+      found.push({ via, nextUpstream: value, retries: retriesOn(value) });
+    }
+  }
+  return found;
+}
+
 /** Every front of the workload's pods: those it declares, and with context those the objects beside it show. */
 export function frontsOf(workload: Workload, related: RelatedObjects | undefined): Front[] {
   const fronts: Front[] = declaredFronts(workload);
@@ -274,8 +343,7 @@ export function frontsOf(workload: Workload, related: RelatedObjects | undefined
     if (nlb) fronts.push(nlb);
     const neg = negFront(service, related);
     if (neg) fronts.push(neg);
-    for (const ingress of related.ingresses) {
-      if (objectRef(ingress).namespace !== workload.ref.namespace || !ingressServiceNames(ingress).has(nameOf(service))) continue;
+    for (const ingress of ingressesSendingTo(service, related, workload.ref.namespace)) {
       const front = ingressFront(ingress, service, related);
       if (front) fronts.push(front);
     }

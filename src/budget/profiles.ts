@@ -46,7 +46,33 @@ export const GKE_BACKEND_CONFIG_BETA = 'beta.cloud.google.com/backend-config';
 export const INGRESS_CLASS_ANNOTATION = 'kubernetes.io/ingress.class';
 export const NGINX_INGRESS_CLASS = 'nginx';
 export const NGINX_INGRESS_CONTROLLER = 'k8s.io/ingress-nginx';
+/**
+ * Sends to the Service's ClusterIP instead of its endpoints (controller.go createUpstreams, getServiceClusterEndpoint;
+ * for a headless Service, which has none, it falls back to the endpoints). Read with Go's strconv.ParseBool
+ * (annotations/serviceupstream, parser.GetBoolAnnotation): these spellings are true, anything else false. The
+ * controller's ConfigMap may make it the default (`service-upstream`, "false" unless set), which an Ingress
+ * does not show.
+ */
 export const NGINX_SERVICE_UPSTREAM = 'nginx.ingress.kubernetes.io/service-upstream';
+export const GO_TRUE = ['1', 't', 'T', 'TRUE', 'true', 'True'];
+/**
+ * When nginx passes a request to the next try (annotations/proxy/main.go; the template's buildNextUpstream
+ * writes it into proxy_next_upstream). The controller accepts only these words (validUpstreamAnnotation) and
+ * takes its default, "error timeout" (config.go NewDefault), for any other value.
+ */
+export const NGINX_PROXY_NEXT_UPSTREAM = 'nginx.ingress.kubernetes.io/proxy-next-upstream';
+export const NGINX_NEXT_UPSTREAM_VALUE = /^((error|timeout|invalid_header|http_500|http_502|http_503|http_504|http_403|http_404|http_429|non_idempotent|off)\s?)+$/;
+export const NGINX_DEFAULT_NEXT_UPSTREAM = 'error timeout';
+/**
+ * The upstream keep-alive cache of the controller's ConfigMap (config.go NewDefault; nginx.tmpl `upstream
+ * upstream_balancer`): upstream-keepalive-connections idle connections per worker, each used for up to
+ * upstream-keepalive-time or upstream-keepalive-requests requests, closed after upstream-keepalive-timeout idle.
+ * No Ingress annotation sets them. nginx reuses a cached connection only to the address the balancer picks
+ * (ngx_http_upstream_keepalive_module.c compares sockaddr): a removed endpoint's connections go unused, but
+ * with service-upstream every connection is to the ClusterIP, and kube-proxy leaves an established TCP
+ * connection on the pod it chose (pkg/proxy/conntrack cleans UDP entries only).
+ */
+export const NGINX_UPSTREAM_KEEPALIVE = { connections: 320, time: '1h', requests: 10000, timeoutSeconds: 60 } as const;
 
 /**
  * How a workload declares load balancers in front of it that rollsafe cannot see (the webhook sees one object;
@@ -86,8 +112,10 @@ export const LONG_LIVED_PORT_NAME = /^(?:grpc|h2c|wss?|websockets?)(?:-.*)?$/;
  *   deregistration starts, whatever the deregistration delay (aws-load-balancer-controller#2366, #3270). 120 s.
  * - gkeNeg: the load balancer "will still send traffic for short amount of time" after the endpoint leaves
  *   the NEG (ingress-gce#769, a maintainer), with no number given. 20 s.
- * - ingressNginx: syncs at most every 3.3 s (--sync-rate-limit 0.3) and its Lua balancer polls every 1 s
- *   (balancer.lua BACKENDS_SYNC_INTERVAL): covered by the plain 10 s.
+ * - ingressNginx: drops an endpoint that is not ready (endpointslices.go getEndpointsFromSlices), syncs at
+ *   most every 3.3 s (--sync-rate-limit 0.3, a token bucket in syncIngress) and posts the backends to Lua,
+ *   whose balancer in every worker reads them every 1 s (balancer.lua BACKENDS_SYNC_INTERVAL): covered by the
+ *   plain 10 s.
  * - gatewayApi: the implementation decides (the spec does not say); 15 s until you set yours.
  */
 export const LOAD_BALANCER_DEFAULTS: Record<ProfileName, number> = {

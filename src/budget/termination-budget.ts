@@ -9,13 +9,15 @@
  *   (its deregistration delay: it keeps sending on open connections that long after it deregisters the pod,
  *   which happens within the sleep), and a declared connection life (rollsafe.dev/max-connection-seconds).
  *   They overlap in time, so the longest counts, not their sum.
+ * - What no number covers is named instead: long-lived connections without a declared life, and ingress-nginx
+ *   keep-alive connections through a ClusterIP (service-upstream), which only the app can end.
  */
 import type { EffectivePolicy } from '../policy/types.js';
 import { message, text, type Message, type Piece } from '../util/message.js';
 import { asArray, asRecord, asString, isRecord } from '../util/object.js';
 import { servicesSelecting, type RelatedObjects } from '../workloads/related.js';
 import { objectRef, type Workload } from '../workloads/workload.js';
-import { frontsOf, type Front } from './fronts.js';
+import { clusterIpUpstreams, frontsOf, type ClusterIpUpstream, type Front } from './fronts.js';
 import { LONG_LIVED_APP_PROTOCOLS, LONG_LIVED_PORT_NAME, MAX_CONNECTION_ANNOTATION } from './profiles.js';
 
 export interface TerminationBudget {
@@ -31,6 +33,11 @@ export interface TerminationBudget {
   longLived: string[];
   /** rollsafe.dev/max-connection-seconds, when the workload declares it. */
   maxConnectionSeconds?: number;
+  /**
+   * ingress-nginx Ingresses that send through a Service's ClusterIP (service-upstream): their keep-alive
+   * connections stay on a terminating pod, so the app must close them after its stop signal (no number: info).
+   */
+  clusterIpUpstreams: ClusterIpUpstream[];
 }
 
 /** A whole number of seconds, as the annotation must be written (RE2 too: the export matches with it). */
@@ -107,6 +114,7 @@ function computeBudget(workload: Workload, related: RelatedObjects | undefined, 
     afterSignalBecause,
     fronts,
     longLived: longLivedPorts(workload, related),
+    clusterIpUpstreams: clusterIpUpstreams(workload, related),
     ...(declared !== undefined ? { maxConnectionSeconds: declared } : {}),
   };
 }

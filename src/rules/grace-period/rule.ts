@@ -7,7 +7,8 @@ import { message, text, type Message, type Piece } from '../../util/message.js';
 import { unsetDefaultsTo } from '../phrases.js';
 import { terminationBudget } from '../../budget/termination-budget.js';
 import type { RuleDescriptor, RuleFinding, RuleInput } from '../rule.js';
-import { MAX_CONNECTION_ANNOTATION } from '../../budget/profiles.js';
+import { MAX_CONNECTION_ANNOTATION, NGINX_UPSTREAM_KEEPALIVE } from '../../budget/profiles.js';
+import type { ClusterIpUpstream } from '../../budget/fronts.js';
 
 
 export function graceTooShort(current: Piece | Message, preStop: Piece, drain: Piece, required: Piece): Message {
@@ -24,6 +25,21 @@ export function longLivedUndeclared(ports: Piece): Message {
 }
 
 export const setsGrace = (required: Piece): Message => message`sets terminationGracePeriodSeconds: ${required}`;
+
+/**
+ * Behind ingress-nginx with service-upstream (context only; src/budget/fronts.ts clusterIpUpstreams): nginx's
+ * keep-alive connections to the ClusterIP stay on the pod, so no sleep ends them and only the app can.
+ */
+export function keptAliveThroughClusterIp(via: Piece, nextUpstream: Piece, retries: ClusterIpUpstream['retries']): Message {
+  const { connections, time, requests } = NGINX_UPSTREAM_KEEPALIVE;
+  const race =
+    retries === 'all'
+      ? message`nginx retries a request it sends on a connection just as the app closes it (proxy-next-upstream "${nextUpstream}")`
+      : retries === 'idempotent'
+        ? message`nginx retries a request it sends on a connection just as the app closes it only if the request is idempotent (proxy-next-upstream "${nextUpstream}", unless the controller's ConfigMap sets retry-non-idempotent): a POST, PATCH or LOCK gets a 502`
+        : message`with proxy-next-upstream "${nextUpstream}", nginx retries no request it sends on a connection just as the app closes it: each gets a 502`;
+  return message`behind ${via} with service-upstream: nginx sends to the Service's ClusterIP and reuses its keep-alive connections there (up to ${connections} idle per worker, each for up to ${time} or ${requests} requests, unless the controller's ConfigMap sets upstream-keepalive-connections: 0), and kube-proxy leaves an established connection on the pod it chose after that pod's endpoint is removed, so no preStop sleep stops these requests. After its stop signal the app must end them itself: answer with Connection: close, then close idle connections; ${race}. Without service-upstream, nginx stops using a removed endpoint within seconds, which the preStop sleep covers.`;
+}
 
 /**
  * The longest preStop delay the pod will have: hooks found, plus the sleep prestop-delay adds to serving
@@ -68,11 +84,11 @@ export const gracePeriod: RuleDescriptor<'grace-period', typeof parameters> = {
   docs: {
     summary: 'terminationGracePeriodSeconds covers the preStop delay plus drainSeconds (the grace period includes preStop).',
     why: 'terminationGracePeriodSeconds includes the preStop time: a 10 s sleep in the default 30 s leaves 20 s to drain, and the kubelet then sends SIGKILL to requests still in flight.',
-    checks: 'terminationGracePeriodSeconds >= the longest preStop sleep + the longest of drainSeconds (default 20), the draining time of a load balancer in front that keeps connections (its deregistration delay; files and --cluster) and rollsafe.dev/max-connection-seconds. Fix: raises it to that sum, never lowers it.',
+    checks: 'terminationGracePeriodSeconds >= the longest preStop sleep + the longest of drainSeconds (default 20), the draining time of a load balancer in front that keeps connections (its deregistration delay; files and --cluster) and rollsafe.dev/max-connection-seconds. Fix: raises it to that sum, never lowers it. Behind an ingress-nginx Ingress with service-upstream (files and --cluster), an info finding, or a warning where its proxy-next-upstream retries nothing: nginx keeps its keep-alive connections to the ClusterIP on a terminating pod, so the app must close them after its stop signal.',
     readme: {
       // A getter: prestop-delay's home imports this one too, so its descriptor may not exist yet while this loads.
       get checks() {
-        return '`terminationGracePeriodSeconds` (30 when unset) >= the longest preStop sleep (found, or added by `' + prestopDelay.id + '` where it will be: in `enforce` mode for the webhook and `audit`, in any active mode for `rollsafe fix`) + the longest of `drainSeconds` (default 20), the draining time of a load balancer in front that keeps connections to the pod (its deregistration delay or connection draining, seen by audit, fix, plan and `--cluster`; see "Termination budget") and a declared `rollsafe.dev/max-connection-seconds` (also at admission). The fix raises it to that sum; it never lowers it. A Service port in front with long-lived connections (\`appProtocol\` \`kubernetes.io/ws\`, \`kubernetes.io/wss\`, \`kubernetes.io/h2c\`, \`grpc\`, or a port named so) while the workload declares no \`rollsafe.dev/max-connection-seconds\` is an **info** finding. Native sidecars share the same clock: their preStop starts with everyone else\'s (so it counts among the longest), and their stop signal comes once the main containers have exited, with what is left of the grace period and never less than 2 s (`minimumGracePeriodInSeconds`). Pods with no serving container and no preStop sleep are not checked.';
+        return '`terminationGracePeriodSeconds` (30 when unset) >= the longest preStop sleep (found, or added by `' + prestopDelay.id + '` where it will be: in `enforce` mode for the webhook and `audit`, in any active mode for `rollsafe fix`) + the longest of `drainSeconds` (default 20), the draining time of a load balancer in front that keeps connections to the pod (its deregistration delay or connection draining, seen by audit, fix, plan and `--cluster`; see "Termination budget") and a declared `rollsafe.dev/max-connection-seconds` (also at admission). The fix raises it to that sum; it never lowers it. A Service port in front with long-lived connections (\`appProtocol\` \`kubernetes.io/ws\`, \`kubernetes.io/wss\`, \`kubernetes.io/h2c\`, \`grpc\`, or a port named so) while the workload declares no \`rollsafe.dev/max-connection-seconds\` is an **info** finding. So is an ingress-nginx Ingress in front with \`nginx.ingress.kubernetes.io/service-upstream\` (true as Go\'s \`strconv.ParseBool\` reads it, to a Service that is not headless): nginx reuses its upstream keep-alive connections to the ClusterIP, which kube-proxy leaves on a terminating pod, so no sleep stops those requests and the app must close them after its stop signal; a **warning** where the Ingress\'s \`proxy-next-upstream\` is \`off\` or lacks \`error\`, since nginx then retries no request that meets a connection as the app closes it (see "Termination budget"). Native sidecars share the same clock: their preStop starts with everyone else\'s (so it counts among the longest), and their stop signal comes once the main containers have exited, with what is left of the grace period and never less than 2 s (`minimumGracePeriodInSeconds`). Pods with no serving container and no preStop sleep are not checked.';
       },
       peers: {
         polaris: 'none',
@@ -97,11 +113,17 @@ export const gracePeriod: RuleDescriptor<'grace-period', typeof parameters> = {
       budget.longLived.length > 0 && budget.maxConnectionSeconds === undefined
         ? [{ cap: 'info', message: text(longLivedUndeclared(budget.longLived.join('; '))) }]
         : [];
-    if (grace >= required) return undeclared;
+    // ingress-nginx through a ClusterIP: keep-alive connections only the app can end (context only).
+    const throughClusterIp: RuleFinding[] = budget.clusterIpUpstreams.map((upstream) => ({
+      cap: upstream.retries === 'none' ? 'warning' : 'info',
+      message: text(keptAliveThroughClusterIp(upstream.via, upstream.nextUpstream, upstream.retries)),
+    }));
+    if (grace >= required) return [...undeclared, ...throughClusterIp];
     const current = written === undefined ? unsetDefaultsTo(DEFAULT_GRACE_SECONDS) : written;
     const plain = budget.afterSignalSeconds === policy.drainSeconds;
     return [
       ...undeclared,
+      ...throughClusterIp,
       {
         message: text(plain ? graceTooShort(current, preStop, policy.drainSeconds, required) : graceTooShortFor(current, preStop, budget.afterSignalSeconds, budget.afterSignalBecause, required)),
         fix: {
