@@ -21,7 +21,7 @@ import type { AdmissionRequest } from '../src/admission/review.js';
 import { defaultPolicy, parsePolicy } from '../src/policy/load.js';
 import { MODES, type Mode, type Policy } from '../src/policy/types.js';
 import { RULE_IDS, RULES } from '../src/rules/index.js';
-import { anyJson, workload } from './helpers/arbitrary-workload.js';
+import { anyJson, requestKind, workload } from './helpers/arbitrary-workload.js';
 import { FIXTURES } from './helpers/fixtures.js';
 import { startTestServer } from './helpers/server.js';
 
@@ -177,8 +177,7 @@ function inProcess(current: Policy, namespaceMode: Mode | undefined): Ask {
 }
 
 function review(operation: 'CREATE' | 'UPDATE', object: Obj, oldObject: Obj | null): Obj {
-  const kind = typeof object['kind'] === 'string' ? object['kind'] : 'Deployment';
-  return { uid: 'chain', kind: { group: 'apps', version: 'v1', kind }, resource: { group: 'apps', version: 'v1', resource: `${kind.toLowerCase()}s` }, namespace: 'shop', operation, object, oldObject };
+  return { uid: 'chain', ...requestKind(object), namespace: 'shop', operation, object, oldObject };
 }
 
 t.test('random workloads and policies: the two promises hold on CREATE and on every kind of UPDATE', async (t) => {
@@ -276,4 +275,54 @@ t.test('the deprecated rollback annotation, set by a user, is judged: the contro
   t.ok(warned.warnings?.some((warning) => /^rollout-strategy: annotation deprecated\.deployment\.rollback\.to/.test(warning)), 'warn mode: a warning');
   const again = { ...update, oldObject: annotated, object: { ...annotated, metadata: { ...annotated.metadata, labels: { x: 'y' } } } };
   t.equal((await chain(overTls, again)).validation['allowed'], true, 'an annotation already there is not judged again');
+});
+
+t.test('Argo Rollouts: judged under argoproj.io/v1alpha1; an UPDATE starts a rollout by template, workloadRef or restartAt only', async (t) => {
+  const naive: Obj = {
+    apiVersion: 'argoproj.io/v1alpha1',
+    kind: 'Rollout',
+    metadata: { name: 'web', namespace: 'shop', uid: 'r-1', resourceVersion: '7' },
+    spec: {
+      replicas: 3,
+      selector: { matchLabels: { app: 'web' } },
+      strategy: { blueGreen: { activeService: 'web', previewService: 'web-preview' } },
+      template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'web', image: 'nginx:1.27', ports: [{ containerPort: 80 }] }] } },
+    },
+  };
+  const create = await chain(overTls, review('CREATE', naive, null));
+  t.equal(create.unpatched['allowed'], false, 'a naive Rollout is denied on CREATE');
+  t.match(create.unpatched['status']?.message, /rollsafe denied Rollout web: .*\[readiness-probe\]/s);
+  t.ok(patchOf(create.mutations[0]!).some((op) => op.path === '/spec/template/spec/containers/0/lifecycle'), '/mutate adds the preStop sleep to the inline template');
+  // Under another group the same kind is not ours (isJudged): allowed untouched.
+  const other = await overTls('validate', { ...review('CREATE', naive, null), kind: { group: 'example.com', version: 'v1', kind: 'Rollout' } });
+  t.equal(other['allowed'], true);
+
+  const stored = naive;
+  const edit = (change: (object: Obj) => void): Obj => {
+    const object = structuredClone(stored);
+    change(object);
+    return object;
+  };
+  for (const [what, object] of [
+    ['label', edit((o) => (o['metadata'].labels = { team: 'payments' }))],
+    ['replicas', edit((o) => (o['spec'].replicas = 5))],
+    ['paused', edit((o) => (o['spec'].paused = true))],
+  ] as Array<[string, Obj]>) {
+    const request = review('UPDATE', object, stored);
+    t.equal(startsRollout(request as AdmissionRequest), false, `${what}: starts no rollout`);
+    const result = await chain(overTls, request);
+    t.equal(result.validation['allowed'], true, `${what}: never denied`);
+    checkPromises(t, request, result, what);
+  }
+  for (const [what, object] of [
+    ['template', templateChange(stored)],
+    ['restartAt', edit((o) => (o['spec'].restartAt = '2026-12-05T15:00:00Z'))],
+    ['workloadRef', edit((o) => (o['spec'].workloadRef = { apiVersion: 'apps/v1', kind: 'Deployment', name: 'web' }))],
+  ] as Array<[string, Obj]>) {
+    const request = review('UPDATE', object, stored);
+    t.equal(startsRollout(request as AdmissionRequest), true, `${what}: starts a rollout (rollout/restart.go evicts every older pod on restartAt)`);
+    checkPromises(t, request, await chain(overTls, request), what);
+  }
+  const restart = await chain(overTls, review('UPDATE', edit((o) => (o['spec'].restartAt = '2026-12-05T15:00:00Z')), stored));
+  t.equal(restart.unpatched['allowed'], false, 'a restart of a naive Rollout is judged like a template change');
 });

@@ -14,7 +14,7 @@ import { FIXTURES } from './helpers/fixtures.js';
 import { auditText } from './helpers/fixtures.js';
 import { schemaError } from './helpers/k8s-schema.js';
 import { startTestServer } from './helpers/server.js';
-import { workload } from './helpers/arbitrary-workload.js';
+import { requestKind, workload } from './helpers/arbitrary-workload.js';
 
 const RUNS = Number(process.env['FUZZ_RUNS'] ?? 2000);
 const server = await startTestServer();
@@ -40,7 +40,7 @@ t.test('random workloads: well-formed answers; patches apply and keep valid obje
   await fc.assert(
     fc.asyncProperty(workload, fc.constantFrom('/validate', '/mutate'), fc.constantFrom('CREATE', 'UPDATE'), async (object, path, operation) => {
       const uid = 'fuzz-1';
-      const review = { ...base, request: { ...base.request, uid, operation, object, oldObject: operation === 'UPDATE' ? good.request.object : null } };
+      const review = { ...base, request: { ...base.request, ...requestKind(object), uid, operation, object, oldObject: operation === 'UPDATE' ? good.request.object : null } };
       const body = JSON.stringify(review);
       const result = await server.post(path, body);
       const reply = checkReply(t, result.status, result.body, uid);

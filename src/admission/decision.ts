@@ -9,12 +9,20 @@ import { asRecord, jsonEqual } from '../util/object.js';
 import type { AdmissionRequest } from './review.js';
 
 /**
- * An UPDATE starts a rollout only when it changes the pod template (the Deployment controller hashes
- * `spec.template` into pod-template-hash; StatefulSets and DaemonSets compare revisions of it).
+ * Fields of spec whose change replaces pods: the pod template (the Deployment controller hashes `spec.template`
+ * into pod-template-hash; StatefulSets and DaemonSets compare revisions of it; Argo Rollouts hash it into
+ * rollouts-pod-template-hash, ComputePodTemplateHash). A Rollout also replaces its pods when it is pointed at
+ * another template (spec.workloadRef) or restarted (spec.restartAt evicts every older pod: rollout/restart.go).
+ * Absent fields are equal, so these extra fields change nothing for apps/v1 workloads, which have none.
  */
+export const ROLLOUT_FIELDS = ['template', 'workloadRef', 'restartAt'] as const;
+
+/** An UPDATE starts a rollout only when it changes one of ROLLOUT_FIELDS. */
 export function startsRollout(request: AdmissionRequest): boolean {
   if (request.operation !== 'UPDATE') return true;
-  return !jsonEqual(asRecord(request.object?.['spec'])?.['template'], asRecord(request.oldObject?.['spec'])?.['template']);
+  const spec = asRecord(request.object?.['spec']);
+  const oldSpec = asRecord(request.oldObject?.['spec']);
+  return ROLLOUT_FIELDS.some((field) => !jsonEqual(spec?.[field], oldSpec?.[field]));
 }
 
 /**

@@ -3,7 +3,7 @@ import type { Mode, Policy, RuleId } from '../policy/types.js';
 import { RULES } from '../rules/index.js';
 import type { RuleDescriptor } from '../rules/rule.js';
 import { asRecord, jsonEqual, type JsonObject, type PathSegment } from '../util/object.js';
-import { WORKLOAD_KINDS } from '../workloads/workload.js';
+import { isWorkloadKind, workloadApiVersion } from '../workloads/workload.js';
 import { firstCodePoints, longerThan } from '../util/text.js';
 import { text } from '../util/message.js';
 import { patchForPaths } from '../engine/patch.js';
@@ -26,13 +26,15 @@ export interface AdmissionOutcome {
   startsRollout?: boolean;
 }
 
-/** Only apps/v1 workloads on CREATE/UPDATE of the main resource are judged; scale, status, DELETE pass. */
+/**
+ * Only workloads (apps/v1, and argoproj.io/v1alpha1 Rollouts) on CREATE/UPDATE of the main resource are judged;
+ * scale, status, DELETE pass.
+ */
 export function isJudged(request: AdmissionRequest): boolean {
   const { kind, operation, subResource } = request;
   return (
-    kind.group === 'apps' &&
-    kind.version === 'v1' &&
-    (WORKLOAD_KINDS as readonly string[]).includes(kind.kind) &&
+    isWorkloadKind(kind.kind) &&
+    `${kind.group}/${kind.version}` === workloadApiVersion(kind.kind) &&
     !subResource &&
     (operation === 'CREATE' || operation === 'UPDATE')
   );

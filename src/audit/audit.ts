@@ -3,7 +3,7 @@ import type { InputError, ParsedFile, SourceObject } from '../manifests/read.js'
 import type { Policy } from '../policy/types.js';
 import type { JsonObject } from '../util/object.js';
 import { addRelated, emptyRelated, type RelatedObjects } from '../workloads/related.js';
-import { isWorkloadObject, objectRef, WORKLOAD_KINDS } from '../workloads/workload.js';
+import { isWorkloadKind, isWorkloadObject, objectRef, workloadApiVersion } from '../workloads/workload.js';
 
 export type FailOn = 'error' | 'warning' | 'never';
 
@@ -29,8 +29,12 @@ export const NO_POD_TEMPLATE = 'no pod template with containers: a patch fragmen
 /** A workload kind under another apiVersion is skipped with the reason: apps/v1 is the only one served. */
 function otherApiVersion(object: JsonObject): { reason?: string } {
   const kind = object['kind'];
-  if (typeof kind !== 'string' || !(WORKLOAD_KINDS as readonly string[]).includes(kind)) return {};
+  if (!isWorkloadKind(kind)) return {};
   const apiVersion = typeof object['apiVersion'] === 'string' ? object['apiVersion'] : '(none)';
+  if (kind === 'Rollout') {
+    // Another group's Rollout (a Knative or Flagger kind, say) is another thing: skipped as any other kind.
+    return apiVersion.startsWith('argoproj.io/') ? { reason: `apiVersion ${apiVersion} is not ${workloadApiVersion(kind)}, the only version of the Argo Rollouts CRD: rollsafe judges ${workloadApiVersion(kind)} Rollouts` } : {};
+  }
   return { reason: `apiVersion ${apiVersion} is not apps/v1, the only version of ${kind} Kubernetes has served since 1.16: rollsafe judges apps/v1 objects; migrate it (kubectl convert)` };
 }
 

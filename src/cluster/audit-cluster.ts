@@ -177,7 +177,12 @@ export async function forEachNamespace(
     if (namespace.object) addRelated(related, namespace.object);
     try {
       for (const resource of WORKLOAD_RESOURCES) {
-        await listPaged(client, resource.path(namespace.name), resource, (items) => workloads.push(...items));
+        try {
+          await listPaged(client, resource.path(namespace.name), resource, (items) => workloads.push(...items));
+        } catch (error) {
+          if (!resource.optional) throw error;
+          doWithout(resource, error);
+        }
       }
       for (const resource of CONTEXT_RESOURCES) {
         try {

@@ -25,6 +25,8 @@ export const WORKLOAD_RESOURCES: Resource[] = [
   namespaced('/apis/apps/v1', 'deployments', 'apps/v1', 'Deployment'),
   namespaced('/apis/apps/v1', 'statefulsets', 'apps/v1', 'StatefulSet'),
   namespaced('/apis/apps/v1', 'daemonsets', 'apps/v1', 'DaemonSet'),
+  // Argo Rollouts, where the cluster serves their CRD (a 404 means it does not: no Rollouts there).
+  { ...namespaced('/apis/argoproj.io/v1alpha1', 'rollouts', 'argoproj.io/v1alpha1', 'Rollout'), optional: true },
 ];
 
 /** What the rules need besides the workloads, from the same namespace. */

@@ -4,7 +4,8 @@ import { RULES } from '../rules/index.js';
 import type { RuleFinding } from '../rules/rule.js';
 import { deepClone, setPathCopying, shallowCopy, type JsonObject, type PathSegment } from '../util/object.js';
 import type { RelatedObjects } from '../workloads/related.js';
-import { toWorkload, type ObjectRef } from '../workloads/workload.js';
+import { resolveWorkload } from '../workloads/workload-ref.js';
+import type { ObjectRef, Workload } from '../workloads/workload.js';
 import { readExemptions } from './exemptions.js';
 
 /** `exemption` reports problems with the exemption annotation itself; the others are the public rule ids. */
@@ -82,11 +83,21 @@ export function blocks(finding: Finding): boolean {
 }
 
 /**
+ * Whether a rule judges this view. Where a Rollout's workloadRef splits a workload, the template's rules judge
+ * the Deployment that holds it and the others the Rollout that runs it (workloads/workload-ref.ts).
+ */
+function judgedHere(rule: { judges: 'pod-template' | 'workload' | 'object' }, workload: Workload): boolean {
+  if (rule.judges === 'pod-template') return !workload.templateFrom;
+  if (rule.judges === 'workload') return !workload.runBy;
+  return true;
+}
+
+/**
  * Runs every rule on one object. Returns undefined for objects that are not apps/v1 Deployments,
- * StatefulSets or DaemonSets. Pure: the input object is never modified.
+ * StatefulSets or DaemonSets, or Argo Rollouts. Pure: the input object is never modified.
  */
 export function evaluate(object: JsonObject, policy: Policy, options: EvaluateOptions = {}): Evaluation | undefined {
-  const workload = toWorkload(object);
+  const workload = resolveWorkload(object, options.related);
   if (!workload) return undefined;
   const namespace = options.namespace ?? workload.ref.namespace ?? 'default';
   const effective = effectivePolicy(policy, namespace, options.namespaceMode);
@@ -106,7 +117,7 @@ export function evaluate(object: JsonObject, policy: Policy, options: EvaluateOp
   for (const rule of RULES) {
     const settings = effective.rules[rule.id];
     // A rule that needs the objects beside the workload does not run without them (admission).
-    if (settings.mode === 'off' || (rule.needsContext && !options.related)) continue;
+    if (settings.mode === 'off' || (rule.needsContext && !options.related) || !judgedHere(rule, workload)) continue;
     const exempt = exemptions.rules.has(rule.id);
     evaluation.rules.push({ rule: rule.id, mode: settings.mode, exempt });
     let found: RuleFinding[];

@@ -12,6 +12,7 @@ import { readinessProbe } from './readiness-probe/rule.js';
 import { rollbackHistory } from './rollback-history/rule.js';
 import { rolloutStrategy } from './rollout-strategy/rule.js';
 import { sidecarDrain } from './sidecar-drain/rule.js';
+import { workloadRef } from './workload-ref/rule.js';
 import { yaml11Values } from './yaml-1-1-values/rule.js';
 
 /**
@@ -33,6 +34,7 @@ export const RULES = [
   hpaReplicas,
   disruptionBudget,
   nodeSpread,
+  workloadRef,
   yaml11Values,
 ] as const;
 

@@ -80,6 +80,12 @@ export interface RuleDescriptor<Id extends string = string, P extends Parameters
   /** Judged only with the objects beside the workload (files, cluster): never at admission or in the native policies. */
   needsContext: boolean;
   /**
+   * What the rule judges, where a Rollout's workloadRef splits a workload in two (workloads/workload-ref.ts):
+   * `pod-template` rules judge and fix the object that holds the template (the Deployment), `workload` rules the
+   * one that runs the pods (the Rollout: replicas, strategy, disruptions), `object` rules every object as written.
+   */
+  judges: 'pod-template' | 'workload' | 'object';
+  /**
    * A CREATE or a pod-template change may be denied for every rule. An UPDATE that changes neither may be
    * denied for this rule only where it changes one of these fields of spec (admission/decision.ts mayDeny).
    */

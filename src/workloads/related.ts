@@ -1,6 +1,7 @@
 import { asRecord, asString, type JsonObject } from '../util/object.js';
 import { selectorMatches, serviceSelects } from './label-selector.js';
-import { objectRef, toWorkload, type Workload } from './workload.js';
+import { resolveWorkload } from './workload-ref.js';
+import { objectRef, toWorkload, workloadApiVersion, type Workload, type WorkloadKind } from './workload.js';
 
 /**
  * Objects that give rules their context: Services (who serves), HPAs (who owns replicas), PDBs, PVCs, and what
@@ -12,8 +13,10 @@ export interface RelatedObjects {
   autoscalers: JsonObject[];
   disruptionBudgets: JsonObject[];
   volumeClaims: JsonObject[];
-  /** Deployments and StatefulSets: a PDB counts the pods of every workload it selects. */
+  /** Deployments, StatefulSets and Rollouts: a PDB counts the pods of every workload it selects. */
   workloads: Workload[];
+  /** Argo Rollouts, as written: a workloadRef joins one to the Deployment whose template it runs. */
+  rollouts: JsonObject[];
   ingresses: JsonObject[];
   ingressClasses: JsonObject[];
   /** Gateway API HTTPRoutes and GRPCRoutes, and the ReferenceGrants that let routes of other namespaces in. */
@@ -26,7 +29,7 @@ export interface RelatedObjects {
 }
 
 export function emptyRelated(): RelatedObjects {
-  return { services: [], autoscalers: [], disruptionBudgets: [], volumeClaims: [], workloads: [], ingresses: [], ingressClasses: [], routes: [], referenceGrants: [], backendConfigs: [], namespaces: [] };
+  return { services: [], autoscalers: [], disruptionBudgets: [], volumeClaims: [], workloads: [], rollouts: [], ingresses: [], ingressClasses: [], routes: [], referenceGrants: [], backendConfigs: [], namespaces: [] };
 }
 
 /** Sorts one object into the context it belongs to; returns false when it is no context object. */
@@ -65,9 +68,11 @@ export function addRelated(related: RelatedObjects, object: JsonObject): boolean
       if (apiVersion === 'v1') related.namespaces.push(object);
       return apiVersion === 'v1';
     case 'Deployment':
-    case 'StatefulSet': {
+    case 'StatefulSet':
+    case 'Rollout': {
       const workload = toWorkload(object);
       if (workload) related.workloads.push(workload);
+      if (workload?.ref.kind === 'Rollout') related.rollouts.push(object);
       return workload !== undefined;
     }
     default:
@@ -87,15 +92,17 @@ export function servicesSelecting(workload: Workload, related: RelatedObjects): 
   );
 }
 
+/** The HPA that scales the workload's pods: for a Deployment a Rollout runs, the Rollout's. */
 export function autoscalerFor(workload: Workload, related: RelatedObjects): JsonObject | undefined {
+  const owner = workload.runBy ?? workload.ref;
   return related.autoscalers.find((hpa) => {
     const target = asRecord(asRecord(hpa['spec'])?.['scaleTargetRef']);
     const apiVersion = asString(target?.['apiVersion']);
     return (
       inNamespaceOf(hpa, workload) &&
-      target?.['kind'] === workload.ref.kind &&
-      target['name'] === workload.ref.name &&
-      (apiVersion === undefined || apiVersion === 'apps/v1')
+      target?.['kind'] === owner.kind &&
+      target['name'] === owner.name &&
+      (apiVersion === undefined || apiVersion === workloadApiVersion(owner.kind as WorkloadKind))
     );
   });
 }
@@ -139,7 +146,11 @@ export function workloadsSelectedBy(pdb: JsonObject, related: RelatedObjects): W
   }
   let found = perPdb.get(pdb);
   if (!found) {
-    found = related.workloads.filter((candidate) => disruptionBudgetsSelecting(candidate, { ...related, disruptionBudgets: [pdb] }).length > 0);
+    // A Deployment a Rollout runs is counted as that Rollout (its pods are the Rollout's ReplicaSets'); a
+    // Rollout with a workloadRef has the Deployment's pod labels.
+    found = related.workloads
+      .map((candidate) => resolveWorkload(candidate.object, related) ?? candidate)
+      .filter((candidate) => !candidate.runBy && disruptionBudgetsSelecting(candidate, { ...related, disruptionBudgets: [pdb] }).length > 0);
     perPdb.set(pdb, found);
   }
   return found;

@@ -1,7 +1,15 @@
 import { asArray, asInteger, asRecord, asString, isRecord, type JsonObject, type PathSegment } from '../util/object.js';
 
-export const WORKLOAD_KINDS = ['Deployment', 'StatefulSet', 'DaemonSet'] as const;
+export const WORKLOAD_KINDS = ['Deployment', 'StatefulSet', 'DaemonSet', 'Rollout'] as const;
 export type WorkloadKind = (typeof WORKLOAD_KINDS)[number];
+
+/** Argo Rollouts' Rollout is served as argoproj.io/v1alpha1 only (its CRD has one version). */
+export const ROLLOUT_API_VERSION = 'argoproj.io/v1alpha1';
+
+/** The one apiVersion rollsafe judges each workload kind under. */
+export function workloadApiVersion(kind: WorkloadKind): string {
+  return kind === 'Rollout' ? ROLLOUT_API_VERSION : 'apps/v1';
+}
 
 export interface ObjectRef {
   apiVersion: string;
@@ -19,13 +27,30 @@ export interface ContainerView {
   sidecar: boolean;
 }
 
-/** Where the pod template, replicas and strategy live for an apps/v1 workload; read-only view over the object. */
+/**
+ * Where the pod template, replicas and strategy live for a workload (apps/v1, or an Argo Rollout); read-only view
+ * over the object.
+ */
 export interface Workload {
   object: JsonObject;
   ref: ObjectRef & { kind: WorkloadKind };
   annotations: Record<string, string>;
-  /** spec.replicas as written; undefined when unset (API default 1). Always undefined for DaemonSets. */
+  /**
+   * spec.replicas as written; undefined when unset (API default 1). Always undefined for DaemonSets. For a
+   * Deployment whose template a Rollout runs (`runBy`), the Rollout's.
+   */
   replicas: number | undefined;
+  /**
+   * A Rollout with spec.workloadRef: the Deployment whose pod template it runs. `found` when that Deployment is
+   * in the context (its template is then this view's, read-only: the template's rules judge and fix it on the
+   * Deployment); otherwise the view has no containers.
+   */
+  templateFrom?: { ref: ObjectRef; found: boolean };
+  /**
+   * A Deployment that a Rollout's workloadRef names: the Rollout's controller runs its template (replicas and
+   * strategy are the Rollout's, judged there), so only the template's rules judge this object.
+   */
+  runBy?: ObjectRef & { kind: 'Rollout' };
   podSpecPath: PathSegment[];
   podSpec: JsonObject;
   podLabels: Record<string, string>;
@@ -63,8 +88,18 @@ function onlyStrings(record: JsonObject): Record<string, string> {
   return out;
 }
 
+export function isWorkloadKind(kind: unknown): kind is WorkloadKind {
+  return (WORKLOAD_KINDS as readonly unknown[]).includes(kind);
+}
+
 export function isWorkloadObject(object: JsonObject): boolean {
-  return object['apiVersion'] === 'apps/v1' && (WORKLOAD_KINDS as readonly unknown[]).includes(object['kind']);
+  const kind = object['kind'];
+  return isWorkloadKind(kind) && object['apiVersion'] === workloadApiVersion(kind);
+}
+
+/** A Rollout whose template lives in another object (spec.workloadRef) rather than in spec.template. */
+export function workloadRefOf(object: JsonObject): JsonObject | undefined {
+  return object['kind'] === 'Rollout' ? asRecord(asRecord(object['spec'])?.['workloadRef']) : undefined;
 }
 
 /**
@@ -76,14 +111,36 @@ export function hasPodTemplate(object: JsonObject): boolean {
   return Array.isArray(asRecord(asRecord(asRecord(object['spec'])?.['template'])?.['spec'])?.['containers']);
 }
 
-/** Builds the view, or undefined for anything that is not a complete apps/v1 Deployment, StatefulSet or DaemonSet. */
+/**
+ * Builds the view, or undefined for anything that is not a complete apps/v1 Deployment, StatefulSet or DaemonSet,
+ * or Argo Rollout. A Rollout with spec.workloadRef and no template of its own is viewed without containers: see
+ * workloads/workload-ref.ts for the view with the referenced Deployment's template.
+ */
 export function toWorkload(object: JsonObject): Workload | undefined {
-  if (!isWorkloadObject(object) || !hasPodTemplate(object)) return undefined;
+  if (!isWorkloadObject(object)) return undefined;
+  const workloadRef = workloadRefOf(object);
+  if (!workloadRef && !hasPodTemplate(object)) return undefined;
+  const view = templateView(object, asRecord(asRecord(object['spec'])?.['template']), ['spec', 'template', 'spec']);
+  // Until the referenced Deployment is found (workload-ref.ts), the template is unknown: never judged as empty.
+  if (workloadRef) view.templateFrom = { ref: referencedRef(object, workloadRef), found: false };
+  return view;
+}
+
+/** The object a Rollout's workloadRef names, in the Rollout's namespace (the controller reads no other). */
+export function referencedRef(rollout: JsonObject, workloadRef: JsonObject): ObjectRef {
+  return {
+    apiVersion: asString(workloadRef['apiVersion']) ?? '',
+    kind: asString(workloadRef['kind']) ?? '',
+    namespace: objectRef(rollout).namespace,
+    name: asString(workloadRef['name']) ?? '',
+  };
+}
+
+/** The view of `object` with the pod template `template` (its own, or one it references), at `podSpecPath`. */
+export function templateView(object: JsonObject, template: JsonObject | undefined, podSpecPath: PathSegment[]): Workload {
   const ref = objectRef(object) as Workload['ref'];
   const spec = asRecord(object['spec']);
-  const template = asRecord(spec?.['template']);
   const podSpec = asRecord(template?.['spec']) ?? {};
-  const podSpecPath = ['spec', 'template', 'spec'];
   const containers: ContainerView[] = [];
   asArray(podSpec['containers']).forEach((container, index) => {
     if (isRecord(container)) {

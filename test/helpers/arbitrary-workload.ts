@@ -24,7 +24,7 @@ const container = fc.record(
   },
   { requiredKeys: ['name'] },
 );
-export const workload = fc.record({
+const appsWorkload = fc.record({
   apiVersion: fc.constant('apps/v1'),
   kind: fc.constantFrom('Deployment', 'StatefulSet', 'DaemonSet'),
   metadata: fc.record({ name: fc.constantFrom('web', 'api'), annotations: fc.oneof(fc.constant({ 'rollsafe.dev/exempt': 'min-replicas' }), fc.dictionary(fc.string(), fc.string(), { maxKeys: 3 }), anyJson) }, { requiredKeys: ['name'] }),
@@ -51,3 +51,44 @@ export const workload = fc.record({
   ),
 });
 
+
+const seconds = fc.oneof(fc.nat(60), anyJson);
+const canary = fc.record(
+  {
+    maxSurge: intOrString,
+    maxUnavailable: intOrString,
+    steps: fc.oneof(fc.array(fc.oneof(fc.record({ setWeight: fc.oneof(fc.nat(120), anyJson) }), fc.record({ pause: fc.record({ duration: fc.constantFrom('10s', 1) }, { requiredKeys: [] }) }), anyJson), { maxLength: 4 }), anyJson),
+    trafficRouting: fc.oneof(fc.constant({ nginx: { stableIngress: 'web' } }), anyJson),
+    scaleDownDelaySeconds: seconds,
+    abortScaleDownDelaySeconds: seconds,
+    dynamicStableScale: fc.oneof(fc.boolean(), anyJson),
+  },
+  { requiredKeys: [] },
+);
+const blueGreen = fc.record(
+  { activeService: fc.constantFrom('web', 'preview'), previewService: fc.constantFrom('web', 'preview'), scaleDownDelaySeconds: seconds, abortScaleDownDelaySeconds: seconds, previewReplicaCount: fc.oneof(fc.nat(3), anyJson) },
+  { requiredKeys: [] },
+);
+
+/** Argo Rollouts: an inline template (an apps workload's), or a workloadRef, with either strategy or junk. */
+export const rollout = fc
+  .tuple(
+    appsWorkload,
+    fc.oneof(fc.record({ canary }), fc.record({ blueGreen }), fc.record({ canary, blueGreen }), anyJson),
+    fc.option(fc.oneof(fc.record({ apiVersion: fc.constant('apps/v1'), kind: fc.constantFrom('Deployment', 'ReplicaSet', 'Job'), name: fc.constantFrom('web', 'api') }), anyJson), { nil: undefined }),
+  )
+  .map(([base, strategy, workloadRef]) => {
+    const spec = base.spec !== null && typeof base.spec === 'object' && !Array.isArray(base.spec) ? (base.spec as Record<string, unknown>) : {};
+    const { updateStrategy: _ignored, ...rest } = spec;
+    return { ...base, apiVersion: 'argoproj.io/v1alpha1', kind: 'Rollout', spec: { ...rest, strategy, ...(workloadRef === undefined ? {} : { workloadRef }) } };
+  });
+
+/** apps/v1 workloads, and now and then an Argo Rollout. */
+export const workload = fc.oneof({ arbitrary: appsWorkload, weight: 3 }, { arbitrary: rollout, weight: 1 });
+
+/** The AdmissionRequest kind and resource of an object, as the apiserver sends them. */
+export function requestKind(object: { apiVersion?: unknown; kind?: unknown }): { kind: Record<string, string>; resource: Record<string, string> } {
+  const kind = typeof object.kind === 'string' ? object.kind : 'Deployment';
+  const [group, version] = object.apiVersion === 'argoproj.io/v1alpha1' ? ['argoproj.io', 'v1alpha1'] : ['apps', 'v1'];
+  return { kind: { group: group!, version: version!, kind }, resource: { group: group!, version: version!, resource: `${kind.toLowerCase()}s` } };
+}

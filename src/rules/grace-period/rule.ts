@@ -79,6 +79,7 @@ export const gracePeriod: RuleDescriptor<'grace-period', typeof parameters> = {
   defaultMode: 'enforce',
   fixable: true,
   needsContext: false,
+  judges: 'pod-template',
   deniesUpdatesOf: [],
   parameters,
   docs: {

@@ -23,6 +23,7 @@ export const lbReadinessGate: RuleDescriptor<'lb-readiness-gate', Record<never, 
   defaultMode: 'enforce',
   fixable: false,
   needsContext: false,
+  judges: 'pod-template',
   deniesUpdatesOf: [],
   parameters: {},
   docs: {

@@ -35,6 +35,7 @@ export const minReplicas: RuleDescriptor<'min-replicas', typeof parameters> = {
   defaultMode: 'enforce',
   fixable: false,
   needsContext: false,
+  judges: 'workload',
   deniesUpdatesOf: [],
   parameters,
   docs: {
@@ -42,7 +43,7 @@ export const minReplicas: RuleDescriptor<'min-replicas', typeof parameters> = {
     why: 'A single replica means every node drain, eviction or crash is an outage, and nothing serves while it restarts; with a few, the pods left carry all the traffic while one is gone.',
     checks: 'replicas (or the HPA minReplicas) >= minReplicas (default 2); replicas 0 is a deliberate scale-down.',
     readme: {
-      checks: 'Deployment/StatefulSet `replicas` (1 when unset) >= `minReplicas` (default 2). When a HorizontalPodAutoscaler in the input targets the workload, the HPA owns replicas: the check applies to the HPA\'s `minReplicas` instead. `replicas: 0` is a deliberate scale-down and passes.',
+      checks: 'Deployment/StatefulSet/Rollout `replicas` (1 when unset) >= `minReplicas` (default 2). When a HorizontalPodAutoscaler in the input targets the workload, the HPA owns replicas: the check applies to the HPA\'s `minReplicas` instead. `replicas: 0` is a deliberate scale-down and passes.',
       peers: {
         polaris: '`deploymentMissingReplicas`, `hpaMinAvailability`',
         kubeScore: '`deployment-replicas`',

@@ -3,6 +3,7 @@ import { asArray, asInteger, asRecord, deepClone, type JsonObject } from '../../
 import { selectorMatches } from '../../workloads/label-selector.js';
 import { autoscalerFor } from '../../workloads/related.js';
 import type { Workload } from '../../workloads/workload.js';
+import { ROLLOUT_HASH_LABEL } from '../../workloads/argo-rollout.js';
 import { message, text, type Message, type Piece } from '../../util/message.js';
 import type { RuleDescriptor } from '../rule.js';
 
@@ -23,6 +24,7 @@ export function addsSpread(keys: Piece | Message): Message {
 }
 
 export const MATCH_LABEL_KEYS = ', matchLabelKeys [pod-template-hash]';
+export const ROLLOUT_MATCH_LABEL_KEYS_TEXT = ', matchLabelKeys [rollouts-pod-template-hash]';
 
 /** A term spreads this workload across nodes: per-node topology, and a selector that picks its own pods. */
 function spreadsOwnPods(topologyKey: unknown, labelSelector: unknown, workload: Workload): boolean {
@@ -57,6 +59,14 @@ export function supportsMatchLabelKeys(kubernetesVersion: string): boolean {
 export const SOFT_SPREAD = { maxSkew: 1, topologyKey: HOSTNAME, whenUnsatisfiable: 'ScheduleAnyway' } as const;
 /** For Deployments: old and new ReplicaSets of a rollout are counted apart, so the surge pods do not skew each other. */
 export const DEPLOYMENT_MATCH_LABEL_KEYS = ['pod-template-hash'];
+/** Argo Rollouts label their ReplicaSets' pods with their own hash (types.go DefaultRolloutUniqueLabelKey). */
+export const ROLLOUT_MATCH_LABEL_KEYS = [ROLLOUT_HASH_LABEL];
+
+/** The hash label of the ReplicaSets that run the pods: a Deployment's, or a Rollout's (also of a Deployment it runs). */
+function hashLabelKeys(workload: Workload): string[] | undefined {
+  if (workload.ref.kind === 'Rollout' || workload.runBy) return ROLLOUT_MATCH_LABEL_KEYS;
+  return workload.ref.kind === 'Deployment' ? DEPLOYMENT_MATCH_LABEL_KEYS : undefined;
+}
 
 /** The constraint the fix adds, over the workload's own selector. */
 function constraintFor(workload: Workload, kubernetesVersion: string): JsonObject {
@@ -64,7 +74,7 @@ function constraintFor(workload: Workload, kubernetesVersion: string): JsonObjec
   return {
     ...SOFT_SPREAD,
     labelSelector: deepClone(selector),
-    ...(workload.ref.kind === 'Deployment' && supportsMatchLabelKeys(kubernetesVersion) ? { matchLabelKeys: [...DEPLOYMENT_MATCH_LABEL_KEYS] } : {}),
+    ...(hashLabelKeys(workload) && supportsMatchLabelKeys(kubernetesVersion) ? { matchLabelKeys: [...hashLabelKeys(workload)!] } : {}),
   };
 }
 
@@ -74,14 +84,15 @@ export const nodeSpread: RuleDescriptor<'node-spread', Record<never, never>> = {
   defaultMode: 'enforce',
   fixable: true,
   needsContext: false,
+  judges: 'pod-template',
   deniesUpdatesOf: [],
   parameters: {},
   docs: {
     summary: 'A Deployment or StatefulSet with 2+ pods spreads them across nodes (hostname topology spread or pod anti-affinity).',
     why: 'The scheduler may put every replica on one node; draining that node for an upgrade, or losing it, then takes the whole workload down at once, whatever the PodDisruptionBudget says about evictions one by one.',
-    checks: 'A Deployment or StatefulSet with 2+ pods (replicas, or an HPA maxReplicas) has a topologySpreadConstraint or a pod anti-affinity term on kubernetes.io/hostname whose selector picks its own pods. Fix: adds a soft constraint (maxSkew 1, ScheduleAnyway, the workload selector, matchLabelKeys [pod-template-hash] for Deployments from 1.27), never a hard one.',
+    checks: 'A Deployment, StatefulSet or Argo Rollout with 2+ pods (replicas, or an HPA maxReplicas) has a topologySpreadConstraint or a pod anti-affinity term on kubernetes.io/hostname whose selector picks its own pods. Fix: adds a soft constraint (maxSkew 1, ScheduleAnyway, the workload selector, matchLabelKeys [pod-template-hash] for Deployments and [rollouts-pod-template-hash] for Rollouts from 1.27), never a hard one.',
     readme: {
-      checks: 'A Deployment or StatefulSet that runs 2+ pods (its replicas, or an HPA\'s `maxReplicas`) spreads them across nodes: a `topologySpreadConstraint` or a pod anti-affinity term (required or preferred) on `kubernetes.io/hostname` whose selector picks its own pods. Otherwise one node drain can take every replica down at once. The fix adds a **soft** constraint (`maxSkew: 1`, `whenUnsatisfiable: ScheduleAnyway`, the workload\'s own selector, and for Deployments `matchLabelKeys: [pod-template-hash]` from 1.27, so the old and new ReplicaSets of a rollout do not skew each other); never a hard one, which could leave pods pending.',
+      checks: 'A Deployment, StatefulSet or Argo Rollout that runs 2+ pods (its replicas, or an HPA\'s `maxReplicas`) spreads them across nodes: a `topologySpreadConstraint` or a pod anti-affinity term (required or preferred) on `kubernetes.io/hostname` whose selector picks its own pods. Otherwise one node drain can take every replica down at once. The fix adds a **soft** constraint (`maxSkew: 1`, `whenUnsatisfiable: ScheduleAnyway`, the workload\'s own selector, and for Deployments `matchLabelKeys: [pod-template-hash]` from 1.27, so the old and new ReplicaSets of a rollout do not skew each other; for Argo Rollouts, and for the Deployment whose template a Rollout runs through `workloadRef`, `[rollouts-pod-template-hash]`, the label their ReplicaSets carry); never a hard one, which could leave pods pending.',
       peers: {
         polaris: '`topologySpreadConstraint`',
         kubeScore: '`deployment-has-host-podantiaffinity`',
@@ -113,7 +124,7 @@ export const nodeSpread: RuleDescriptor<'node-spread', Record<never, never>> = {
       {
         message: text(notSpread(count)),
         fix: {
-          description: text(addsSpread(constraint['matchLabelKeys'] ? MATCH_LABEL_KEYS : '')),
+          description: text(addsSpread(constraint['matchLabelKeys'] ? (hashLabelKeys(workload) === ROLLOUT_MATCH_LABEL_KEYS ? ROLLOUT_MATCH_LABEL_KEYS_TEXT : MATCH_LABEL_KEYS) : '')),
           // Appended (an existing list keeps its items and their formatting), or the list created.
           set: [
             Array.isArray(workload.podSpec['topologySpreadConstraints'])

@@ -175,6 +175,7 @@ export const prestopDelay: RuleDescriptor<'prestop-delay', typeof parameters> = 
   defaultMode: 'enforce',
   fixable: true,
   needsContext: false,
+  judges: 'pod-template',
   deniesUpdatesOf: [],
   parameters,
   docs: {

@@ -70,6 +70,7 @@ export const probePort: RuleDescriptor<'probe-port', Record<never, never>> = {
   defaultMode: 'enforce',
   fixable: false,
   needsContext: false,
+  judges: 'pod-template',
   deniesUpdatesOf: [],
   parameters: {},
   docs: {

@@ -73,6 +73,7 @@ export const probesIdentical: RuleDescriptor<'probes-identical', Record<never, n
   defaultMode: 'enforce',
   fixable: false,
   needsContext: false,
+  judges: 'pod-template',
   deniesUpdatesOf: [],
   parameters: {},
   docs: {

@@ -1,7 +1,7 @@
 import { bind, celText, literal } from '../../export/cel.js';
 import { finding } from '../../export/workload-cel.js';
 import { cel } from '../../util/message.js';
-import { DEFAULT_PROGRESS_DEADLINE_SECONDS, minReadyFor, outlastsDeadline, probesAllow, progressDeadline } from './rule.js';
+import { DEFAULT_PROGRESS_DEADLINE_SECONDS, DEPLOYMENT_TIMES_OUT, ROLLOUT_TIMES_OUT, minReadyFor, outlastsDeadline, probesAllow, progressDeadline } from './rule.js';
 import type { ExportedRule } from '../../export/exported-rule.js';
 
 /** Math.ceil(a / b) * b for non-negative ints. */
@@ -28,7 +28,8 @@ export const progressDeadlineCel: ExportedRule = {
     const why = cel(
       `variables.pdMinReady > variables.pdReady ? ${celText(minReadyFor(cel('string(variables.pdMinReady)')))} : ${celText(probesAllow(cel('string(variables.pdReady)')))}`,
     );
-    const message = celText(outlastsDeadline(cel(`string(${wait})`), [why], cel('string(variables.pdDeadline)')));
-    return `object.kind == 'Deployment' && ${wait} > variables.pdDeadline ? [${finding(message)}] : []`;
+    const consequence = cel(`object.kind == 'Rollout' ? ${literal(ROLLOUT_TIMES_OUT)} : ${literal(DEPLOYMENT_TIMES_OUT)}`);
+    const message = celText(outlastsDeadline(cel(`string(${wait})`), [why], cel('string(variables.pdDeadline)'), [consequence]));
+    return `(object.kind == 'Deployment' || object.kind == 'Rollout') && ${wait} > variables.pdDeadline ? [${finding(message)}] : []`;
   },
 };

@@ -25,6 +25,7 @@ export const readinessProbe: RuleDescriptor<'readiness-probe', Record<never, nev
   defaultMode: 'enforce',
   fixable: false,
   needsContext: false,
+  judges: 'pod-template',
   deniesUpdatesOf: [],
   parameters: {},
   docs: {

@@ -21,6 +21,7 @@ export const rollbackHistory: RuleDescriptor<'rollback-history', Record<never, n
   defaultMode: 'enforce',
   fixable: false,
   needsContext: false,
+  judges: 'workload',
   // The controllers prune revisions on every sync: the update that sets 0 is the one that loses the history.
   deniesUpdatesOf: ['revisionHistoryLimit'],
   parameters: {},

@@ -111,6 +111,7 @@ export const sidecarDrain: RuleDescriptor<'sidecar-drain', typeof parameters> = 
   defaultMode: 'enforce',
   fixable: false,
   needsContext: false,
+  judges: 'pod-template',
   deniesUpdatesOf: [],
   parameters,
   docs: {

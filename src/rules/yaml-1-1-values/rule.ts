@@ -80,6 +80,7 @@ export const yaml11Values: RuleDescriptor<'yaml-1-1-values', Record<never, never
   fixable: false,
   // Only a file has YAML to read: the webhook and the cluster see JSON.
   needsContext: true,
+  judges: 'object',
   deniesUpdatesOf: [],
   parameters: {},
   docs: {

@@ -1,0 +1,198 @@
+/**
+ * rollout-strategy for Argo Rollouts: the canary's maxSurge/maxUnavailable, the delay that keeps the old pods
+ * serving after a Service or router switch (blue-green, traffic-routed canary, abort), how setWeight rounds to
+ * pods without a router, and the specs the controller refuses (InvalidSpec: it accepts the object, then never
+ * rolls it). Semantics from argo-rollouts v1.10, named per check.
+ */
+import { asArray, asInteger, asRecord, type JsonObject } from '../../util/object.js';
+import { message, text, type Message, type Piece } from '../../util/message.js';
+import {
+  abortDelaySeconds,
+  argoIntOrPercent,
+  argoStrategy,
+  basicCanaryCounts,
+  hasTrafficRouting,
+  resolveCanaryFenceposts,
+  ROLLOUT_DEFAULT_SURGE,
+  ROLLOUT_DEFAULT_UNAVAILABLE,
+  switchDelaySeconds,
+  type ArgoStrategy,
+} from '../../workloads/argo-rollout.js';
+import { autoscalerFor } from '../../workloads/related.js';
+import { objectRef } from '../../workloads/workload.js';
+import { terminationBudget } from '../../budget/termination-budget.js';
+import { plannedPreStopSeconds } from '../grace-period/rule.js';
+import { unsetDefaultsTo } from '../phrases.js';
+import type { RuleFinding, RuleInput } from '../rule.js';
+
+export function controllerRefuses(problems: Piece): Message {
+  return message`the Argo Rollouts controller refuses this strategy: ${problems}. The apiserver stores the Rollout, but the controller marks it InvalidSpec and never rolls it.`;
+}
+
+export function canaryTakesAllDown(replicas: Piece | Message, why: Piece | Message): Message {
+  return message`canary with ${replicas}, ${why}: without steps (or between them) the Rollouts controller may take every stable pod down before a canary pod is available.`;
+}
+
+export function canaryBothZero(surge: Piece | Message, unavailable: Piece | Message): Message {
+  return message`maxSurge ${surge} and maxUnavailable ${unavailable} both resolve to 0, so the controller takes 1 pod down before a new one is ready (resolveFenceposts)`;
+}
+
+export function canaryUnavailableResolves(unavailable: Piece | Message, pods: Piece): Message {
+  return message`maxUnavailable ${unavailable} resolves to ${pods} pod(s)`;
+}
+
+export function setsCanaryNoUnavailable(andSurge: Piece): Message {
+  return message`sets strategy.canary.maxUnavailable: 0${andSurge}, so canary pods start before stable ones stop`;
+}
+
+export const AND_CANARY_SURGE = ' and maxSurge: 1';
+
+/** `field`: scaleDownDelaySeconds or abortScaleDownDelaySeconds; `when`: what moves traffic away from the pods. */
+export function switchOutrunsFronts(field: Piece, delay: Piece | Message, when: Piece, sleep: Piece, needed: Piece, slowest: Piece): Message {
+  return message`${field} ${delay}: ${when}, the pods it leaves behind are deleted after ${delay}s and serve ${sleep}s more (their preStop sleep), but ${slowest} may send them requests for ${needed}s after the switch: requests reach pods that have exited.`;
+}
+
+export function raisesDelay(field: Piece, seconds: Piece): Message {
+  return message`sets ${field}: ${seconds}`;
+}
+
+export function weightRounds(weight: Piece, replicas: Piece, canary: Piece, stable: Piece, share: Piece): Message {
+  return message`setWeight ${weight} with ${replicas} replica(s) and no trafficRouting runs ${canary} canary and ${stable} stable pod(s), so the canary gets ${share}% of requests, not ${weight}% (approximateWeightedCanaryStableReplicaCounts): without a traffic router, weights are pod counts. Use trafficRouting, or weights that ${replicas} replicas can express.`;
+}
+
+/** The strategy's refused values, in words (validation.go ValidateRolloutStrategy*). Empty when valid. */
+function refused(strategy: ArgoStrategy): string[] {
+  const { canary, blueGreen } = strategy;
+  if (!canary && !blueGreen) return ["it sets neither strategy.canary nor strategy.blueGreen (\"Rollout has missing field '.spec.strategy.canary or .spec.strategy.blueGreen'\")"];
+  if (canary && blueGreen) return ['it sets both strategy.canary and strategy.blueGreen ("Multiple Strategies can not be listed")'];
+  const problems: string[] = [];
+  if (canary) {
+    for (const field of ['maxSurge', 'maxUnavailable'] as const) {
+      const value = canary[field];
+      if (value !== undefined && (argoIntOrPercent(value) === undefined || argoIntOrPercent(value)!.value < 0)) {
+        problems.push(`${field} ${JSON.stringify(value)} is not a number of pods or a percentage`);
+      }
+    }
+    // invalidMaxSurgeMaxUnavailable: the values as written, not resolved.
+    if (argoIntOrPercent(canary['maxSurge'] ?? ROLLOUT_DEFAULT_SURGE)?.value === 0 && argoIntOrPercent(canary['maxUnavailable'] ?? ROLLOUT_DEFAULT_UNAVAILABLE)?.value === 0) {
+      problems.push('maxSurge and maxUnavailable are both 0 ("MaxSurge and MaxUnavailable both can not be zero")');
+    }
+    if (!hasTrafficRouting(canary)) {
+      if (canary['scaleDownDelaySeconds'] !== undefined) problems.push('scaleDownDelaySeconds is set without trafficRouting ("Canary scaleDownDelaySeconds can only be used with traffic routing")');
+      if (canary['dynamicStableScale'] === true) problems.push('dynamicStableScale is set without trafficRouting ("Canary dynamicStableScale can only be used with traffic routing")');
+    } else if (canary['dynamicStableScale'] === true && canary['scaleDownDelaySeconds'] !== undefined) {
+      problems.push('dynamicStableScale is set with scaleDownDelaySeconds ("Canary dynamicStableScale cannot be used with scaleDownDelaySeconds")');
+    }
+    for (const step of asArray(canary['steps'])) {
+      const weight = asRecord(step)?.['setWeight'];
+      if (weight !== undefined && (asInteger(weight) === undefined || asInteger(weight)! < 0 || asInteger(weight)! > 100)) {
+        problems.push(`setWeight ${JSON.stringify(weight)} is not between 0 and 100 ("SetWeight needs to be between 0 and 100")`);
+      }
+    }
+  }
+  if (blueGreen && blueGreen['activeService'] === blueGreen['previewService']) {
+    problems.push('activeService and previewService are the same Service ("...two different services are required")');
+  }
+  return problems;
+}
+
+function describe(value: unknown, fallback: string): Piece | Message {
+  return value === undefined ? unsetDefaultsTo(`"${fallback}" (25%)`) : JSON.stringify(value);
+}
+
+/** The canary's pacing without traffic routing, as the Deployment's: may it take every replica down? */
+function canaryPacing(input: RuleInput, canary: JsonObject): RuleFinding[] {
+  const { workload, related } = input;
+  const hpa = related ? autoscalerFor(workload, related) : undefined;
+  const hpaMin = hpa ? (asInteger(asRecord(hpa['spec'])?.['minReplicas']) ?? 1) : undefined;
+  const replicas = hpaMin ?? workload.replicas ?? 1;
+  if (replicas === 0) return [];
+  const resolved = resolveCanaryFenceposts(canary, replicas);
+  if (!resolved || resolved.maxUnavailable < replicas) return [];
+  const replicasText = hpa ? `HorizontalPodAutoscaler "${objectRef(hpa).name}" scaling down to minReplicas ${hpaMin}` : message`replicas ${workload.replicas === undefined ? unsetDefaultsTo(1) : replicas}`;
+  const why = resolved.fellBack
+    ? canaryBothZero(describe(canary['maxSurge'], ROLLOUT_DEFAULT_SURGE), describe(canary['maxUnavailable'], ROLLOUT_DEFAULT_UNAVAILABLE))
+    : canaryUnavailableResolves(describe(canary['maxUnavailable'], ROLLOUT_DEFAULT_UNAVAILABLE), resolved.maxUnavailable);
+  const surges = resolved.maxSurge >= 1;
+  return [
+    {
+      message: text(canaryTakesAllDown(replicasText, why)),
+      fix: {
+        description: text(setsCanaryNoUnavailable(surges ? '' : AND_CANARY_SURGE)),
+        set: [
+          { path: ['spec', 'strategy', 'canary', 'maxUnavailable'], value: 0 },
+          ...(surges ? [] : [{ path: ['spec', 'strategy', 'canary', 'maxSurge'], value: 1 }]),
+        ],
+      },
+    },
+  ];
+}
+
+/** setWeight steps a basic canary can only approximate with pods: info, never a failure. */
+function weightRounding(input: RuleInput, canary: JsonObject): RuleFinding[] {
+  const replicas = input.workload.replicas ?? 1;
+  const resolved = resolveCanaryFenceposts(canary, replicas);
+  if (!resolved || replicas === 0) return [];
+  const findings: RuleFinding[] = [];
+  const seen = new Set<number>();
+  for (const step of asArray(canary['steps'])) {
+    const weight = asInteger(asRecord(step)?.['setWeight']);
+    if (weight === undefined || weight <= 0 || weight >= 100 || seen.has(weight)) continue;
+    seen.add(weight);
+    const { canary: canaryPods, stable } = basicCanaryCounts(replicas, weight, resolved.maxSurge);
+    const share = Math.round((100 * canaryPods) / (canaryPods + stable));
+    // Within 5 points the step does what it says; further off, the author should know what it does.
+    if (Math.abs(share - weight) <= 5) continue;
+    findings.push({ cap: 'info', message: text(weightRounds(weight, replicas, canaryPods, stable, share)) });
+  }
+  return findings;
+}
+
+/**
+ * After a switch (blue-green's active Service, a traffic-routed canary's stable Service and router, an abort),
+ * the pods left behind keep serving for the delay, then for their preStop sleep: together they must cover what
+ * the fronts need to stop sending to them, the same budget the preStop sleep is held to.
+ */
+function switchBudget(input: RuleInput, strategy: ArgoStrategy): RuleFinding[] {
+  const budget = terminationBudget(input.workload, input.related, input.policy);
+  const sleep = plannedPreStopSeconds(input);
+  const needed = budget.preStopSeconds;
+  const slowest = budget.slowestFront ? budget.slowestFront.via : 'kube-proxy, DNS and in-cluster clients';
+  const section = strategy.blueGreen ? 'blueGreen' : 'canary';
+  const findings: RuleFinding[] = [];
+  const checks: Array<{ field: 'scaleDownDelaySeconds' | 'abortScaleDownDelaySeconds'; delay: number | undefined; when: string; fixable: boolean }> = [
+    {
+      field: 'scaleDownDelaySeconds',
+      delay: switchDelaySeconds(strategy),
+      when: strategy.blueGreen ? 'when the active Service switches to the new pods' : 'when the stable Service and the router switch to the new pods',
+      fixable: !(strategy.canary?.['dynamicStableScale'] === true),
+    },
+    { field: 'abortScaleDownDelaySeconds', delay: abortDelaySeconds(strategy), when: 'when an abort moves traffic back to the stable pods', fixable: true },
+  ];
+  for (const { field, delay, when, fixable } of checks) {
+    if (delay === undefined || delay + sleep >= needed) continue;
+    const sectionValue = (strategy.blueGreen ?? strategy.canary)?.[field];
+    const shown = field === 'scaleDownDelaySeconds' && strategy.canary?.['dynamicStableScale'] === true ? 'none (dynamicStableScale scales the previous stable to 0 at once)' : sectionValue === undefined ? unsetDefaultsTo(delay) : delay;
+    findings.push({
+      message: text(switchOutrunsFronts(`strategy.${section}.${field}`, shown, when, sleep, needed, slowest)),
+      ...(fixable
+        ? { fix: { description: text(raisesDelay(`strategy.${section}.${field}`, needed - sleep)), set: [{ path: ['spec', 'strategy', section, field], value: needed - sleep }] } }
+        : {}),
+    });
+  }
+  return findings;
+}
+
+export function argoRolloutStrategy(input: RuleInput): RuleFinding[] {
+  const strategy = argoStrategy(input.workload);
+  const problems = refused(strategy);
+  // The controller never rolls an invalid spec: no fix guesses what was meant.
+  if (problems.length > 0) return [{ message: text(controllerRefuses(problems.join('; '))) }];
+  const findings: RuleFinding[] = [];
+  if (strategy.canary && !hasTrafficRouting(strategy.canary)) {
+    findings.push(...canaryPacing(input, strategy.canary), ...weightRounding(input, strategy.canary));
+  }
+  findings.push(...switchBudget(input, strategy));
+  return findings;
+}
+
