@@ -2,10 +2,11 @@
  * charts/rollsafe, with helm built from its Go module (test/cluster-bins/helm): lint, the values schema,
  * renders with the defaults and with every option, each accepted by the real kube-apiserver (server-side dry
  * runs, cert-manager's CRDs from the pinned schemas), audited by rollsafe with zero findings, the default
- * webhook configurations equal to manifests/base's, and a real `helm install`.
+ * webhook configurations equal to manifests/base's (with argoRollouts.enabled, to manifests/base plus
+ * manifests/components/argo-rollouts), and a real `helm install`.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
@@ -78,6 +79,10 @@ const MONITORED: Obj = {
   backgroundScan: { enabled: true, schedule: '*/30 * * * *' },
   metrics: { serviceMonitor: { enabled: true, interval: '15s', labels: { release: 'prometheus' } }, prometheusRule: { enabled: true, labels: { release: 'prometheus' } }, grafanaDashboard: { enabled: true } },
 };
+const ARGO: Obj = { argoRollouts: { enabled: true }, backgroundScan: { enabled: true } };
+/** The rules of every webhook entry: the apps workloads, and Argo Rollouts when asked. */
+const APPS_RULE = { apiGroups: ['apps'], apiVersions: ['v1'], resources: ['deployments', 'statefulsets', 'daemonsets'], operations: ['CREATE', 'UPDATE'], scope: 'Namespaced' };
+const ROLLOUTS_RULE = { apiGroups: ['argoproj.io'], apiVersions: ['v1alpha1'], resources: ['rollouts'], operations: ['CREATE', 'UPDATE'], scope: 'Namespaced' };
 const MANAGED: Obj = { certificates: { mode: 'certManager' } };
 const EXTERNAL_ISSUER: Obj = { certificates: { mode: 'certManager', certManager: { issuerRef: { name: 'corporate-ca', kind: 'ClusterIssuer' }, duration: '720h', renewBefore: '240h' } } };
 const EXISTING: Obj = { certificates: { mode: 'existingSecret', existingSecret: { name: 'my-tls', caBundle: CA_BUNDLE } } };
@@ -89,6 +94,7 @@ const OPTIONS: Record<string, Obj> = {
   'existing Secret and caBundle': EXISTING,
   'every other option': EVERY,
   'monitoring and the background scan': MONITORED,
+  'Argo Rollouts, with the background scan': ARGO,
 };
 
 await kubectlOk(plane, ['create', 'namespace', NAMESPACE]);
@@ -118,6 +124,42 @@ t.test('helm lint is clean; the values schema refuses bad values, naming them', 
   await refused(['replicaCunt=3'], /additional properties 'replicaCunt' not allowed/);
   await refused(['certificates.mode=existingSecret'], /\/certificates\/existingSecret\/(name|caBundle)/);
   await refused(['certificates.mode=vault'], /\/certificates\/mode/);
+  await refused(['argoRollouts.enabled=yes'], /\/argoRollouts\/enabled/);
+  await refused(['argoRollouts.enable=true'], /additional properties 'enable' not allowed/);
+});
+
+t.test('argoRollouts.enabled: the Rollout rule in every webhook entry when on, in none when off', async (t) => {
+  const off = objects(await render({}));
+  const on = objects(await render({ argoRollouts: { enabled: true } }));
+  for (const kind of ['ValidatingWebhookConfiguration', 'MutatingWebhookConfiguration']) {
+    const offHooks: Obj[] = off.find((object) => object.kind === kind)?.webhooks ?? [];
+    const onHooks: Obj[] = on.find((object) => object.kind === kind)?.webhooks ?? [];
+    t.equal(offHooks.length, kind.startsWith('Validating') ? 8 : 4, `${kind}: every mode and namespace fact`);
+    for (const webhook of offHooks) t.same(webhook.rules, [APPS_RULE], `off: ${webhook.name} has the apps rule only`);
+    for (const webhook of onHooks) t.same(webhook.rules, [APPS_RULE, ROLLOUTS_RULE], `on: ${webhook.name} has the Rollout rule too`);
+    // Nothing else differs: the same entries, paths and selectors (the generated caBundle aside).
+    const rest = (webhooks: Obj[]) => webhooks.map((webhook) => ({ ...webhook, rules: undefined, clientConfig: { ...webhook.clientConfig, caBundle: undefined } }));
+    t.same(rest(onHooks), rest(offHooks), `${kind}: only the rules change`);
+  }
+  t.notOk(JSON.stringify(off).includes('argoproj'), 'off: no trace of Argo anywhere in the render');
+  // The background scan lists Rollouts either way (a 404 where the CRD is absent is skipped in silence).
+  for (const argoRollouts of [false, true]) {
+    const scan = one(await render({ argoRollouts: { enabled: argoRollouts }, backgroundScan: { enabled: true } }), 'ClusterRole');
+    t.same(scan.rules.filter((rule: Obj) => rule.apiGroups.includes('argoproj.io')), [{ apiGroups: ['argoproj.io'], resources: ['rollouts'], verbs: ['list'] }], `argoRollouts.enabled=${argoRollouts}: the scan may list Rollouts`);
+  }
+  // Why the chart may carry the rule where Argo Rollouts is not installed: the apiserver validates a rule's
+  // syntax only (validateRule, pkg/apis/admissionregistration/validation), never whether the resource is served.
+  const [entry] = on.find((object) => object.kind === 'ValidatingWebhookConfiguration')?.webhooks ?? [];
+  const unserved = { apiVersion: 'admissionregistration.k8s.io/v1', kind: 'ValidatingWebhookConfiguration', metadata: { name: 'rollsafe-unserved-rule' }, webhooks: [{
+    ...entry,
+    rules: [{ ...ROLLOUTS_RULE, apiGroups: ['unserved.rollsafe.test'], resources: ['widgets'] }],
+  }] };
+  const accepted = await kubectl(plane, ['apply', '--dry-run=server', '-f', '-'], JSON.stringify(unserved));
+  t.equal(accepted.code, 0, `a rule for a resource no API serves is accepted: ${accepted.stderr}`);
+  // While a rule the validation does check is refused: the dry run validates.
+  const refused = await kubectl(plane, ['apply', '--dry-run=server', '-f', '-'], JSON.stringify({ ...unserved, webhooks: [{ ...unserved.webhooks[0], rules: [{ ...unserved.webhooks[0]!.rules[0], apiVersions: [] }] }] }));
+  t.not(refused.code, 0);
+  t.match(refused.stderr, /rules\[0\]\.apiVersions: Required value/);
 });
 
 for (const [name, values] of Object.entries(OPTIONS)) {
@@ -223,9 +265,21 @@ t.test('the default webhook configurations equal manifests/base in rules, select
     t.ok(fromBase, `the base has a ${kind}`);
     t.same(settings(fromChart), settings(fromBase), kind);
   }
+  // argoRollouts.enabled renders what the kustomize component adds to the base, as a user's kustomization uses it.
+  const copy = mkdtempSync(join(tmpdir(), 'rollsafe-argo-kustomize-'));
+  cpSync(join(ROOT, 'manifests'), join(copy, 'manifests'), { recursive: true });
+  mkdirSync(join(copy, 'mine'));
+  writeFileSync(join(copy, 'mine', 'kustomization.yaml'), 'apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: [../manifests/base]\ncomponents: [../manifests/components/argo-rollouts]\n');
+  const argoChart = objects(await render({ argoRollouts: { enabled: true } }, 'rollsafe-system'));
+  const argoBase = objects(await kubectlOk(plane, ['kustomize', join(copy, 'mine')]));
+  for (const kind of ['ValidatingWebhookConfiguration', 'MutatingWebhookConfiguration']) {
+    const fromChart = argoChart.find((object) => object.kind === kind);
+    t.ok(fromChart?.webhooks.every((webhook: Obj) => webhook.rules.length === 2), `${kind}: the chart adds the rule`);
+    t.same(settings(fromChart), settings(argoBase.find((object) => object.kind === kind)), `${kind} with Argo Rollouts`);
+  }
 });
 
-t.test('helm install into the real apiserver, and helm uninstall', async (t) => {
+t.test('helm install into the real apiserver, an upgrade that turns Argo Rollouts on, and helm uninstall', async (t) => {
   // Webhook configurations are cluster-scoped and other test files register one named "rollsafe": a release
   // name of its own.
   const release = 'chart-test';
@@ -245,10 +299,10 @@ t.test('helm install into the real apiserver, and helm uninstall', async (t) => 
     const review = { apiVersion: 'authorization.k8s.io/v1', kind: 'SubjectAccessReview', spec: { user: scan, groups: ['system:serviceaccounts', `system:serviceaccounts:${NAMESPACE}`], resourceAttributes: { verb, group, resource, namespace } } };
     return JSON.parse(await kubectlOk(plane, ['create', '-o', 'json', '-f', '-'], JSON.stringify(review))).status.allowed === true;
   };
-  for (const [verb, group, resource] of [['list', 'apps', 'deployments'], ['list', 'policy', 'poddisruptionbudgets'], ['list', '', 'namespaces'], ['create', 'wgpolicyk8s.io', 'policyreports'], ['patch', 'wgpolicyk8s.io', 'policyreports']] as const) {
+  for (const [verb, group, resource] of [['list', 'apps', 'deployments'], ['list', 'argoproj.io', 'rollouts'], ['list', 'policy', 'poddisruptionbudgets'], ['list', '', 'namespaces'], ['create', 'wgpolicyk8s.io', 'policyreports'], ['patch', 'wgpolicyk8s.io', 'policyreports']] as const) {
     t.ok(await can(verb, group, resource), `may ${verb} ${resource}`);
   }
-  for (const [verb, group, resource] of [['get', '', 'secrets'], ['create', 'apps', 'deployments'], ['patch', 'apps', 'deployments'], ['delete', 'wgpolicyk8s.io', 'policyreports'], ['list', '', 'pods']] as const) {
+  for (const [verb, group, resource] of [['get', '', 'secrets'], ['create', 'apps', 'deployments'], ['patch', 'apps', 'deployments'], ['create', 'argoproj.io', 'rollouts'], ['delete', 'wgpolicyk8s.io', 'policyreports'], ['list', '', 'pods']] as const) {
     t.notOk(await can(verb, group, resource), `may not ${verb} ${resource}`);
   }
   // And that is enough: the scan's audit, run with the account's own token, reads every namespace.
@@ -263,11 +317,25 @@ t.test('helm install into the real apiserver, and helm uninstall', async (t) => 
   const audit = await runCli(['audit', '--cluster', '-A', '--kubeconfig', config, '--fail-on', 'never', '--output', 'json']);
   t.equal(audit.code, 0, audit.stderr);
   t.same(JSON.parse(audit.stdout).inputErrors, [], 'nothing forbidden');
-  // An upgrade finds the Secret (lookup) and keeps it: no certificate churn, no window of mismatch.
+  t.notMatch(audit.stderr, /may not list|cannot list/, 'not even the optional lists (Rollouts included)');
+  // Why the scan may list Rollouts with argoRollouts off too: without the grant a list is refused (403) before
+  // the apiserver looks the resource up, even for an API no one serves, and the audit warns about a 403.
+  const scanner = { ...plane, kubeconfig: config };
+  const unserved = await kubectl(scanner, ['get', '--raw', '/apis/unserved.rollsafe.test/v1/namespaces/default/widgets']);
+  t.not(unserved.code, 0);
+  t.match(unserved.stderr, /forbidden/i, 'a 403, not a 404');
+  // Installed with argoRollouts off: no entry matches Rollouts.
+  const rules = async (kind: string) => (JSON.parse(await kubectlOk(plane, ['get', kind, fullname, '-o', 'json'])).webhooks as Obj[]).map((entry) => entry.rules);
+  const ENTRIES = [['validatingwebhookconfiguration', 8], ['mutatingwebhookconfiguration', 4]] as const;
+  for (const [kind, entries] of ENTRIES) t.same(await rules(kind), Array.from({ length: entries }, () => [APPS_RULE]), `${kind}: apps only`);
+  // An upgrade finds the Secret (lookup) and keeps it: no certificate churn, no window of mismatch. It turns Argo
+  // Rollouts on: the apiserver stores the rule in every entry.
+  writeFileSync(file, JSON.stringify({ webhook: { namespaceSelectorExpressions: [SCOPE] }, backgroundScan: { enabled: true }, argoRollouts: { enabled: true } }));
   const upgrade = await helm(['upgrade', release, CHART, '--namespace', NAMESPACE, '--values', file, `--kubeconfig=${plane.kubeconfig}`]);
   t.equal(upgrade.code, 0, upgrade.stderr);
   const after = JSON.parse(await kubectlOk(plane, ['get', 'secret', `${fullname}-tls`, '-n', NAMESPACE, '-o', 'json']));
   t.equal(after.data['tls.crt'], secret.data['tls.crt'], 'the certificate is kept across upgrades');
+  for (const [kind, entries] of ENTRIES) t.same(await rules(kind), Array.from({ length: entries }, () => [APPS_RULE, ROLLOUTS_RULE]), `${kind}: every entry matches Rollouts too`);
   const uninstall = await helm(['uninstall', release, '--namespace', NAMESPACE, `--kubeconfig=${plane.kubeconfig}`]);
   t.equal(uninstall.code, 0, uninstall.stderr);
   t.equal((await kubectl(plane, ['get', 'validatingwebhookconfiguration', fullname])).code, 1, 'gone');

@@ -1,8 +1,9 @@
 /** manifests/, certs/generate.sh and the Dockerfile: what a platform team installs. */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
 import t from 'tap';
 import { parseAllDocuments } from 'yaml';
 import { TEST_DIR } from './helpers/fixtures.js';
@@ -42,7 +43,7 @@ t.test('every manifest file parses and validates against the Kubernetes schema o
     for (const doc of parseAllDocuments(readFileSync(file, 'utf8'))) {
       t.same(doc.errors, [], `${relative(ROOT, file)} parses`);
       const object = doc.toJS() as Obj;
-      if (object.kind === 'Kustomization') continue; // not an API object; rendered below
+      if (object.kind === 'Kustomization' || object.kind === 'Component') continue; // not API objects; rendered below
       t.equal(schemaError(object), undefined, `${relative(ROOT, file)}: ${object.kind} ${object.metadata?.name}`);
     }
   }
@@ -160,6 +161,55 @@ t.test('certs/generate.sh: CA-signed P-256 certificate with the Service names, 0
     const config = find(objects, kind);
     t.equal(config.webhooks.length, kind.startsWith('Validating') ? 8 : 4);
     for (const webhook of config.webhooks) t.equal(webhook.clientConfig.caBundle, ca, `${kind} ${webhook.name} has the CA`);
+  }
+});
+
+/**
+ * A copy of manifests/ and, beside it, a user's kustomization of `resources` with the Argo Rollouts component, as
+ * the README shows it; returns the kustomization's folder.
+ */
+function withArgoRollouts(resource: string, prepare?: (copy: string) => void): string {
+  const copy = mkdtempSync(join(tmpdir(), 'rollsafe-argo-'));
+  cpSync(MANIFESTS, join(copy, 'manifests'), { recursive: true });
+  prepare?.(copy);
+  mkdirSync(join(copy, 'mine'));
+  writeFileSync(join(copy, 'mine', 'kustomization.yaml'), `apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: [../manifests/${resource}]\ncomponents: [../manifests/components/argo-rollouts]\n`);
+  return join(copy, 'mine');
+}
+
+const APPS_RULE = { apiGroups: ['apps'], apiVersions: ['v1'], resources: ['deployments', 'statefulsets', 'daemonsets'], operations: ['CREATE', 'UPDATE'], scope: 'Namespaced' };
+const ROLLOUTS_RULE = { apiGroups: ['argoproj.io'], apiVersions: ['v1alpha1'], resources: ['rollouts'], operations: ['CREATE', 'UPDATE'], scope: 'Namespaced' };
+
+t.test('the Argo Rollouts component: the Rollout rule in every webhook entry, exactly once; nothing else changes', async (t) => {
+  const base = render(join(MANIFESTS, 'base'));
+  const objects = render(withArgoRollouts('base'));
+  t.equal(objects.length, base.length, 'the same objects');
+  for (const kind of ['ValidatingWebhookConfiguration', 'MutatingWebhookConfiguration']) {
+    const plain = find(base, kind);
+    const argo = find(objects, kind);
+    t.equal(schemaError(argo), undefined, `${kind} validates`);
+    t.equal(argo.webhooks.length, kind.startsWith('Validating') ? 8 : 4);
+    for (const webhook of plain.webhooks) t.same(webhook.rules, [APPS_RULE], `without the component, ${webhook.name} matches apps only`);
+    for (const webhook of argo.webhooks) t.same(webhook.rules, [APPS_RULE, ROLLOUTS_RULE], `${webhook.name} matches Rollouts too`);
+    t.same(argo.webhooks.map((webhook: Obj) => ({ ...webhook, rules: undefined })), plain.webhooks.map((webhook: Obj) => ({ ...webhook, rules: undefined })), `${kind}: only the rules change`);
+  }
+  const others = (rendered: Obj[]) => rendered.filter((object) => !/WebhookConfiguration$/.test(object.kind));
+  t.same(others(objects), others(base), 'every other object as in the base');
+  t.notOk(JSON.stringify(base).includes('argoproj'), 'the base alone has no trace of Argo');
+
+  // With either overlay: the certificate's patches and the component's compose.
+  const managed = render(withArgoRollouts('overlays/cert-manager'));
+  for (const kind of ['ValidatingWebhookConfiguration', 'MutatingWebhookConfiguration']) {
+    const config = find(managed, kind);
+    t.equal(config.metadata.annotations['cert-manager.io/inject-ca-from'], 'rollsafe-system/rollsafe-serving');
+    t.ok(config.webhooks.every((webhook: Obj) => isDeepStrictEqual(webhook.rules, [APPS_RULE, ROLLOUTS_RULE])), `cert-manager overlay: ${kind}`);
+  }
+  const selfSigned = render(withArgoRollouts('overlays/self-signed', (copy) => {
+    execFileSync('bash', [GENERATE, '--out', join(copy, 'manifests', 'overlays', 'self-signed')], { stdio: 'ignore' });
+  }));
+  for (const kind of ['ValidatingWebhookConfiguration', 'MutatingWebhookConfiguration']) {
+    const config = find(selfSigned, kind);
+    t.ok(config.webhooks.every((webhook: Obj) => webhook.clientConfig.caBundle && isDeepStrictEqual(webhook.rules, [APPS_RULE, ROLLOUTS_RULE])), `self-signed overlay: ${kind} has the CA and the rule in every entry`);
   }
 });
 

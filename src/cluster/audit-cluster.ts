@@ -125,6 +125,11 @@ export interface NamespaceObjects {
  * that namespace (in `errors`); the others are still listed. A server that cannot be reached, or stops
  * answering, ends it.
  */
+/** What an audit without an optional list misses: workloads of that kind, or context about the others. */
+function missed(resource: Resource): string {
+  return WORKLOAD_RESOURCES.includes(resource) ? `its ${resource.kind}s are not judged: that is no pass for them` : 'what stands in front of the pods may be missed';
+}
+
 export async function forEachNamespace(
   client: ApiClient,
   options: Pick<ClusterAuditOptions, 'namespaces' | 'progress' | 'warn'>,
@@ -145,8 +150,8 @@ export async function forEachNamespace(
       notServed
         ? `${resource.apiVersion} ${resource.kind} is not served by this cluster (404); audited without them`
         : error instanceof ForbiddenError
-          ? `the credentials may not list ${resource.apiVersion} ${resource.kind}; audited without them (what stands in front of the pods may be missed)`
-          : `cannot list ${resource.apiVersion} ${resource.kind} (${(error as Error).message}); audited without them (what stands in front of the pods may be missed)`,
+          ? `the credentials may not list ${resource.apiVersion} ${resource.kind}; audited without them (${missed(resource)})`
+          : `cannot list ${resource.apiVersion} ${resource.kind} (${(error as Error).message}); audited without them (${missed(resource)})`,
     );
   };
   const ingressClasses: JsonObject[] = [];

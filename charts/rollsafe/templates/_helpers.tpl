@@ -47,8 +47,9 @@ app.kubernetes.io/part-of: rollsafe
 The webhook entries of one configuration: one per value of the namespace label rollsafe.dev/mode (as in
 manifests/base), and for validation one per value of elbv2.k8s.aws/pod-readiness-gate-inject (enabled or not).
 The apiserver picks the entry with the namespaceSelector; the path tells the server the mode and the label;
-namespaces labelled "off" match no entry. Arguments: the root context, "validate" or "mutate", and the
-caBundle (base64, may be empty when cert-manager injects it).
+namespaces labelled "off" match no entry. Every entry has the same rules: apps workloads, and Argo Rollouts
+with argoRollouts.enabled. Arguments: the root context, "validate" or "mutate", and the caBundle (base64, may be
+empty when cert-manager injects it).
 */}}
 {{- define "rollsafe.webhooks" -}}
 {{- $root := index . 0 }}
@@ -83,6 +84,13 @@ caBundle (base64, may be empty when cert-manager injects it).
       resources: [deployments, statefulsets, daemonsets]
       operations: [CREATE, UPDATE]
       scope: Namespaced
+    {{- if $root.Values.argoRollouts.enabled }}
+    - apiGroups: [argoproj.io]
+      apiVersions: [v1alpha1]
+      resources: [rollouts]
+      operations: [CREATE, UPDATE]
+      scope: Namespaced
+    {{- end }}
   namespaceSelector:
     matchExpressions:
       - {key: kubernetes.io/metadata.name, operator: NotIn, values: {{ toJson $excluded }}}
