@@ -161,3 +161,17 @@ t.test('the CLI: text and svg, and input that cannot be planned', async (t) => {
   t.match((await plan(live, '--nodes', '5')).workloads[0]?.rollout, { replicas: 7 }, "a live DaemonSet's status says how many nodes it runs on");
   t.equal((await runCli(['plan', '-', '--nodes', '0'], { stdin: daemonSet })).code, 2, '--nodes must be a whole number from 1');
 });
+
+t.test('Argo Rollouts: not predicted yet, and never planned as another kind; a workloadRef Deployment is planned as its Rollout', async (t) => {
+  const run = await runCli(['plan', '-o', 'json', 'test/fixtures/rules/prestop-delay/fail-rollout-workload-ref.yaml', 'test/fixtures/rules/rollout-strategy/pass-rollout-bluegreen-defaults.yaml']);
+  t.equal(run.code, 0, run.stderr);
+  const plans = JSON.parse(run.stdout).workloads as Array<Record<string, any>>;
+  t.same(plans.map((plan) => `${plan['kind']} ${plan['file'].split('/').pop()}`), ['Rollout fail-rollout-workload-ref.yaml', 'Rollout pass-rollout-bluegreen-defaults.yaml'], 'the Deployment a Rollout runs has no entry of its own');
+  for (const plan of plans) {
+    t.equal(plan['rollout'], null);
+    t.match(plan['why'], /does not predict Argo Rollouts yet/);
+  }
+  // The workloadRef Rollout is planned with the Deployment's template: its containers have no preStop sleep.
+  t.equal(plans[0]!['terminationBudget'].met, false);
+  t.equal(plans[1]!['terminationBudget'].met, true);
+});

@@ -7,7 +7,8 @@ import type { ParsedFile } from '../manifests/read.js';
 import { asInteger, asRecord, asString, type JsonObject } from '../util/object.js';
 import { parseIntOrPercent, scale } from '../workloads/int-or-percent.js';
 import { addRelated, autoscalerFor, emptyRelated, type RelatedObjects } from '../workloads/related.js';
-import { toWorkload, type Workload } from '../workloads/workload.js';
+import { resolveWorkload } from '../workloads/workload-ref.js';
+import type { Workload } from '../workloads/workload.js';
 import { planDeploymentRollout, type RolloutStep } from './deployment-rollout.js';
 import { planStatefulSetRollout } from './statefulset-rollout.js';
 import { planDaemonSetRollout } from './daemonset-rollout.js';
@@ -215,16 +216,20 @@ export function planWorkloads(
 ): WorkloadPlan[] {
   const plans: WorkloadPlan[] = [];
   for (const source of objects) {
-    const workload = toWorkload(source.object);
-    if (!workload) continue;
+    const workload = resolveWorkload(source.object, related);
+    // A Deployment whose template a Rollout runs (workloadRef) has no pods of its own to plan: the Rollout's
+    // entry, planned with that template, is the one.
+    if (!workload || workload.runBy) continue;
     const effective = effectivePolicy(policy, workload.ref.namespace ?? 'default');
     const timing = podTiming(workload, assumptions);
     const rollout =
-      workload.ref.kind === 'Deployment'
-        ? deploymentRollout(workload, related, timing)
-        : workload.ref.kind === 'StatefulSet'
-          ? statefulSetRollout(workload, related, timing, kubernetesVersion)
-          : daemonSetRollout(workload, timing, assumptions);
+      workload.ref.kind === 'Rollout'
+        ? 'rollsafe plan does not predict Argo Rollouts yet (canary steps and blue-green phases); their drains and termination budget are planned'
+        : workload.ref.kind === 'Deployment'
+          ? deploymentRollout(workload, related, timing)
+          : workload.ref.kind === 'StatefulSet'
+            ? statefulSetRollout(workload, related, timing, kubernetesVersion)
+            : daemonSetRollout(workload, timing, assumptions);
     plans.push({
       kind: workload.ref.kind,
       namespace: workload.ref.namespace,
