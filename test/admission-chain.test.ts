@@ -307,6 +307,8 @@ t.test('Argo Rollouts: judged under argoproj.io/v1alpha1; an UPDATE starts a rol
     ['label', edit((o) => (o['metadata'].labels = { team: 'payments' }))],
     ['replicas', edit((o) => (o['spec'].replicas = 5))],
     ['paused', edit((o) => (o['spec'].paused = true))],
+    // The Argo Rollouts controller's own write after every create and template change (seen on the real one).
+    ['controller writes resources: {}', edit((o) => (o['spec'].template.spec.containers[0].resources = {}))],
   ] as Array<[string, Obj]>) {
     const request = review('UPDATE', object, stored);
     t.equal(startsRollout(request as AdmissionRequest), false, `${what}: starts no rollout`);

@@ -22,7 +22,32 @@ export function startsRollout(request: AdmissionRequest): boolean {
   if (request.operation !== 'UPDATE') return true;
   const spec = asRecord(request.object?.['spec']);
   const oldSpec = asRecord(request.oldObject?.['spec']);
-  return ROLLOUT_FIELDS.some((field) => !jsonEqual(spec?.[field], oldSpec?.[field]));
+  return ROLLOUT_FIELDS.some((field) => {
+    const now = spec?.[field];
+    const before = oldSpec?.[field];
+    return !jsonEqual(now, before) && !(field === 'template' && jsonEqual(withoutEmptyResources(now), withoutEmptyResources(before)));
+  });
+}
+
+/**
+ * The template without containers' `resources: {}`. The Argo Rollouts controller writes every Rollout back with
+ * it (its typed Container has no omitempty on resources), right after a user's create or template change; both
+ * controllers hash the typed template, where `{}` and no resources are the same struct, so that write starts no
+ * rollout and must never be denied.
+ */
+function withoutEmptyResources(template: unknown): unknown {
+  const podSpec = asRecord(asRecord(template)?.['spec']);
+  if (!podSpec) return template;
+  const strip = (containers: unknown) =>
+    Array.isArray(containers)
+      ? containers.map((container) => {
+          const record = asRecord(container);
+          if (!record || !jsonEqual(record['resources'], {})) return container;
+          const { resources: _empty, ...rest } = record;
+          return rest;
+        })
+      : containers;
+  return { ...asRecord(template), spec: { ...podSpec, containers: strip(podSpec['containers']), initContainers: strip(podSpec['initContainers']) } };
 }
 
 /**

@@ -4,12 +4,14 @@
 #                Kubernetes itself requires); the Kubernetes version is the k8s.io/kubernetes line of its go.mod
 #   kwok/        kwok, simulated nodes, so Deployments really roll without containers
 #   helm/        helm, to lint, render and install charts/rollsafe
+#   argo-rollouts/  the Argo Rollouts controller, with the CRDs of its release in crds/ beside it
 # into ~/.cache/rollsafe/ (ROLLSAFE_CACHE changes it), one folder per module, keyed by its versions and go.sum.
 # Nothing built is committed; a warm cache makes this a no-op. Go's module and build caches make a rebuild
 # after a version bump incremental.
 #
 #   build.sh            build what is missing, print progress on stderr and the binaries' folder on stdout
-#   build.sh --check    print the folder if everything is built, else fail with a message (never builds)
+#   build.sh --check    print the folders (Kubernetes, kwok, helm, Argo Rollouts, one a line) if everything is
+#                       built, else fail with a message (never builds)
 #   build.sh --node     build (or find cached) kubelet and kube-proxy for the e2e node, print their folder
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -26,7 +28,8 @@ kube="$(module_version "$here/kubernetes" k8s.io/kubernetes)"
 etcd="$(module_version "$here/kubernetes" go.etcd.io/etcd/server/v3)"
 kwok="$(module_version "$here/kwok" sigs.k8s.io/kwok)"
 helm="$(module_version "$here/helm" helm.sh/helm/v3)"
-[[ -n "$kube" && -n "$etcd" && -n "$kwok" && -n "$helm" ]] || { say "cannot read the pinned versions from $here/*/go.mod"; exit 1; }
+argo="$(module_version "$here/argo-rollouts" github.com/argoproj/argo-rollouts)"
+[[ -n "$kube" && -n "$etcd" && -n "$kwok" && -n "$helm" && -n "$argo" ]] || { say "cannot read the pinned versions from $here/*/go.mod"; exit 1; }
 
 # The staging modules (k8s.io/api, ...) are published as v0.X.Y for Kubernetes v1.X.Y: every replace must match.
 staging="v0.${kube#v1.}"
@@ -48,6 +51,12 @@ for pkg in helm.sh/helm/v3/pkg/lint/rules helm.sh/helm/v3/pkg/chartutil; do
 done
 # The flags are part of the key: a binary built with other flags is another binary.
 helm_dir="$cache/helm-$helm-$( (cat "$here/helm/go.mod" "$here/helm/go.sum"; printf '%s' "$helm_flags") | sha256sum | cut -c1-12)"
+# As Argo Rollouts' Makefile, less the git metadata a module has not: the controller logs v<version>+unknown.
+argo_flags="-s -w -X github.com/argoproj/argo-rollouts/utils/version.version=${argo#v}"
+argo_dir="$cache/argo-rollouts-$argo-$( (cat "$here/argo-rollouts/go.mod" "$here/argo-rollouts/go.sum"; printf '%s' "$argo_flags") | sha256sum | cut -c1-12)"
+# The release's CRDs (manifests/crds of the module), for the tests to install.
+argo_crds="$argo_dir/crds"
+argo_ready() { complete "$argo_dir" && [[ -f "$argo_crds/rollout-crd.yaml" ]]; }
 kube_bins=(kube-apiserver kube-controller-manager kube-scheduler kubectl etcd)
 # A real node for `npm run e2e` only: npm test never builds these.
 node_dir="$cache/kubernetes-node-$kube-$(key "$here/kubernetes")"
@@ -59,11 +68,11 @@ kwok_stages="$kwok_dir/fast-stages.yaml"
 kwok_ready() { complete "$kwok_dir" && [[ -f "$kwok_stages" ]]; }
 
 if [[ "$mode" == "--check" ]]; then
-  if complete "$kube_dir" && kwok_ready && complete "$helm_dir"; then
-    printf '%s\n%s\n%s\n' "$kube_dir" "$kwok_dir" "$helm_dir"
+  if complete "$kube_dir" && kwok_ready && complete "$helm_dir" && argo_ready; then
+    printf '%s\n%s\n%s\n%s\n' "$kube_dir" "$kwok_dir" "$helm_dir" "$argo_dir"
     exit 0
   fi
-  say "the test binaries (Kubernetes $kube, etcd $etcd, kwok $kwok, helm $helm) are not built: run 'bash test/cluster-bins/build.sh' (npm test does)"
+  say "the test binaries (Kubernetes $kube, etcd $etcd, kwok $kwok, helm $helm, Argo Rollouts $argo) are not built: run 'bash test/cluster-bins/build.sh' (npm test does)"
   exit 1
 fi
 
@@ -120,7 +129,7 @@ if [[ "$mode" == "--node" ]]; then
   exit 0
 fi
 
-say "Kubernetes $kube, etcd $etcd, kwok $kwok, helm $helm -> $cache"
+say "Kubernetes $kube, etcd $etcd, kwok $kwok, helm $helm, Argo Rollouts $argo -> $cache"
 build_into "$kube_dir" "$here/kubernetes" "$version_flags" \
   kube-apiserver=k8s.io/kubernetes/cmd/kube-apiserver \
   kube-controller-manager=k8s.io/kubernetes/cmd/kube-controller-manager \
@@ -129,6 +138,17 @@ build_into "$kube_dir" "$here/kubernetes" "$version_flags" \
   etcd=go.etcd.io/etcd/server/v3
 build_into "$kwok_dir" "$here/kwok" "-s -w" kwok=sigs.k8s.io/kwok/cmd/kwok
 build_into "$helm_dir" "$here/helm" "$helm_flags" helm=helm.sh/helm/v3/cmd/helm
+build_into "$argo_dir" "$here/argo-rollouts" "$argo_flags" rollouts-controller=github.com/argoproj/argo-rollouts/cmd/rollouts-controller
+if [[ ! -f "$argo_crds/rollout-crd.yaml" ]]; then
+  # Only the CRDs: the folder's kustomization.yaml is no object kubectl can apply.
+  rm -rf "$argo_crds.tmp"
+  mkdir "$argo_crds.tmp"
+  cp "$(cd "$here/argo-rollouts" && go list -m -f '{{.Dir}}' github.com/argoproj/argo-rollouts)"/manifests/crds/*-crd.yaml "$argo_crds.tmp/"
+  # The module cache is read-only; a copy that stayed so would be awkward to remove.
+  chmod u+w "$argo_crds.tmp"/*
+  rm -rf "$argo_crds"
+  mv "$argo_crds.tmp" "$argo_crds"
+fi
 # exclude_annotated ANNOTATION <STAGE: the stage, matching no pod that carries ANNOTATION
 exclude_annotated() {
   awk -v key="    - key: '.metadata.annotations[\"$1\"]'" '
@@ -156,4 +176,4 @@ if [[ ! -f "$kwok_stages" ]]; then
   mv "$kwok_stages.tmp" "$kwok_stages"
 fi
 for bin in "${kube_bins[@]}"; do [[ -x "$kube_dir/$bin" ]] || { say "missing $kube_dir/$bin"; exit 1; }; done
-printf '%s\n%s\n%s\n' "$kube_dir" "$kwok_dir" "$helm_dir"
+printf '%s\n%s\n%s\n%s\n' "$kube_dir" "$kwok_dir" "$helm_dir" "$argo_dir"

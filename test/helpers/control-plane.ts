@@ -39,8 +39,11 @@ export interface ControlPlane extends ControlPlaneInfo {
 
 const NODE_COUNT = 3;
 
-/** The binaries' folders, from build.sh --check (which never builds; npm test's pretest does). */
-export function binaryDirs(): { kube: string; kwok: string; helm: string } {
+/**
+ * The binaries' folders, from build.sh --check (which never builds; npm test's pretest does). argoRollouts
+ * holds rollouts-controller and, in crds/, the CRDs of its release (see argo-rollouts.ts).
+ */
+export function binaryDirs(): { kube: string; kwok: string; helm: string; argoRollouts: string } {
   const script = join(TEST_DIR, 'cluster-bins', 'build.sh');
   let output: string;
   try {
@@ -48,9 +51,9 @@ export function binaryDirs(): { kube: string; kwok: string; helm: string } {
   } catch (error) {
     throw new Error(String((error as { stderr?: string }).stderr || error).trim());
   }
-  const [kube, kwok, helm] = output.trim().split('\n');
-  if (!kube || !kwok || !helm) throw new Error(`build.sh --check printed ${JSON.stringify(output)}`);
-  return { kube, kwok, helm };
+  const [kube, kwok, helm, argoRollouts] = output.trim().split('\n');
+  if (!kube || !kwok || !helm || !argoRollouts) throw new Error(`build.sh --check printed ${JSON.stringify(output)}`);
+  return { kube, kwok, helm, argoRollouts };
 }
 
 /**
