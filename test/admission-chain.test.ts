@@ -327,4 +327,28 @@ t.test('Argo Rollouts: judged under argoproj.io/v1alpha1; an UPDATE starts a rol
   }
   const restart = await chain(overTls, review('UPDATE', edit((o) => (o['spec'].restartAt = '2026-12-05T15:00:00Z')), stored));
   t.equal(restart.unpatched['allowed'], false, 'a restart of a naive Rollout is judged like a template change');
+
+  // A Rollout that runs a Deployment's template: only another apiVersion, kind or name points it elsewhere.
+  const referencing: Obj = { ...structuredClone(stored), spec: { ...structuredClone(stored['spec']), template: undefined, workloadRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'web' }, restartAt: '2026-12-01T00:00:00Z' } };
+  const change = (mutate: (object: Obj) => void): Obj => {
+    const object = structuredClone(referencing);
+    mutate(object);
+    return object;
+  };
+  for (const [what, object, starts] of [
+    ['scaleDown never -> onsuccess (it only scales the Deployment)', change((o) => (o['spec'].workloadRef.scaleDown = 'onsuccess')), false],
+    ['restartAt removed (nothing to restart)', change((o) => delete o['spec'].restartAt), false],
+    ['an empty template beside the reference (the referenced one runs)', change((o) => (o['spec'].template = { metadata: {}, spec: {} })), false],
+    ['another Deployment', change((o) => (o['spec'].workloadRef.name = 'web-v2')), true],
+    ['a new restartAt', change((o) => (o['spec'].restartAt = '2026-12-05T15:00:00Z')), true],
+  ] as Array<[string, Obj, boolean]>) {
+    const request = review('UPDATE', object, referencing);
+    t.equal(startsRollout(request as AdmissionRequest), starts, what);
+    checkPromises(t, request, await chain(overTls, request), what);
+  }
+  // The webhook sees no Deployment beside a workloadRef: nothing that needs the template's preStop sleep is judged.
+  const blueGreen = change((o) => (o['spec'].strategy = { blueGreen: { activeService: 'web', previewService: 'web-preview', scaleDownDelaySeconds: 5 } }));
+  const created = await chain(overTls, review('CREATE', blueGreen, null));
+  t.equal(created.unpatched['allowed'], true, created.unpatched['status']?.message);
+  t.same(created.mutations.flatMap(patchOf), [], 'nothing to patch: its delay is judged where the template is known');
 });

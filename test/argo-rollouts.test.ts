@@ -150,6 +150,92 @@ t.test('a blue-green Rollout switches its active Service to the new template', a
   t.equal(sets.get(first.currentPodHash)?.replicas, 0, 'the old ReplicaSet scaled to 0 after the delay');
 });
 
+// ---- rollsafe plan against the controller ----------------------------------------------------------------------
+
+/** `kubectl argo rollouts promote`, as its default path patches (promote.go getPatches): clear the pause. */
+const promote = (name: string) =>
+  kubectlOk(plane, ['patch', '-n', NAMESPACE, 'rollout', name, '--subresource=status', '--type=merge', '-p', '{"status":{"pauseConditions":null}}']);
+
+/** The spec.replicas of the Rollout's ReplicaSets of the current template and of the stable one. */
+async function canaryAndStable(name: string): Promise<{ canary: number; stable: number; status: Obj }> {
+  const object = await api(rolloutPath(name));
+  const status = object['status'] ?? {};
+  const sets = (await api(`/apis/apps/v1/namespaces/${NAMESPACE}/replicasets?labelSelector=app%3D${name}`))['items'] as Obj[];
+  const of = (hash: string) => sets.find((set) => set['metadata'].labels[HASH_LABEL] === hash)?.['spec'].replicas ?? 0;
+  return { canary: of(status.currentPodHash), stable: of(status.stableRS), status };
+}
+
+async function planOf(object: Obj): Promise<Obj> {
+  const run = await runCli(['plan', '-o', 'json', '-'], { stdin: stringify(object) });
+  if (run.code !== 0) throw new Error(`rollsafe plan: ${run.stderr}`);
+  return JSON.parse(run.stdout).workloads[0].argoRollout;
+}
+
+t.test('rollsafe plan: the pods of every canary step, as the controller holds them at each pause', async (t) => {
+  for (const [name, canary, weights] of [
+    // maxSurge 25% of 5 is 2: 50% is 3 canary beside 3 stable (6 pods), 90% 5 beside 1.
+    ['steps', {}, [20, 50, 90]],
+    // No surge: the weights must fit in 5 pods. (Not 90: 4.5 pods is a tie with no option left, which
+    // approximateWeightedCanaryStableReplicaCounts answers "should not get here".)
+    ['steps-no-surge', { maxSurge: 0, maxUnavailable: 1 }, [20, 50, 80]],
+  ] as Array<[string, Obj, number[]]>) {
+    const steps = weights.flatMap((setWeight) => [{ setWeight }, { pause: {} }]);
+    const object = (image: string) => {
+      const manifest = rollout(name, image, { canary: { ...canary, steps } });
+      manifest['spec'].replicas = 5;
+      return manifest;
+    };
+    await apply(object('example.com/app:1'));
+    await completed(name, 5);
+    const plan = await planOf(object('example.com/app:2'));
+    t.equal(plan.strategy, 'canary');
+    await apply(object('example.com/app:2'));
+    for (const predicted of plan.steps.filter((step: Obj) => step.step === 'pause until promoted')) {
+      const seen = await eventually(`${name} paused at step ${predicted.index}`, async () => {
+        const counts = await canaryAndStable(name);
+        return counts.status.phase === 'Paused' && counts.status.currentStepIndex === predicted.index && counts;
+      });
+      t.same({ canary: seen.canary, stable: seen.stable }, { canary: predicted.canaryPods, stable: predicted.stablePods }, `${name}, step ${predicted.index} (weight ${predicted.weight}): canary and stable pods as planned`);
+      await promote(name);
+    }
+    const done = (await completed(name, 5))['status'];
+    t.equal(plan.finalCanaryPods, done.updatedReplicas, `${name}: every replica of the new template at the end`);
+  }
+});
+
+t.test('rollsafe plan: a blue-green preview, then both ReplicaSets at full size, then the old one scaled down', async (t) => {
+  for (const role of ['active', 'preview']) {
+    await apply({ apiVersion: 'v1', kind: 'Service', metadata: { name: `phases-${role}`, namespace: NAMESPACE }, spec: { selector: { app: 'phases' }, ports: [{ port: 80, targetPort: 8080 }] } });
+  }
+  const strategy = { blueGreen: { activeService: 'phases-active', previewService: 'phases-preview', previewReplicaCount: 1, autoPromotionEnabled: false, scaleDownDelaySeconds: 5 } };
+  await apply(rollout('phases', 'example.com/app:1', strategy));
+  const first = (await completed('phases'))['status'];
+  const plan = (await planOf(rollout('phases', 'example.com/app:2', strategy))).blueGreen;
+  t.same({ previewPods: plan.previewPods, promotion: plan.promotion, peakPods: plan.peakPods, scaleDownDelaySeconds: plan.scaleDownDelaySeconds }, { previewPods: 1, promotion: 'manual', peakPods: 6, scaleDownDelaySeconds: 5 });
+  await apply(rollout('phases', 'example.com/app:2', strategy));
+  const paused = await eventually('phases paused for promotion', async () => {
+    const counts = await canaryAndStable('phases');
+    return counts.status.phase === 'Paused' && counts.canary === plan.previewPods && counts;
+  });
+  t.same({ preview: paused.canary, active: paused.stable }, { preview: plan.previewPods, active: 3 }, 'the preview pods beside the active ones, as planned');
+  let peak = 0;
+  let watching = true;
+  const watch = (async () => {
+    while (watching) {
+      const sets = (await api(`/apis/apps/v1/namespaces/${NAMESPACE}/replicasets?labelSelector=app%3Dphases`))['items'] as Obj[];
+      peak = Math.max(peak, sets.reduce((sum, set) => sum + (set['spec'].replicas ?? 0), 0));
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  })();
+  await promote('phases');
+  const second = (await completed('phases'))['status'];
+  watching = false;
+  await watch;
+  t.not(second.currentPodHash, first.currentPodHash);
+  t.equal(peak, plan.peakPods, 'both ReplicaSets at full size between the switch and the scale-down: the planned peak');
+  t.equal(plan.readyFloor, 3);
+});
+
 // ---- rollsafe in the write path -------------------------------------------------------------------------------
 
 const SCOPE = 'argo-rollouts';

@@ -162,16 +162,28 @@ t.test('the CLI: text and svg, and input that cannot be planned', async (t) => {
   t.equal((await runCli(['plan', '-', '--nodes', '0'], { stdin: daemonSet })).code, 2, '--nodes must be a whole number from 1');
 });
 
-t.test('Argo Rollouts: not predicted yet, and never planned as another kind; a workloadRef Deployment is planned as its Rollout', async (t) => {
-  const run = await runCli(['plan', '-o', 'json', 'test/fixtures/rules/prestop-delay/fail-rollout-workload-ref.yaml', 'test/fixtures/rules/rollout-strategy/pass-rollout-bluegreen-defaults.yaml']);
+t.test('Argo Rollouts: planned by phase, never as another kind; a workloadRef Deployment is planned as its Rollout', async (t) => {
+  const run = await runCli(['plan', '-o', 'json', 'test/fixtures/rules/prestop-delay/fail-rollout-workload-ref.yaml', 'test/fixtures/rules/rollout-strategy/pass-rollout-bluegreen-defaults.yaml', 'test/fixtures/rules/workload-ref/fail-deployment-missing.yaml', 'test/fixtures/rules/rollout-strategy/pass-rollout-canary-max-traffic-weight.yaml']);
   t.equal(run.code, 0, run.stderr);
   const plans = JSON.parse(run.stdout).workloads as Array<Record<string, any>>;
-  t.same(plans.map((plan) => `${plan['kind']} ${plan['file'].split('/').pop()}`), ['Rollout fail-rollout-workload-ref.yaml', 'Rollout pass-rollout-bluegreen-defaults.yaml'], 'the Deployment a Rollout runs has no entry of its own');
+  t.same(
+    plans.map((plan) => `${plan['kind']} ${plan['file'].split('/').pop()}`),
+    ['Rollout fail-rollout-workload-ref.yaml', 'Rollout pass-rollout-bluegreen-defaults.yaml', 'Rollout pass-rollout-canary-max-traffic-weight.yaml'],
+    'the Deployment a Rollout runs has no entry of its own, and a Rollout whose template is not in the input is not planned',
+  );
   for (const plan of plans) {
-    t.equal(plan['rollout'], null);
-    t.match(plan['why'], /does not predict Argo Rollouts yet/);
+    t.equal(plan['rollout'], null, 'no rolling-update arithmetic');
+    t.match(plan['why'], /planned by phase/);
   }
   // The workloadRef Rollout is planned with the Deployment's template: its containers have no preStop sleep.
   t.equal(plans[0]!['terminationBudget'].met, false);
-  t.equal(plans[1]!['terminationBudget'].met, true);
+  t.same(plans[0]!['argoRollout'].steps, [], 'a canary without steps');
+  // Blue-green: previewReplicaCount 1, both ReplicaSets at 3 after the switch, the old kept 30 s (the default).
+  t.match(plans[1]!['argoRollout'].blueGreen, { previewPods: 1, promotion: 'automatic', peakPods: 6, readyFloor: 3, scaleDownDelaySeconds: 30 });
+  // A router with maxTrafficWeight 1000: weight 5 is 0.5%, one canary pod of 3 (ceil), the stable kept whole.
+  t.same(
+    plans[2]!['argoRollout'].steps.map((step: Record<string, unknown>) => [step['weight'], step['canaryPods'], step['stablePods'], step['canaryShare']]),
+    [[5, 1, 3, 1], [5, 1, 3, 1], [500, 2, 3, 50]],
+  );
+  t.equal(plans[2]!['argoRollout'].stableScaleDownDelaySeconds, 30);
 });

@@ -9,24 +9,29 @@ import { asRecord, jsonEqual } from '../util/object.js';
 import type { AdmissionRequest } from './review.js';
 
 /**
- * Fields of spec whose change replaces pods: the pod template (the Deployment controller hashes `spec.template`
- * into pod-template-hash; StatefulSets and DaemonSets compare revisions of it; Argo Rollouts hash it into
- * rollouts-pod-template-hash, ComputePodTemplateHash). A Rollout also replaces its pods when it is pointed at
- * another template (spec.workloadRef) or restarted (spec.restartAt evicts every older pod: rollout/restart.go).
- * Absent fields are equal, so these extra fields change nothing for apps/v1 workloads, which have none.
+ * Whether an UPDATE replaces pods. A CREATE always starts one. An UPDATE does when it changes the pod template (the
+ * Deployment controller hashes `spec.template` into pod-template-hash; StatefulSets and DaemonSets compare revisions
+ * of it; Argo Rollouts hash it into rollouts-pod-template-hash, ComputePodTemplateHash). A Rollout also replaces
+ * its pods when pointed at another template (spec.workloadRef's apiVersion, kind or name: scaleDown only scales
+ * the Deployment) or restarted (a new spec.restartAt evicts every older pod, rollout/restart.go; removing it does
+ * nothing). A Rollout with a workloadRef runs the referenced template, whatever its own spec.template holds.
  */
+/** The spec fields startsRollout reads. */
 export const ROLLOUT_FIELDS = ['template', 'workloadRef', 'restartAt'] as const;
 
-/** An UPDATE starts a rollout only when it changes one of ROLLOUT_FIELDS. */
 export function startsRollout(request: AdmissionRequest): boolean {
   if (request.operation !== 'UPDATE') return true;
   const spec = asRecord(request.object?.['spec']);
   const oldSpec = asRecord(request.oldObject?.['spec']);
-  return ROLLOUT_FIELDS.some((field) => {
-    const now = spec?.[field];
-    const before = oldSpec?.[field];
-    return !jsonEqual(now, before) && !(field === 'template' && jsonEqual(withoutEmptyResources(now), withoutEmptyResources(before)));
-  });
+  const ref = asRecord(spec?.['workloadRef']);
+  const oldRef = asRecord(oldSpec?.['workloadRef']);
+  if (ref || oldRef) {
+    if (!ref || !oldRef || ['apiVersion', 'kind', 'name'].some((field) => ref[field] !== oldRef[field])) return true;
+  } else if (!jsonEqual(spec?.['template'], oldSpec?.['template']) && !jsonEqual(withoutEmptyResources(spec?.['template']), withoutEmptyResources(oldSpec?.['template']))) {
+    return true;
+  }
+  const restartAt = spec?.['restartAt'];
+  return restartAt !== undefined && restartAt !== null && !jsonEqual(restartAt, oldSpec?.['restartAt']);
 }
 
 /**

@@ -9,6 +9,7 @@ import { parseIntOrPercent, scale } from '../workloads/int-or-percent.js';
 import { addRelated, autoscalerFor, emptyRelated, type RelatedObjects } from '../workloads/related.js';
 import { resolveWorkload } from '../workloads/workload-ref.js';
 import type { Workload } from '../workloads/workload.js';
+import { planArgoRollout, type ArgoRolloutPlan } from './argo-rollout-plan.js';
 import { planDeploymentRollout, type RolloutStep } from './deployment-rollout.js';
 import { planStatefulSetRollout } from './statefulset-rollout.js';
 import { planDaemonSetRollout } from './daemonset-rollout.js';
@@ -50,12 +51,20 @@ export interface WorkloadPlan {
   name: string;
   file: string;
   timing: PodTiming;
-  /** The rollout of a template change; null where rollsafe does not predict this kind's rollouts yet (`why`). */
+  /** The rollout of a template change; null where rollsafe does not predict this kind's rollouts this way (`why`). */
   rollout: RolloutPlan | null;
   why?: string;
+  /** Argo Rollouts: the update phase by phase (canary steps, blue-green preview, switch and scale-down). */
+  argoRollout?: ArgoRolloutPlan;
   drain: DrainPlan;
   /** How long the pods must keep serving after deletion, and be given after their stop signal (src/budget/). */
   terminationBudget: BudgetPlan;
+}
+
+/** The replicas a rollout starts from: the HPA's minReplicas where one scales the workload, as at its lowest. */
+function plannedReplicas(workload: Workload, related: RelatedObjects): number {
+  const hpa = autoscalerFor(workload, related);
+  return hpa ? (asInteger(asRecord(hpa['spec'])?.['minReplicas']) ?? 1) : (workload.replicas ?? 1);
 }
 
 /** ResolveFenceposts: surge rounds up, unavailable down; both 0 would stall, so one pod may go unavailable. */
@@ -80,8 +89,7 @@ function recreateSteps(replicas: number, timing: PodTiming): RolloutStep[] {
 function deploymentRollout(workload: Workload, related: RelatedObjects, timing: PodTiming): RolloutPlan | string {
   const spec = asRecord(workload.object['spec']) ?? {};
   // With an HPA the replicas are its own; a rollout may start at its minReplicas.
-  const hpa = autoscalerFor(workload, related);
-  const replicas = hpa ? (asInteger(asRecord(hpa['spec'])?.['minReplicas']) ?? 1) : (workload.replicas ?? 1);
+  const replicas = plannedReplicas(workload, related);
   const strategy = asRecord(spec['strategy']);
   const type = asString(strategy?.['type']) ?? 'RollingUpdate';
   const minReadySeconds = asInteger(spec['minReadySeconds']) ?? 0;
@@ -125,8 +133,7 @@ function deploymentRollout(workload: Workload, related: RelatedObjects, timing: 
  */
 function statefulSetRollout(workload: Workload, related: RelatedObjects, timing: PodTiming, kubernetesVersion: string): RolloutPlan | string {
   const spec = asRecord(workload.object['spec']) ?? {};
-  const hpa = autoscalerFor(workload, related);
-  const replicas = hpa ? (asInteger(asRecord(hpa['spec'])?.['minReplicas']) ?? 1) : (workload.replicas ?? 1);
+  const replicas = plannedReplicas(workload, related);
   const strategy = asRecord(spec['updateStrategy']);
   const type = asString(strategy?.['type']) ?? 'RollingUpdate';
   if (type !== 'RollingUpdate') return `updateStrategy ${type}: the controller replaces no pod by itself on a template change`;
@@ -220,11 +227,16 @@ export function planWorkloads(
     // A Deployment whose template a Rollout runs (workloadRef) has no pods of its own to plan: the Rollout's
     // entry, planned with that template, is the one.
     if (!workload || workload.runBy) continue;
+    // A Rollout whose workloadRef Deployment is not in view has no known pods: nothing to plan (audit says so).
+    if (workload.templateFrom && !workload.templateFrom.found) continue;
     const effective = effectivePolicy(policy, workload.ref.namespace ?? 'default');
     const timing = podTiming(workload, assumptions);
+    const argo = workload.ref.kind === 'Rollout' ? planArgoRollout(workload, timing, plannedReplicas(workload, related)) : undefined;
     const rollout =
       workload.ref.kind === 'Rollout'
-        ? 'rollsafe plan does not predict Argo Rollouts yet (canary steps and blue-green phases); their drains and termination budget are planned'
+        ? typeof argo === 'string'
+          ? argo
+          : 'an Argo Rollout is planned by phase (argoRollout): its canary steps or blue-green preview, switch and scale-down, not as a rolling update'
         : workload.ref.kind === 'Deployment'
           ? deploymentRollout(workload, related, timing)
           : workload.ref.kind === 'StatefulSet'
@@ -238,6 +250,7 @@ export function planWorkloads(
       timing,
       rollout: typeof rollout === 'string' ? null : rollout,
       ...(typeof rollout === 'string' ? { why: rollout } : {}),
+      ...(argo !== undefined && typeof argo !== 'string' ? { argoRollout: argo } : {}),
       drain: planDrain(workload, related),
       terminationBudget: budgetPlan(workload, related, effective),
     });

@@ -75,11 +75,24 @@ export function hasTrafficRouting(canary: JsonObject): boolean {
  * is scaled to 0 at once (scaleDownOldReplicaSetsForCanary). Undefined where no switch happens.
  */
 export function switchDelaySeconds(strategy: ArgoStrategy): number | undefined {
-  if (strategy.blueGreen) return asInteger(strategy.blueGreen['scaleDownDelaySeconds']) ?? ROLLOUT_DEFAULT_SCALE_DOWN_DELAY;
+  if (strategy.blueGreen) return revisionLimitZero(strategy.blueGreen) ? 0 : (asInteger(strategy.blueGreen['scaleDownDelaySeconds']) ?? ROLLOUT_DEFAULT_SCALE_DOWN_DELAY);
   const canary = strategy.canary;
   if (!canary || !hasTrafficRouting(canary)) return undefined;
-  if (canary['dynamicStableScale'] === true) return 0;
+  if (canary['dynamicStableScale'] === true || revisionLimitZero(canary)) return 0;
   return asInteger(canary['scaleDownDelaySeconds']) ?? ROLLOUT_DEFAULT_SCALE_DOWN_DELAY;
+}
+
+/**
+ * scaleDownDelayRevisionLimit 0 (GetScaleDownRevisionLimit; unset is unlimited): scaleDownDelayHelper gives no
+ * old ReplicaSet a scale-down deadline, so the previous one goes to 0 at the switch, whatever the delay says.
+ */
+export function revisionLimitZero(section: JsonObject): boolean {
+  return asInteger(section['scaleDownDelayRevisionLimit']) === 0;
+}
+
+/** weightutil.MaxTrafficWeight: 100, or trafficRouting.maxTrafficWeight where a router allows another scale. */
+export function maxTrafficWeight(canary: JsonObject): number {
+  return asInteger(asRecord(canary['trafficRouting'])?.['maxTrafficWeight']) ?? 100;
 }
 
 /**
@@ -106,7 +119,7 @@ export function abortDelaySeconds(strategy: ArgoStrategy): number | undefined {
  * .5 keeps only the larger count; zero canaries are not allowed at a weight of 1 to 99 (unless 1 replica and no
  * surge); the first option closest to the weight wins.
  */
-export function basicCanaryCounts(replicas: number, weight: number, maxSurge: number, maxWeight = 100): { canary: number; stable: number } {
+export function basicCanaryCounts(replicas: number, weight: number, maxSurge: number, maxWeight = 100): { canary: number; stable: number; unresolved?: true } {
   if (replicas === 0) return { canary: 0, stable: 0 };
   const ceil = Math.ceil((replicas * weight) / maxWeight);
   const floor = Math.floor((replicas * weight) / maxWeight);
@@ -119,7 +132,8 @@ export function basicCanaryCounts(replicas: number, weight: number, maxSurge: nu
     options.push({ canary: ceil, total: replicas + 1 });
     if (!tied(replicas + 1) && (floor !== 0 || zeroAllowed)) options.push({ canary: floor, total: replicas + 1 });
   }
-  if (options.length === 0) return { canary: 0, stable: replicas };
+  // "should not get here" in the Go source: a tie at .5 with no surge and no zero allowed (e.g. 90% of 5).
+  if (options.length === 0) return { canary: 0, stable: replicas, unresolved: true };
   const delta = ({ canary, total }: { canary: number; total: number }) => Math.abs((canary * maxWeight) / total - weight);
   let best = options[0]!;
   for (const option of options.slice(1)) if (delta(option) < delta(best)) best = option;

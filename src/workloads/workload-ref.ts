@@ -8,12 +8,24 @@ import { asInteger, asRecord, asString, type JsonObject } from '../util/object.j
 import type { RelatedObjects } from './related.js';
 import { objectRef, templateView, toWorkload, workloadRefOf, type ObjectRef, type Workload } from './workload.js';
 
-/** Whether a workloadRef names this Deployment: apps/v1 kind Deployment, same namespace and name. */
+/**
+ * Whether a workloadRef names this Deployment: apps/v1 kind Deployment, same namespace and name. The apiVersion
+ * is required: templateref.go Resolve reads the group from it, and without one finds no "/Deployment" it supports.
+ */
 function refersTo(rollout: JsonObject, deployment: ObjectRef): boolean {
   const ref = workloadRefOf(rollout);
   if (!ref || ref['kind'] !== 'Deployment' || asString(ref['name']) !== deployment.name) return false;
-  const apiVersion = asString(ref['apiVersion']);
-  return (apiVersion === undefined || apiVersion === 'apps/v1') && objectRef(rollout).namespace === deployment.namespace;
+  return ref['apiVersion'] === 'apps/v1' && objectRef(rollout).namespace === deployment.namespace;
+}
+
+/**
+ * Whether the Deployment's own pods give way to the Rollout's: it is written with replicas 0, or workloadRef's
+ * scaleDown makes the controller scale it to 0 (onsuccess, progressively: rollout/sync.go promoteStable,
+ * replicaset.go reconcileNewReplicaSet). With scaleDown never (the default) and replicas, it keeps its own pods.
+ */
+export function givesWayToRollout(deployment: Workload, rollout: JsonObject): boolean {
+  const scaleDown = asString(workloadRefOf(rollout)?.['scaleDown']);
+  return deployment.replicas === 0 || scaleDown === 'onsuccess' || scaleDown === 'progressively';
 }
 
 /** The Rollout that runs this Deployment's template, if one in the context names it. */
@@ -24,7 +36,7 @@ export function rolloutRunning(deployment: ObjectRef, related: RelatedObjects): 
 /** The Deployment a Rollout's workloadRef names, if it is in the context. */
 export function referencedDeployment(rollout: Workload, related: RelatedObjects): Workload | undefined {
   const wanted = rollout.templateFrom?.ref;
-  if (!wanted || wanted.kind !== 'Deployment' || !(wanted.apiVersion === '' || wanted.apiVersion === 'apps/v1')) return undefined;
+  if (!wanted || wanted.kind !== 'Deployment' || wanted.apiVersion !== 'apps/v1') return undefined;
   return related.workloads.find((candidate) => candidate.ref.kind === 'Deployment' && candidate.ref.name === wanted.name && candidate.ref.namespace === wanted.namespace);
 }
 
@@ -44,7 +56,8 @@ export function resolveWorkload(object: JsonObject, related: RelatedObjects | un
   }
   if (view.ref.kind === 'Deployment') {
     const rollout = rolloutRunning(view.ref, related);
-    if (rollout) return { ...view, replicas: asInteger(asRecord(rollout['spec'])?.['replicas']), runBy: objectRef(rollout) as Workload['runBy'] & ObjectRef };
+    // A Deployment that keeps its own pods stays a Deployment (workload-ref reports the two sets of pods).
+    if (rollout && givesWayToRollout(view, rollout)) return { ...view, replicas: asInteger(asRecord(rollout['spec'])?.['replicas']), runBy: objectRef(rollout) as Workload['runBy'] & ObjectRef };
   }
   return view;
 }

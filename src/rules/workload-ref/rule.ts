@@ -1,4 +1,6 @@
 import { asRecord, type JsonObject } from '../../util/object.js';
+import type { RelatedObjects } from '../../workloads/related.js';
+import { givesWayToRollout, referencedDeployment } from '../../workloads/workload-ref.js';
 import { workloadRefOf, type Workload } from '../../workloads/workload.js';
 import type { RuleDescriptor, RuleFinding } from '../rule.js';
 
@@ -15,7 +17,7 @@ function templateNotEmpty(rollout: JsonObject): boolean {
   return filled(metadata?.['labels']) || filled(metadata?.['annotations']);
 }
 
-function judge(workload: Workload): RuleFinding[] {
+function judge(workload: Workload, related: RelatedObjects | undefined): RuleFinding[] {
   const from = workload.templateFrom;
   if (!from) return [];
   const ref = workloadRefOf(workload.object) ?? {};
@@ -29,12 +31,24 @@ function judge(workload: Workload): RuleFinding[] {
   if (from.ref.kind !== 'Deployment') {
     return [{ message: `${named}: rollsafe judges the pod templates of Deployments only, so readiness, preStop, grace period and spread of this Rollout's pods were not judged. Hold the template in a Deployment (scaled to 0, or with workloadRef.scaleDown), or inline in the Rollout.` }];
   }
+  if (ref['apiVersion'] === undefined) {
+    return [{ message: `${named} without an apiVersion: the Argo Rollouts controller reads the group from it (templateref.go Resolve) and refuses "workload of type /Deployment is not supported" (InvalidSpec), so this Rollout never rolls. Write apiVersion: apps/v1.` }];
+  }
   if (!from.found) {
     const apiVersion = ref['apiVersion'];
     const wrongVersion = typeof apiVersion === 'string' && apiVersion !== 'apps/v1' ? ` (and its apiVersion ${JSON.stringify(apiVersion)} is not apps/v1)` : '';
     return [
       {
         message: `${named}${wrongVersion}, which is not in the input or the namespace: the pods' template, where readiness, preStop, grace period and spread are judged, was not judged. Audit the Rollout with that Deployment beside it (in the cluster the controller needs it in the Rollout's namespace, or marks the Rollout InvalidSpec).`,
+      },
+    ];
+  }
+  const deployment = related ? referencedDeployment(workload, related) : undefined;
+  if (deployment && !givesWayToRollout(deployment, workload.object)) {
+    return [
+      {
+        cap: 'warning',
+        message: `${named}, which runs ${deployment.replicas ?? 1} pod(s) of its own (replicas ${deployment.replicas === undefined ? 'unset, defaults to 1' : deployment.replicas}) and is never scaled down (workloadRef.scaleDown ${JSON.stringify(ref['scaleDown'] ?? 'never')}): both sets of pods carry the template's labels, so the same Services send to both, and the Deployment's own rollouts go on beside the Rollout's. Set the Deployment's replicas to 0, or workloadRef.scaleDown: onsuccess (or progressively) for a migration.`,
       },
     ];
   }
@@ -65,7 +79,7 @@ export const workloadRef: RuleDescriptor<'workload-ref', Record<never, never>> =
       peers: { polaris: 'none', kubeScore: 'none', kubeLinter: 'none', kyverno: 'none', differs: 'None of them reads Argo Rollouts; rollsafe judges the referenced template where it is written.' },
     },
   },
-  check({ workload }) {
-    return judge(workload);
+  check({ workload, related }) {
+    return judge(workload, related);
   },
 };
