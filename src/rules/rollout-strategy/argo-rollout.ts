@@ -56,7 +56,7 @@ export function switchOutrunsFronts(field: Piece, shown: Piece | Message, delay:
 
 /** The previous pods are deleted at the switch (`why`): only their preStop sleep can cover the fronts. */
 export function atOnce(why: Piece, when: Piece, sleep: Piece, needed: Piece, slowest: Piece): Message {
-  return message`${why}: ${when}, the pods left behind are deleted at once and serve only their preStop sleep, ${sleep}s, but ${slowest} may send them requests for ${needed}s after the switch. Lengthen their preStop sleep to ${needed}s (prestop-delay adds it where it is on).`;
+  return message`${why}: ${when}, the pods left behind are deleted at once and serve only their preStop sleep, ${sleep}s, but ${slowest} may send them requests for ${needed}s after the switch. Lengthen their preStop sleep to ${needed}s (rollsafe fix adds it where the preStop rule is on).`;
 }
 
 export function raisesDelay(field: Piece, seconds: Piece): Message {
