@@ -239,6 +239,9 @@ t.test('plan: the budget as the rules judge it', async (t) => {
   const worker = deployment();
   delete worker.spec.template.spec.containers[0].ports;
   t.match(planOf([worker]), { applies: false, met: true }, 'a worker that neither serves nor sleeps has no budget');
+  const nginxUpstream = { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', metadata: { name: 'web', namespace: 'shop', annotations: { 'nginx.ingress.kubernetes.io/service-upstream': 'true', 'nginx.ingress.kubernetes.io/proxy-next-upstream': 'off' } }, spec: { ingressClassName: 'nginx', rules: [{ http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: 'web', port: { number: 80 } } } }] } }] } };
+  t.same(planOf([deployment(), service(), nginxUpstream]).clusterIpUpstreams, [{ via: 'ingress-nginx Ingress web', nextUpstream: 'off', retries: 'none' }], 'keep-alive through the ClusterIP, as grace-period names it');
+  t.same(planOf([deployment(), service()]).clusterIpUpstreams, []);
   const nlb = service({ type: 'LoadBalancer', loadBalancerClass: 'service.k8s.aws/nlb' }, { 'service.beta.kubernetes.io/aws-load-balancer-nlb-target-type': 'ip', 'service.beta.kubernetes.io/aws-load-balancer-target-group-attributes': 'deregistration_delay.timeout_seconds=30' });
   const long = deployment();
   long.spec.template.spec.terminationGracePeriodSeconds = 155;

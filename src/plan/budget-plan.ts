@@ -31,6 +31,11 @@ export interface BudgetPlan {
   fronts: Array<{ profile: string; via: string; propagationSeconds: number; drainingSeconds: number; drainingBecause: string }>;
   /** Service ports whose connections outlive a sleep. */
   longLived: string[];
+  /**
+   * ingress-nginx Ingresses that send through the Service's ClusterIP (service-upstream): their keep-alive
+   * connections stay on a terminating pod, so the app must close them after its stop signal.
+   */
+  clusterIpUpstreams: Array<{ via: string; nextUpstream: string; retries: 'all' | 'idempotent' | 'none' }>;
 }
 
 /** A container's preStop sleep in seconds; a custom hook counts as enough (rollsafe cannot time it). */
@@ -72,5 +77,6 @@ export function budgetPlan(workload: Workload, related: RelatedObjects | undefin
       drainingBecause: front.drainingBecause,
     })),
     longLived: budget.longLived,
+    clusterIpUpstreams: budget.clusterIpUpstreams.map(({ via, nextUpstream, retries }) => ({ via, nextUpstream, retries })),
   };
 }
