@@ -27,7 +27,7 @@ const COMMAND_HELP: Record<string, string> = {
   audit: `Usage: rollsafe audit [PATH|-]... [flags]
        rollsafe audit --cluster [flags]
 
-Checks Deployments, StatefulSets and DaemonSets for what drops requests during rollouts.
+Checks Deployments, StatefulSets, DaemonSets and Argo Rollouts for what drops requests during rollouts.
 PATH is a file, a directory (recursive *.yaml, *.yml, *.json) or - for standard input.
 
   --policy FILE              policy document (default: the built-in policy)

@@ -58,7 +58,7 @@ t.test('text output: grouped by file and object, colour only on a TTY without NO
 
 t.test('other kinds are counted and reported as skipped', async (t) => {
   const run = await runCli(['audit', join(FIXTURES, 'corpus', 'istio')]);
-  t.match(run.stdout, /Skipped 8 object\(s\) that are not apps\/v1 Deployments, StatefulSets or DaemonSets: Service ×4, ServiceAccount ×4/);
+  t.match(run.stdout, /Skipped 8 object\(s\) that are not apps\/v1 Deployments, StatefulSets, DaemonSets or Argo Rollouts: Service ×4, ServiceAccount ×4/);
 });
 
 t.test('stdin, directories, and files together', async (t) => {

@@ -187,3 +187,12 @@ t.test('Argo Rollouts: planned by phase, never as another kind; a workloadRef De
   );
   t.equal(plans[2]!['argoRollout'].stableScaleDownDelaySeconds, 30);
 });
+
+t.test('plan text: a Rollout by phase, and the ingress-nginx Ingresses that keep connections through the ClusterIP', async (t) => {
+  const run = await runCli(['plan', 'test/fixtures/rules/rollout-strategy/pass-rollout-bluegreen-defaults.yaml', 'test/fixtures/rules/rollout-strategy/pass-rollout-canary-max-traffic-weight.yaml', 'test/fixtures/rules/grace-period/fail-behind-nginx-service-upstream-retries-off.yaml']);
+  t.equal(run.code, 0, run.stderr);
+  t.match(run.stdout, /blue-green update of 3 replica\(s\): 1 preview pod\(s\), promotion automatic\n {4}peak 6 pods, at least 3 Ready; .*the old pods go 30s after the switch/);
+  t.match(run.stdout, /canary update of 3 replica\(s\), traffic routed:\n.*\n {4}0: setWeight 5 +1 +3 +1%\n/);
+  t.notMatch(run.stdout, /rollout: not predicted: an Argo Rollout/, 'the phases replace the reason');
+  t.match(run.stdout, /keeps connections through the ClusterIP: ingress-nginx Ingress web: .*proxy-next-upstream off: nginx retries no request/);
+});

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { collectInputs, skippedNote } from '../manifests/collect.js';
+import type { ArgoRolloutPlan } from '../plan/argo-rollout-plan.js';
 import type { WorkloadPlan } from '../plan/plan.js';
 import type { TimingAssumptions } from '../plan/pod-timing.js';
 import { oneOf, UsageError, type Io } from './io.js';
@@ -30,13 +31,40 @@ function where(plan: WorkloadPlan): string {
   return `${plan.kind} ${plan.namespace ? `${plan.namespace}/` : ''}${plan.name}`;
 }
 
+/** An Argo Rollout's update by phase: its canary steps, or its blue-green preview, switch and scale-down. */
+function argoRolloutLines(argo: ArgoRolloutPlan): string[] {
+  const lines: string[] = [];
+  if (argo.strategy === 'canary') {
+    lines.push(`  canary update of ${argo.replicas} replica(s), ${argo.trafficRouting ? 'traffic routed' : 'no traffic router: the weight is a share of pods'}:`);
+    lines.push('    step                         canary  stable  canary share');
+    for (const step of argo.steps) {
+      const share = `${step.canaryShare}%${step.unpredictable ? ' (no pod count holds this weight: the controller falls back)' : ''}`;
+      lines.push(`    ${`${step.index}: ${step.step}`.padEnd(28)} ${String(step.canaryPods).padStart(6)}  ${String(step.stablePods).padStart(6)}  ${share}`);
+    }
+    lines.push(`    then all ${argo.finalCanaryPods} replica(s) run the new template${argo.stableScaleDownDelaySeconds !== null ? `; the previous stable keeps its pods ${argo.stableScaleDownDelaySeconds}s more` : ''}`);
+    return lines;
+  }
+  const blueGreen = argo.blueGreen;
+  if (!blueGreen) return lines;
+  const promotion = typeof blueGreen.promotion === 'object' ? `promoted ${blueGreen.promotion.afterSeconds}s after the preview is ready` : `promotion ${blueGreen.promotion}`;
+  lines.push(`  blue-green update of ${argo.replicas} replica(s): ${blueGreen.previewPods} preview pod(s), ${promotion}`);
+  lines.push(
+    `    peak ${blueGreen.peakPods} pods, at least ${blueGreen.readyFloor} Ready; ${blueGreen.switchSeconds === null ? 'the active Service switches when promoted' : `the active Service switches at about ${blueGreen.switchSeconds}s`}; ${
+      blueGreen.scaleDownDelaySeconds === null ? 'the old pods are never scaled down (scaleDownDelaySeconds 0)' : `the old pods go ${blueGreen.scaleDownDelaySeconds}s after the switch`
+    }${blueGreen.completeSeconds !== null ? `, done in about ${blueGreen.completeSeconds}s` : ''}`,
+  );
+  return lines;
+}
+
 export function planText(plans: WorkloadPlan[]): string {
   const lines: string[] = [];
   for (const plan of plans) {
     lines.push(`${where(plan)} (${plan.file})`);
     lines.push(`  pods: Ready ${plan.timing.readySeconds}s after creation (${plan.timing.readyBecause}); gone ${plan.timing.terminatingSeconds}s after deletion (${plan.timing.terminatingBecause})`);
     const rollout = plan.rollout;
-    if (!rollout) {
+    if (plan.argoRollout) {
+      lines.push(...argoRolloutLines(plan.argoRollout));
+    } else if (!rollout) {
       lines.push(`  rollout: not predicted: ${plan.why ?? ''}`);
     } else {
       const strategy =
@@ -72,6 +100,9 @@ export function planText(plans: WorkloadPlan[]): string {
         : '  termination budget: none (no serving container and no preStop sleep)',
     );
     for (const front of budget.fronts) lines.push(`    in front: ${front.via}: stops sending within ${front.propagationSeconds}s (loadBalancers.${front.profile}); ${front.drainingBecause}`);
+    for (const upstream of budget.clusterIpUpstreams) {
+      lines.push(`    keeps connections through the ClusterIP: ${upstream.via}: the app must close them after its stop signal; proxy-next-upstream ${upstream.nextUpstream}: ${upstream.retries === 'none' ? 'nginx retries no request' : upstream.retries === 'all' ? 'nginx retries every request' : 'nginx retries idempotent requests only'}`);
+    }
     for (const port of budget.longLived) lines.push(`    long-lived connections: ${port}: declare their longest life with rollsafe.dev/max-connection-seconds`);
     lines.push('');
   }
@@ -162,7 +193,7 @@ export async function planCommand(args: string[], io: Io): Promise<number> {
   if (errors.length > 0) return 2;
   // Nothing to plan is an input error, as an empty audit is: the input could not be judged.
   if (plans.length === 0) {
-    io.stderr.write(`rollsafe: no Deployment, StatefulSet or DaemonSet ${values.cluster ? 'in the namespaces planned' : 'in the input'}: nothing to plan\n`);
+    io.stderr.write(`rollsafe: no Deployment, StatefulSet, DaemonSet or Argo Rollout ${values.cluster ? 'in the namespaces planned' : 'in the input'}: nothing to plan\n`);
     return 2;
   }
   return 0;

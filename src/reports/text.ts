@@ -31,7 +31,7 @@ function findingLines(finding: Finding, paint: Paint): string[] {
 function skippedLines(skipped: readonly SkippedObject[]): string[] {
   const lines: string[] = [];
   const others = skipped.filter((entry) => !entry.reason);
-  if (others.length > 0) lines.push(`Skipped ${others.length} object(s) that are not apps/v1 Deployments, StatefulSets or DaemonSets: ${kindCounts(others)}`);
+  if (others.length > 0) lines.push(`Skipped ${others.length} object(s) that are not apps/v1 Deployments, StatefulSets, DaemonSets or Argo Rollouts: ${kindCounts(others)}`);
   const explained = skipped.filter((entry) => entry.reason);
   if (explained.length === 0) return lines;
   lines.push(`Skipped ${explained.length} workload(s):`);
