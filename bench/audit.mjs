@@ -13,48 +13,9 @@ import { ALL_ACTIVE_MODES } from '../dist/engine/engine.js';
 import { fixedTexts } from '../dist/manifests/fix-files.js';
 import { parseManifest } from '../dist/manifests/read.js';
 import { defaultPolicy } from '../dist/policy/load.js';
+import { deployment, deployments } from './deployments.mjs';
 
 const COUNT = Number(process.env.BENCH_DEPLOYMENTS ?? 5000);
-
-function deployment(i) {
-  const name = `svc-${i}`;
-  return `apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: ${name}
-  namespace: team-${i % 40}
-  labels: {app: ${name}, tier: backend}
-  annotations:
-    owner: "team-${i % 40}@example.com"
-spec:
-  replicas: ${1 + (i % 4)}
-  strategy:
-    rollingUpdate: {maxSurge: 1, maxUnavailable: ${i % 3}}
-  selector:
-    matchLabels: {app: ${name}}
-  template:
-    metadata:
-      labels: {app: ${name}, tier: backend}
-    spec:
-      terminationGracePeriodSeconds: ${i % 2 ? 30 : 5}
-      containers:
-        - name: app
-          image: registry.example.com/${name}:1.${i}
-          ports:
-            - {containerPort: 8080, name: http}
-            - {containerPort: 9090, name: metrics}
-          env:
-            - {name: LOG_LEVEL, value: info}
-            - {name: DB_HOST, value: db.team-${i % 40}.svc}
-          resources:
-            requests: {cpu: 100m, memory: 128Mi}
-            limits: {memory: 256Mi}
-${i % 5 ? `          readinessProbe: {httpGet: {path: /ready, port: http}, periodSeconds: 5}
-          livenessProbe: {httpGet: {path: /healthz, port: http}, failureThreshold: 6}
-` : ''}${i % 3 ? '          lifecycle: {preStop: {sleep: {seconds: 10}}}\n' : ''}        - name: sidecar
-          image: registry.example.com/log-shipper:2.0
-`;
-}
 
 /**
  * Median milliseconds of each function, run in alternation round by round after one warm-up each, so that a
@@ -74,7 +35,7 @@ function race(fns, rounds = 7) {
   return samples.map((list) => list.sort((a, b) => a - b)[Math.floor(list.length / 2)]);
 }
 
-const text = Array.from({ length: COUNT }, (_, i) => deployment(i)).join('---\n');
+const text = deployments(COUNT);
 const policy = defaultPolicy();
 let findings = 0;
 let fixedBytes = 0;

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { processIo } from './commands/io.js';
-import { main } from './main.js';
+// `rollsafe`: starts the bundled program (util/launch.ts says how, and why).
+import { launch } from './util/launch.js';
 
-process.exitCode = await main(process.argv.slice(2), processIo());
+await launch('cli', import.meta.url);

@@ -1,4 +1,5 @@
-import { UsageError, type Io } from './commands/io.js';
+import { processIo, UsageError, type Io } from './commands/io.js';
+import { kubectlPluginIo } from './util/kubectl-plugin-io.js';
 import { VERSION } from './version.js';
 
 export const USAGE = `rollsafe ${VERSION}: zero-downtime rollouts by policy
@@ -155,4 +156,16 @@ export async function main(argv: string[], io: Io): Promise<number> {
     io.stderr.write(`rollsafe ${name}: ${(error as Error).message ?? String(error)}\n`);
     return 2;
   }
+}
+
+/** What runs a command line: `rollsafe` itself, or `kubectl-rollsafe` (the kubectl plugin). */
+export type Entry = 'cli' | 'kubectl-plugin';
+
+/**
+ * A process's command line, as the `rollsafe` and `kubectl-rollsafe` binaries run it (src/cli.ts and
+ * src/kubectl-plugin.ts start it, through util/launch.ts); returns the exit code.
+ */
+export function run(entry: Entry, argv: string[]): Promise<number> {
+  const io = processIo();
+  return main(argv, entry === 'kubectl-plugin' ? kubectlPluginIo(io, argv) : io);
 }

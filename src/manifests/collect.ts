@@ -96,7 +96,8 @@ export function collectInputs(paths: string[], stdinText: () => string): Collect
     }
     for (const file of files) {
       try {
-        const real = realpathSync(file);
+        // The C library's realpath: one call, where Node's own walks the path a component at a time.
+        const real = realpathSync.native(file);
         if (seen.has(real)) continue;
         seen.add(real);
         if (statSync(file).size > MAX_INPUT_BYTES) {

@@ -1,7 +1,7 @@
 import type { Document, DocumentOptions, ParseOptions, SchemaOptions } from 'yaml';
 import { asArray, asString, isRecord, type JsonObject } from '../util/object.js';
 import { documentSpans, type DocumentSpan } from './document-spans.js';
-import { loadFast } from './fast-yaml.js';
+import { loadQuick, loadWithJsYaml } from './fast-yaml.js';
 import { KUBECTL_SCALAR_TAGS } from './kubectl-scalars.js';
 import { TOO_DEEP, tooDeeplyNested } from './nesting.js';
 import { kubectlValue, recordYaml11Values, type Yaml11Value } from './yaml-1-1-values.js';
@@ -73,10 +73,14 @@ function unquotedTemplate(line: string): boolean {
 type LinePos = (offset: number) => { line: number; col: number };
 
 function lineIndex(text: string): LinePos {
-  // Columns of the first line count from after a byte-order mark.
-  const starts = [text.charCodeAt(0) === BOM ? 1 : 0];
-  for (let at = text.indexOf('\n'); at !== -1; at = text.indexOf('\n', at + 1)) starts.push(at + 1);
+  // Built on first use: documents the quick reader reads need no positions.
+  let starts: number[] | undefined;
   return (offset) => {
+    if (!starts) {
+      // Columns of the first line count from after a byte-order mark.
+      starts = [text.charCodeAt(0) === BOM ? 1 : 0];
+      for (let at = text.indexOf('\n'); at !== -1; at = text.indexOf('\n', at + 1)) starts.push(at + 1);
+    }
     let low = 0;
     let high = starts.length - 1;
     while (low < high) {
@@ -268,14 +272,19 @@ export function parseManifest(text: string, file: string, options: { fast?: bool
     return parsed;
   }
   const linePos = lineIndex(text);
-  // Refused before either parser runs: both recurse, and would run out of stack.
-  const deep = tooDeeplyNested(text);
-  if (deep) {
-    parsed.errors.push({ file, document: deep.document, line: linePos(deep.offset).line, message: `document ${TOO_DEEP}` });
-    return parsed;
-  }
+  /**
+   * Nesting too deep for the parsers, refused before js-yaml or the `yaml` library reads any of the text: both
+   * recurse, and would run out of stack. The quick reader does not (it leaves what nests past 64 levels), so the
+   * files it reads whole need no such look (the look reads the whole text: a tenth of a large audit's reading).
+   */
+  const refusedDeep = (): ParsedFile | undefined => {
+    const deep = tooDeeplyNested(text);
+    if (!deep) return undefined;
+    return { ...parsed, spans: [], yamlDocument: () => undefined, objects: [], errors: [{ file, document: deep.document, line: linePos(deep.offset).line, message: `document ${TOO_DEEP}` }] };
+  };
   const spans = parsed.format === 'yaml' && options.fast !== false ? documentSpans(text) : undefined;
-  if (!spans) return readWithYaml(parsed, linePos);
+  if (!spans) return refusedDeep() ?? readWithYaml(parsed, linePos);
+  let depthChecked = false;
   const parsedSpans: Array<YamlDocument | undefined> = [];
   parsed.spans = spans;
   parsed.yamlDocument = (index) => {
@@ -283,7 +292,17 @@ export function parseManifest(text: string, file: string, options: { fast?: bool
     return span ? (parsedSpans[index] ??= parseSpan(text, span)) : undefined;
   };
   for (const [index, span] of spans.entries()) {
-    const fast = loadFast(text.slice(span.start, span.end));
+    const documentText = text.slice(span.start, span.end);
+    let fast = loadQuick(documentText);
+    if (!fast || isList(fast.value)) {
+      // Another parser reads (some of) this file from here.
+      if (!depthChecked) {
+        depthChecked = true;
+        const refused = refusedDeep();
+        if (refused) return refused;
+      }
+      fast ??= loadWithJsYaml(documentText);
+    }
     // List items need their own lines: the `yaml` library gives them.
     if (fast && !isList(fast.value)) {
       addValue(parsed, fast.value, index + 1, span.line, () => span.line);
