@@ -14,7 +14,7 @@ Usage:
   rollsafe plan --cluster [--kubeconfig F] [--context C] [-n NS]... [-A] [flags as above]
   rollsafe rules [ID] [--output text|json]
   rollsafe export [--policy FILE] [--kubernetes-version V] [--disable RULE]... [--name rollsafe] [--exclude-namespace NS]...
-                  [-n NS]... [--namespace-selector SELECTOR]
+                  [-n NS]... [--namespace-selector SELECTOR] [--rollouts]
   rollsafe policy --print-default | --check FILE
   rollsafe serve [--policy FILE] [--port 8443] [--host 0.0.0.0] [--tls-cert F --tls-key F | --dev-certs]
                  [--metrics-port 9090] [--shutdown-delay 5] [--watch-interval 2000] [--log-level info]
@@ -79,7 +79,7 @@ Lists the rules, their default severity and whether they are fixable; with a rul
 (why, what it checks) and prints a manifest that passes it.
 `,
   export: `Usage: rollsafe export [--policy FILE] [--kubernetes-version V] [--disable RULE]... [--name rollsafe]
-                       [--exclude-namespace NS]... [-n NS]... [--namespace-selector SELECTOR]
+                       [--exclude-namespace NS]... [-n NS]... [--namespace-selector SELECTOR] [--rollouts]
 
 Prints the policy as native admission policies (ValidatingAdmissionPolicy and binding for Deny, Warn and
 Audit; Kubernetes 1.30+) and, for 1.36+, a MutatingAdmissionPolicy with the fixes. kubectl apply -f -
@@ -91,6 +91,8 @@ rollsafe.dev/mode=off.
   -n, --namespace NS         judge only these namespaces (repeatable): a trial in one namespace
   --namespace-selector SEL   judge only namespaces whose labels match SEL, in kubectl's -l syntax:
                              k=v, k!=v, k in (a,b), k notin (a,b), k, !k, joined by "," (all must hold)
+  --rollouts                 judge Argo Rollouts (argoproj.io/v1alpha1 rollouts) too, as the webhook does;
+                             without it the output is what it always was
 
 With both -n and --namespace-selector, a namespace must be named and match.
 `,

@@ -352,6 +352,11 @@ t.test('rollsafe export: usage errors and what the stream says of itself', async
     t.strictSame(object.spec.matchConstraints?.namespaceSelector.matchExpressions[0]?.values, ['kube-system', 'kube-node-lease', 'rollsafe-system', 'platform'], 'excluded besides the defaults, once each');
   }
   t.match((await runCli(['export', '--help'])).stdout, /Usage: rollsafe export/);
+  t.match((await runCli(['export', '--help'])).stdout, /--rollouts/);
+  const withRollouts = parseAllDocuments((await runCli(['export', '--rollouts', '--kubernetes-version', '1.36'])).stdout).map((doc) => doc.toJS() as { kind: string; spec: { matchConstraints?: { resourceRules: Array<{ apiGroups: string[]; resources: string[] }> } } });
+  const rolloutPolicies = withRollouts.filter((object) => object.spec.matchConstraints);
+  t.equal(rolloutPolicies.length, 4, 'the mutating policy and the Deny, Warn and Audit validating policies');
+  for (const policy of rolloutPolicies) t.ok(policy.spec.matchConstraints!.resourceRules.some((rule) => rule.apiGroups.includes('argoproj.io') && rule.resources.includes('rollouts')), `--rollouts: ${policy.kind} matches Rollouts`);
   const plain = await runCli(['export']);
   const auditOnly = RULES.filter((rule) => rule.needsContext).map((rule) => rule.id);
   t.ok(plain.stdout.includes(`\n# Audit only (they need other objects, which no admission request carries): ${auditOnly.join(', ')}.\n`), 'the rules that need context are named');

@@ -20,6 +20,8 @@ export function exportCommand(args: string[], io: Io): number {
       namespace: { type: 'string', short: 'n', multiple: true },
       // Multiple only to refuse a second one: parseArgs would keep the last without a word.
       'namespace-selector': { type: 'string', multiple: true },
+      // Argo Rollouts (argoproj.io/v1alpha1) too; off, the stream is what it was before Rollouts, byte for byte.
+      rollouts: { type: 'boolean' },
     },
   });
   if (positionals.length > 0) throw new UsageError(`export takes no paths (got ${JSON.stringify(positionals[0])})`);
@@ -30,6 +32,7 @@ export function exportCommand(args: string[], io: Io): number {
   if (kubernetesMinor(policy.kubernetesVersion) < 30) {
     throw new UsageError(`ValidatingAdmissionPolicy v1 needs Kubernetes 1.30 or later; the policy targets ${policy.kubernetesVersion} (set kubernetesVersion or --kubernetes-version)`);
   }
+  const rollouts = values.rollouts === true;
   const scope = namespaceScope(values['exclude-namespace'] ?? [], values.namespace ?? [], values['namespace-selector'] ?? []);
   const webhookOnly = RULES.filter((rule) => rule.needsContext && policy.rules[rule.id].mode !== 'off').map((rule) => rule.id);
   io.stdout.write(
@@ -39,9 +42,10 @@ export function exportCommand(args: string[], io: Io): number {
       (kubernetesMinor(policy.kubernetesVersion) >= 36
         ? '# Fixes: the MutatingAdmissionPolicy rollsafe-fix (Kubernetes 1.36+).\n'
         : '# No fixes before Kubernetes 1.36 (MutatingAdmissionPolicy): a missing preStop sleep or grace period is denied, not added; --kubernetes-version 1.36 adds them.\n') +
-      scopeComment(scope),
+      scopeComment(scope) +
+      (rollouts ? '# Argo Rollouts too (--rollouts): every policy also matches argoproj.io/v1alpha1 rollouts.\n' : ''),
   );
-  const objects = exportPolicies(policy, { name, ...scope });
+  const objects = exportPolicies(policy, { name, ...scope, rollouts });
   // YAML 1.1 quoting: kubectl reads a plain off (a label value here) as false.
   io.stdout.write(objects.map((object) => stringify(object, { lineWidth: 0, version: '1.1' })).join('---\n'));
   return 0;

@@ -24,10 +24,10 @@ import {
 import { cel } from '../util/message.js';
 import { BLANKS, CONTROL_CHARACTER_RANGES } from '../util/text.js';
 import { bind, celText, chain, globRegex, literal } from './cel.js';
-import type { ExportedRule } from './exported-rule.js';
+import { ruleVariables, type ExportContext, type ExportedRule, type Variable } from './exported-rule.js';
 import type { LabelSelectorRequirement } from './namespace-selector.js';
 import { EXPORTED_RULES } from './rules.js';
-import { WORKLOAD_VARIABLES } from './workload-cel.js';
+import { TEMPLATE_FROM_ELSEWHERE, workloadVariables } from './workload-cel.js';
 
 /** Control characters (RE2), which the apiserver refuses in a warning (exemptions.ts unknownRule). */
 const CONTROL_CHARACTERS = `[${CONTROL_CHARACTER_RANGES.map(([from, to]) => `\\x{${from.toString(16)}}-\\x{${to.toString(16)}}`).join('')}]`;
@@ -42,19 +42,64 @@ const WARNING_SLOTS = 4;
 /** Bytes of numbered violations in an exported denial (see `fitting`; the apiserver's limit is in bytes). */
 export const DENIAL_BUDGET = 4500;
 
-type Variable = { name: string; expression: string };
-
 /** A CEL identifier for a rule id (variables.mode_readiness_probe). */
 const ident = (rule: RuleId) => rule.replace(/-/g, '_');
 
-function namespaceVariables(policy: Policy): { variables: Variable[]; effective: EffectivePolicy[] } {
+/** decision.ts startsRollout for apps/v1: a CREATE, or a change of the pod template (stored typed: resources: {} is always there). */
+const APPS_ROLLOUT = "request.operation == 'CREATE' || object.spec.template != oldObject.spec.template";
+
+/** Containers c and d equal as startsRollout compares them: a `resources: {}` counts as none (withoutEmptyResources). */
+const CONTAINER_EQUAL =
+  "c.all(ck, ck == 'resources' && c[ck] == {} ? !('resources' in d) || d.resources == {} : ck in d && c[ck] == d[ck])" +
+  " && d.all(dk, dk in c || (dk == 'resources' && d[dk] == {}))";
+/** Templates nt and ot, which differ, equal once containers' and initContainers' `resources: {}` are removed. */
+const TEMPLATES_EQUAL_WITHOUT_EMPTY_RESOURCES = `has(nt.spec) && has(ot.spec) && ${bind(
+  'ns',
+  'nt.spec',
+  bind(
+    'os',
+    'ot.spec',
+    "nt.all(tk, tk in ot && (tk == 'spec' || nt[tk] == ot[tk])) && ot.all(tk, tk in nt)" +
+      " && ns.all(sk, sk in os && (sk in ['containers', 'initContainers']" +
+      ` ? size(ns[sk]) == size(os[sk]) && lists.range(size(ns[sk])).all(j, ${bind('c', 'ns[sk][j]', bind('d', 'os[sk][j]', CONTAINER_EQUAL))})` +
+      ' : ns[sk] == os[sk])) && os.all(sk, sk in ns)',
+  ),
+)}`;
+
+/**
+ * decision.ts startsRollout for an Argo Rollout UPDATE (read through dyn(): the apps/v1 schemas, which the same
+ * expression is type-checked against, have no workloadRef or restartAt). With a workloadRef on either side, a
+ * change of its apiVersion, kind or name, or its coming or going (its own template is then not run, nor its
+ * scaleDown a rollout); without, a template change other than containers' `resources: {}`, which the Argo
+ * controller writes back after every create and template change. And a restartAt newly set or changed (its
+ * removal restarts nothing). Admission CEL gets the object as JSON, not typed by the CRD schema: lists compare
+ * in order (the keyed ones too) and restartAt as the text written (not as a date-time), as jsonEqual has them.
+ */
+const ROLLOUT_UPDATE_STARTS = bind(
+  'n',
+  'dyn(object).spec',
+  bind(
+    'o',
+    'dyn(oldObject).spec',
+    "(has(n.workloadRef) || has(o.workloadRef) ? !has(n.workloadRef) || !has(o.workloadRef) || ['apiVersion', 'kind', 'name'].exists(f, (f in n.workloadRef) != (f in o.workloadRef) || (f in n.workloadRef && n.workloadRef[f] != o.workloadRef[f]))" +
+      ` : has(n.template) != has(o.template) || (has(n.template) && n.template != o.template && !${bind('nt', 'n.template', bind('ot', 'o.template', TEMPLATES_EQUAL_WITHOUT_EMPTY_RESOURCES))}))` +
+      ' || (has(n.restartAt) && (!has(o.restartAt) || n.restartAt != o.restartAt))',
+  ),
+);
+
+/** decision.ts startsRollout: a CREATE, or an UPDATE that replaces pods (for Rollouts, ROLLOUT_UPDATE_STARTS). */
+function startsRollout({ rollouts }: ExportContext): string {
+  return rollouts ? `object.kind == 'Rollout' ? request.operation == 'CREATE' || ${ROLLOUT_UPDATE_STARTS} : ${APPS_ROLLOUT}` : APPS_ROLLOUT;
+}
+
+function namespaceVariables(policy: Policy, context: ExportContext): { variables: Variable[]; effective: EffectivePolicy[] } {
   const base = applyOverride(policy, undefined);
   const effective = policy.namespaces.map((override) => applyOverride(policy, override));
   const matches = policy.namespaces.map((override) =>
     override.names.map((name) => (/[*?]/.test(name) ? `request.namespace.matches(${literal(globRegex(name))})` : `request.namespace == ${literal(name)}`)).join(' || '),
   );
   const variables: Variable[] = [
-    ...WORKLOAD_VARIABLES,
+    ...workloadVariables(context),
     { name: 'labelMode', expression: `namespaceObject == null ? '' : namespaceObject.metadata.?labels[?${literal(MODE_LABEL)}].orValue('')` },
     // The first override whose names match, as effectivePolicy picks it; -1 for none.
     { name: 'override', expression: chain(matches.map((match, index) => [match, String(index)]), '-1') },
@@ -63,7 +108,7 @@ function namespaceVariables(policy: Policy): { variables: Variable[]; effective:
       expression: base.exemptions.allowed ? `object.metadata.?annotations[?${literal(EXEMPT_ANNOTATION)}].orValue('').split(',').map(part, part.find(${literal(TRIM_BLANKS)}))` : '[]',
     },
     // decision.ts startsRollout: a CREATE or a pod-template change (every rule may deny it; see blocks).
-    { name: 'rollout', expression: "request.operation == 'CREATE' || object.spec.template != oldObject.spec.template" },
+    { name: 'rollout', expression: startsRollout(context) },
     // byKubernetesController: its rollback writes are judged, never denied.
     { name: 'byController', expression: `request.userInfo.username in ${JSON.stringify(KUBERNETES_CONTROLLER_USERNAMES)}` },
   ];
@@ -89,14 +134,16 @@ function settingVariables({ rule }: ExportedRule, effective: EffectivePolicy[]):
   ];
 }
 
-function findingVariables(exported: ExportedRule, effective: EffectivePolicy[]): Variable[] {
+function findingVariables(exported: ExportedRule, effective: EffectivePolicy[], context: ExportContext): Variable[] {
   // engine.ts fixActive: the mutating side applies enforce fixes only.
   const fixActive = (other: RuleId) => `(variables.mode_${ident(other)} == 'enforce' && !variables.exempt_${ident(other)})`;
+  const findings = perOverride(effective, (policy) => `(${exported.findings({ policy, fixActive, ...context })})`);
   return [
-    ...(exported.variables ?? []),
+    ...ruleVariables(exported, context),
     {
       name: `findings_${ident(exported.rule.id)}`,
-      expression: perOverride(effective, (policy) => `(${exported.findings({ policy, fixActive })})`),
+      // engine.ts judgedHere: a Rollout that runs another object's template is not judged by the template's rules.
+      expression: context.rollouts && exported.rule.judges === 'pod-template' ? `${TEMPLATE_FROM_ELSEWHERE} ? [] : ${findings}` : findings,
     },
   ];
 }
@@ -123,10 +170,10 @@ function warningText(rule: string, message = 'f.message'): string {
   return bind('t', sentence, `size(t) > ${MAX_WARNING} ? t.substring(0, ${MAX_WARNING - 1}) + '…' : t`);
 }
 
-function findingsVariables(policy: Policy): Variable[] {
-  const { variables, effective } = namespaceVariables(policy);
+function findingsVariables(policy: Policy, context: ExportContext): Variable[] {
+  const { variables, effective } = namespaceVariables(policy, context);
   for (const rule of EXPORTED_RULES) variables.push(...settingVariables(rule, effective));
-  for (const rule of EXPORTED_RULES) variables.push(...findingVariables(rule, effective));
+  for (const rule of EXPORTED_RULES) variables.push(...findingVariables(rule, effective, context));
   return variables;
 }
 
@@ -169,8 +216,8 @@ function annotated(rule: RuleDescriptor<RuleId>, mode: 'enforce' | 'warn' | 'aud
   return ` + (variables.annotated_${id} && variables.mode_${id} == '${mode}' ? [${text(`variables.annotatedMessage_${id}`)}] : [])`;
 }
 
-function validationVariables(policy: Policy): Variable[] {
-  const variables = findingsVariables(policy);
+function validationVariables(policy: Policy, context: ExportContext): Variable[] {
+  const variables = findingsVariables(policy, context);
   const tagged = (rule: RuleDescriptor<RuleId>) => (message: string) => `${literal(`[${rule.id}] `)} + ${message}`;
   const violations = EXPORTED_RULES.map(({ rule }) => {
     const id = ident(rule.id);
@@ -224,6 +271,13 @@ function exemptionProblems(policy: Policy): string {
 }
 
 const RESOURCE_RULES = [{ apiGroups: ['apps'], apiVersions: ['v1'], resources: ['deployments', 'statefulsets', 'daemonsets'], operations: ['CREATE', 'UPDATE'], scope: 'Namespaced' }];
+/** Argo Rollouts: served as argoproj.io/v1alpha1 only (workloads/workload.ts ROLLOUT_API_VERSION). */
+const ROLLOUT_RESOURCE_RULE = { apiGroups: ['argoproj.io'], apiVersions: ['v1alpha1'], resources: ['rollouts'], operations: ['CREATE', 'UPDATE'], scope: 'Namespaced' };
+
+/** What the policies match (a fresh copy per policy). */
+function resourceRules({ rollouts }: ExportContext) {
+  return structuredClone(rollouts ? [...RESOURCE_RULES, ROLLOUT_RESOURCE_RULE] : RESOURCE_RULES);
+}
 
 /** The namespaces a policy matches: none of the excluded, then the chosen ones only (every requirement must hold). */
 function namespaceSelector(excluded: readonly string[], chosen: readonly string[], selected: readonly LabelSelectorRequirement[]) {
@@ -280,6 +334,11 @@ export interface ExportOptions {
   namespaces?: readonly string[];
   /** When given, only namespaces whose labels meet every requirement are judged (`--namespace-selector`). */
   namespaceSelector?: readonly LabelSelectorRequirement[];
+  /**
+   * Argo Rollouts (argoproj.io/v1alpha1 rollouts) too (`--rollouts`), judged as the webhook judges them. Off by
+   * default: without the CRD there is nothing to match, and off the output is what it was before Rollouts.
+   */
+  rollouts?: boolean;
 }
 
 /** The objects `rollsafe export` prints, in apply order (each policy before its binding). */
@@ -289,11 +348,18 @@ export function exportPolicies(policy: Policy, options: ExportOptions = {}): Arr
   const chosen = [...new Set(options.namespaces ?? [])];
   // A fresh object per policy: they are separate objects once applied, and callers may edit one.
   const selector = () => namespaceSelector(excluded, chosen, options.namespaceSelector ?? []);
-  const variables = validationVariables(policy);
+  const context: ExportContext = { rollouts: options.rollouts === true };
+  const variables = validationVariables(policy, context);
   const objects: Array<Record<string, unknown>> = [];
   const matchConditions = [
     // Namespaces whose label has another value match none of the webhook's entries: not judged.
     { name: 'mode-label', expression: `namespaceObject == null || !namespaceObject.metadata.?labels[?${literal(MODE_LABEL)}].hasValue() || namespaceObject.metadata.labels[${literal(MODE_LABEL)}] in ['enforce', 'warn', 'audit']` },
+    // toWorkload: a Rollout with neither a pod template (a containers list) nor a workloadRef is no workload the
+    // engine judges (a patch fragment, or a Rollout the controller refuses). dyn(): matchConditions are
+    // type-checked against every matched kind, and a Deployment has no workloadRef.
+    ...(context.rollouts
+      ? [{ name: 'rollout-pod-template', expression: "object.kind != 'Rollout' || has(dyn(object).spec.workloadRef) || dyn(object).spec.?template.?spec.?containers.hasValue()" }]
+      : []),
   ];
   const labels = { 'app.kubernetes.io/name': 'rollsafe' };
   if (kubernetesMinor(policy.kubernetesVersion) >= 36) {
@@ -307,9 +373,9 @@ export function exportPolicies(policy: Policy, options: ExportOptions = {}): Arr
       spec: {
         failurePolicy: 'Ignore',
         reinvocationPolicy: 'IfNeeded',
-        matchConstraints: { resourceRules: RESOURCE_RULES, namespaceSelector: selector() },
+        matchConstraints: { resourceRules: resourceRules(context), namespaceSelector: selector() },
         matchConditions,
-        variables: [...findingsVariables(policy), ...patchVariables()],
+        variables: [...findingsVariables(policy, context), ...patchVariables()],
         mutations: [
           {
             patchType: 'JSONPatch',
@@ -329,7 +395,7 @@ export function exportPolicies(policy: Policy, options: ExportOptions = {}): Arr
       spec: {
         // As the webhook's failurePolicy: a policy that cannot evaluate lets the workload through.
         failurePolicy: 'Ignore',
-        matchConstraints: { resourceRules: RESOURCE_RULES, namespaceSelector: selector() },
+        matchConstraints: { resourceRules: resourceRules(context), namespaceSelector: selector() },
         matchConditions,
         variables,
         validations: validations(action),

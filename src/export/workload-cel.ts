@@ -12,6 +12,7 @@ import { cel, type Message } from '../util/message.js';
 import { celText, literal } from './cel.js';
 import { declaresPort, HEALTH_OR_METRICS_PORT, portName } from '../workloads/serving.js';
 import { PRE_STOP_VARIABLES } from './pre-stop-cel.js';
+import type { ExportContext, Variable } from './exported-rule.js';
 
 export const POD = 'object.spec.template.spec';
 
@@ -35,6 +36,28 @@ export const WORKLOAD_VARIABLES = [
   { name: 'serving', expression: `lists.range(size(variables.all)).filter(i, ${SERVES})` },
   ...PRE_STOP_VARIABLES,
 ];
+
+/**
+ * A Rollout with spec.workloadRef may have no template: toWorkload views it without containers (its template
+ * is another object's), so the containers are read optionally. The rules that judge the template itself
+ * (judges: 'pod-template') are skipped for it (policies.ts), as the engine skips them (judgedHere).
+ */
+const OPTIONAL_POD = 'object.spec.?template.?spec';
+const ROLLOUT_WORKLOAD_VARIABLES: Variable[] = [
+  { name: 'sidecars', expression: `${OPTIONAL_POD}.?initContainers.orValue([]).filter(c, c.?restartPolicy.orValue('') == 'Always')` },
+  { name: 'all', expression: `${OPTIONAL_POD}.?containers.orValue([]) + variables.sidecars` },
+  { name: 'sidecarIndex', expression: `lists.range(size(${OPTIONAL_POD}.?initContainers.orValue([]))).filter(j, ${POD}.initContainers[j].?restartPolicy.orValue('') == 'Always')` },
+  { name: 'serving', expression: `lists.range(size(variables.all)).filter(i, ${SERVES})` },
+  ...PRE_STOP_VARIABLES,
+];
+
+/** The workload view's variables for this export. */
+export function workloadVariables({ rollouts }: ExportContext): Variable[] {
+  return rollouts ? ROLLOUT_WORKLOAD_VARIABLES : WORKLOAD_VARIABLES;
+}
+
+/** A Rollout that runs another object's pod template (workloadRef): the engine's workload.templateFrom at admission. */
+export const TEMPLATE_FROM_ELSEWHERE = "object.kind == 'Rollout' && has(object.spec.workloadRef)";
 
 /** Why container i serves, as describePort words it: `declares port 8080 (http)`. */
 export const SERVING_REASON: Message = declaresPort(

@@ -33,7 +33,8 @@ export const prestopDelayCel: ExportedRule = {
   rule: prestopDelay,
   // Declared load balancers, read here for every rule after this one (grace-period, sidecar-drain).
   variables: BUDGET_VARIABLES,
-  findings({ policy, fixActive }) {
+  findings(input) {
+    const { policy, fixActive } = input;
     const minimum = policy.preStop.seconds;
     const toAdd = preStopToAdd(policy);
     const custom = finding(celText(customHook(CONTAINER, cel(DESCRIBE_HOOK), cel(STOP_SIGNAL), minimum)), "''", "'info'");
@@ -59,7 +60,7 @@ export const prestopDelayCel: ExportedRule = {
     const exits = finding(celText(sidecarStopsItself(cel(`${C}.name`), cel(STOPS_CONTAINER))));
     const sidecars = `lists.range(size(variables.all)).filter(i, i >= size(${POD}.containers) && ${STOPS_CONTAINER} != '')`;
     const unknown = finding(celText(unknownProfiles(cel(`variables.lbUnknown.join(', ')`), PROFILE_NAMES.join(', '))), "''", "'info'");
-    const serving = `(${slowestDeclared(policy)} == '' ? variables.serving.map(i, ${one}).flatten() : ${behindDeclared({ policy, fixActive })})`;
+    const serving = `(${slowestDeclared(policy)} == '' ? variables.serving.map(i, ${one}).flatten() : ${behindDeclared(input)})`;
     return `${serving} + ${sidecars}.map(i, ${exits}) + (size(variables.lbUnknown) > 0 ? [${unknown}] : [])`;
   },
 };

@@ -19,27 +19,29 @@ import {
   sidecarDrain,
   sidecarExitsEarly,
 } from './rule.js';
-import type { ExportedRule } from '../../export/exported-rule.js';
+import type { ExportContext, ExportedRule } from '../../export/exported-rule.js';
 
-const META = 'object.spec.template.metadata';
-const label = (key: string) => `${META}.?labels[?${literal(key)}].orValue('')`;
-const annotation = (key: string) => `${META}.?annotations[?${literal(key)}].orValue('')`;
+/** The pod template's metadata; a Rollout's template may have none (the apiserver fills none in). */
+const metaOf = ({ rollouts }: ExportContext) => (rollouts ? 'object.spec.template.?metadata' : 'object.spec.template.metadata');
 
-/** rule.ts classicIstioSidecar at admission: the pod's own labels, annotations and containers (no namespace). */
-const CLASSIC = [
-  `!(${annotation(ISTIO_NATIVE_SIDECAR)} == 'true' || ${POD}.?initContainers.orValue([]).exists(c, c.name == ${literal(ISTIO_PROXY)} && c.?restartPolicy.orValue('') == 'Always'))`,
-  `(${POD}.containers.exists(c, c.name == ${literal(ISTIO_PROXY)}) || (${label(ISTIO_INJECT)} != 'false' && ${annotation(ISTIO_INJECT)} != 'false' && (${label(ISTIO_INJECT)} == 'true' || ${annotation(ISTIO_INJECT)} == 'true' || ${META}.?labels.orValue({}).exists(k, k == ${literal(ISTIO_REVISION)}))))`,
-].join(' && ');
+function podVariables(context: ExportContext) {
+  const META = metaOf(context);
+  const label = (key: string) => `${META}.?labels[?${literal(key)}].orValue('')`;
+  const annotation = (key: string) => `${META}.?annotations[?${literal(key)}].orValue('')`;
 
-/** rule.ts classicLinkerdProxy at admission: the pod's own annotation and containers (no namespace). */
-const LINKERD = [
-  `!(${LINKERD_NATIVE.map((key) => `${annotation(key)} == 'true'`).join(' || ')} || ${POD}.?initContainers.orValue([]).exists(c, c.name == ${literal(LINKERD_PROXY)} && c.?restartPolicy.orValue('') == 'Always'))`,
-  `(${POD}.containers.exists(c, c.name == ${literal(LINKERD_PROXY)}) || ${annotation(LINKERD_INJECT)} in ['enabled', 'ingress'])`,
-].join(' && ');
+  /** rule.ts classicIstioSidecar at admission: the pod's own labels, annotations and containers (no namespace). */
+  const CLASSIC = [
+    `!(${annotation(ISTIO_NATIVE_SIDECAR)} == 'true' || ${POD}.?initContainers.orValue([]).exists(c, c.name == ${literal(ISTIO_PROXY)} && c.?restartPolicy.orValue('') == 'Always'))`,
+    `(${POD}.containers.exists(c, c.name == ${literal(ISTIO_PROXY)}) || (${label(ISTIO_INJECT)} != 'false' && ${annotation(ISTIO_INJECT)} != 'false' && (${label(ISTIO_INJECT)} == 'true' || ${annotation(ISTIO_INJECT)} == 'true' || ${META}.?labels.orValue({}).exists(k, k == ${literal(ISTIO_REVISION)}))))`,
+  ].join(' && ');
 
-export const sidecarDrainCel: ExportedRule = {
-  rule: sidecarDrain,
-  variables: [
+  /** rule.ts classicLinkerdProxy at admission: the pod's own annotation and containers (no namespace). */
+  const LINKERD = [
+    `!(${LINKERD_NATIVE.map((key) => `${annotation(key)} == 'true'`).join(' || ')} || ${POD}.?initContainers.orValue([]).exists(c, c.name == ${literal(LINKERD_PROXY)} && c.?restartPolicy.orValue('') == 'Always'))`,
+    `(${POD}.containers.exists(c, c.name == ${literal(LINKERD_PROXY)}) || ${annotation(LINKERD_INJECT)} in ['enabled', 'ingress'])`,
+  ].join(' && ');
+
+  return [
     { name: 'sdClassic', expression: CLASSIC },
     { name: 'sdLinkerd', expression: LINKERD },
     // linkerdWaitSeconds: whole seconds as written, else 0.
@@ -50,7 +52,12 @@ export const sidecarDrainCel: ExportedRule = {
       name: 'sdWritten',
       expression: `variables.sdDrainText == '' ? -1 : int(variables.sdDrainText.find('[0-9]+[ms]').find('[0-9]+')) * (variables.sdDrainText.find('[0-9]+[ms]').endsWith('m') ? 60 : 1)`,
     },
-  ],
+  ];
+}
+
+export const sidecarDrainCel: ExportedRule = {
+  rule: sidecarDrain,
+  variables: podVariables,
   findings(input) {
     const preStop = plannedPreStopCel(input);
     const required = `(${preStop} + ${afterSignalCel(input)})`;
