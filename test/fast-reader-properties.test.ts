@@ -214,3 +214,14 @@ t.test('fixture documents mutated: the quick reader reads as js-yaml does, or le
     { numRuns: 4000, seed: 27 },
   );
 });
+
+t.test('a quoted scalar of megabytes on one line: the quick reader leaves it (its patterns would overflow the stack), js-yaml reads it', async (t) => {
+  // Found by a review that fuzzed the quick reader: /"(?:[^"\\]|\\.)*"/ threw RangeError past ~8.4 million characters.
+  const blob = 'x'.repeat(9_000_000);
+  for (const quoted of [`"${blob}"`, `'${blob}'`]) {
+    const text = `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: big}\ndata:\n  blob: ${quoted}\n`;
+    const parsed = parseManifest(text, 'big.yaml');
+    t.same(parsed.errors, [], 'read, not refused');
+    t.equal((parsed.objects[0]?.object['data'] as Record<string, string> | undefined)?.['blob']?.length, blob.length);
+  }
+});

@@ -92,7 +92,13 @@ export function loadFast(documentText: string): { value: unknown } | undefined {
 
 /** loadFast by the quick reader alone: undefined for the documents it leaves, to js-yaml or the `yaml` library. */
 export function loadQuick(documentText: string): { value: unknown } | undefined {
-  return leftToYaml(documentText) ? undefined : readQuick(documentText);
+  if (leftToYaml(documentText)) return undefined;
+  try {
+    return readQuick(documentText);
+  } catch {
+    // Its regular expressions run out of stack on a quoted scalar of megabytes (RangeError): js-yaml reads it.
+    return undefined;
+  }
 }
 
 /** loadFast without the quick reader: js-yaml alone (what the quick reader must agree with, in the tests). */
