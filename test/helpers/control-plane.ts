@@ -237,7 +237,10 @@ export async function startControlPlane(dir: string, options: ControlPlaneOption
       `--service-account-private-key-file=${join(pki, 'sa.key')}`,
       `--root-ca-file=${join(pki, 'ca.crt')}`,
       // kwok sends no heartbeats: the node lifecycle controller would taint its nodes and evict the pods.
-      '--controllers=*,-node-lifecycle-controller',
+      // The ValidatingAdmissionPolicy status controller only type-checks policies into status.typeChecking
+      // (no admission effect, no test reads it), and on `rollsafe export`'s policies, hundreds of expressions
+      // per matched kind, it held a core for many minutes after the tests that applied them had ended.
+      '--controllers=*,-node-lifecycle-controller,-validatingadmissionpolicy-status-controller',
       '--concurrent-deployment-syncs=5',
       '--v=1',
     ]);
