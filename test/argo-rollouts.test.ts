@@ -314,7 +314,10 @@ t.test('through the webhook chain: Rollouts that predate it, naive ones, fixed o
 
   await t.test('canary: naive is denied, fixed rolls through the chain to completion, twice', async (t) => {
     const strategy = { canary: { maxUnavailable: 2, steps: [{ setWeight: 50 }, { pause: { duration: '1s' } }] } };
-    const first = naive('web', 'example.com/web:1', strategy);
+    // Quantities as users write them: the controller writes them back canonical ("1", "1Gi", "500m"), which starts
+    // no rollout (decision.ts canonicalTemplate) and so is never denied.
+    const sized = (object: Obj) => ((object['spec'].template.spec.containers[0].resources = { limits: { cpu: 1, memory: '1024Mi' }, requests: { cpu: 0.5 } }), object);
+    const first = sized(naive('web', 'example.com/web:1', strategy));
     const refused = await applyRun(first);
     t.ok(denied(refused), 'the naive canary is denied on CREATE');
     t.match(refused.stderr, /\[readiness-probe\]/);
@@ -331,7 +334,7 @@ t.test('through the webhook chain: Rollouts that predate it, naive ones, fixed o
     t.same(stored['spec'].template.spec.containers[0].lifecycle, { preStop: { sleep: { seconds: 10 } } }, 'the preStop sleep fix put there');
     const one = (await completed('web', 2))['status'];
 
-    const updated = await applyRun(await fixed(naive('web', 'example.com/web:2', strategy)));
+    const updated = await applyRun(await fixed(sized(naive('web', 'example.com/web:2', strategy))));
     t.equal(updated.code, 0, updated.stderr);
     const two = (await completed('web', 2))['status'];
     t.not(two.currentPodHash, one.currentPodHash, 'rolled to the new template');
@@ -340,6 +343,10 @@ t.test('through the webhook chain: Rollouts that predate it, naive ones, fixed o
     const quiet = admissionLines().filter((line) => line.name === 'web' && line.endpoint === 'validate' && line.operation === 'UPDATE' && line.startsRollout === false);
     t.ok(quiet.length > 0, "the controller's own writes went through the webhook");
     t.same(quiet.filter((line) => line.decision === 'denied'), [], 'none of them denied');
+    const resources = (await api(rolloutPath('web')))['spec'].template.spec.containers[0].resources;
+    t.same(resources, { limits: { cpu: '1', memory: '1Gi' }, requests: { cpu: '500m' } }, 'the controller wrote the quantities back canonical, through the webhook');
+    const starting = admissionLines().filter((line) => line.name === 'web' && line.endpoint === 'validate' && line.operation === 'UPDATE' && line.startsRollout === true && !line.dryRun);
+    t.equal(starting.length, 1, "only the user's new template starts a rollout, not the controller's canonical quantities");
   });
 
   await t.test('blue-green with its two Services: naive is denied, fixed rolls to completion', async (t) => {

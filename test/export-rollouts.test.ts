@@ -9,7 +9,8 @@
  * for them. Updates (through kubectl, and as dry runs against stored Rollouts, each held to the webhook chain
  * and to decision.ts startsRollout): only a template change other than containers' `resources: {}`, a new
  * workloadRef target or a new restartAt is judged in full and has its template fixed; labels, status, the Argo
- * controller's `resources: {}` write-back, workloadRef.scaleDown or a removed restartAt are never denied.
+ * controller's write-back (`resources: {}`, quantities in canonical form, restartAt in UTC at whole seconds),
+ * workloadRef.scaleDown or a removed restartAt are never denied.
  *
  * A Rollout is a custom resource: the apiserver applies only its CRD schema's defaults (no SetDefaults_Pod),
  * so the CEL reads what the webhook reads, unset fields included.
@@ -677,6 +678,9 @@ t.test('dry-run updates: what replaces pods is judged in full and may have its t
     naive('emptied', (s, c) => ((c.resources = {}), (s.template.spec.initContainers = [{ ...proxy, resources: {} }]))),
     naive('sidecar', (s, c) => ((s.template.spec.initContainers = [proxy, { name: 'init', image: 'example.com/init:1' }]), (s.template.spec.imagePullSecrets = [{ name: 'a' }, { name: 'b' }]), (c.env = [{ name: 'A', value: '1' }, { name: 'B', value: '2' }]))),
     naive('restarted', (s) => (s.restartAt = '2030-01-02T03:04:05Z')),
+    // As users write them; the Argo controller writes them back canonical (decision.ts canonicalTemplate, sameRestart).
+    naive('quantities', (s, c) => ((c.resources = { limits: { cpu: 1, memory: '1024Mi' }, requests: { cpu: 0.5, memory: '512Mi' } }), (s.template.spec.initContainers = [{ ...proxy, resources: { limits: { cpu: '1000m' } } }]))),
+    naive('restarted-late', (s) => (s.restartAt = '2030-01-02T04:04:05.123+01:00')),
     // A refused strategy (no fix, an error): denied wherever rollout-strategy may deny.
     naive('referenced', (s) => (delete s.template, (s.workloadRef = { apiVersion: 'apps/v1', kind: 'Deployment', name: 'api', scaleDown: 'never' }), (s.strategy = { canary: { maxUnavailable: 0, scaleDownDelaySeconds: 30 } }))),
   ];
@@ -704,8 +708,24 @@ t.test('dry-run updates: what replaces pods is judged in full and may have its t
     ['a template label', 'plain', 'starts', (o) => (o.spec.template.metadata.labels.tier = 'web')],
     ['restartAt newly set', 'plain', 'starts', (o) => (o.spec.restartAt = '2031-01-01T00:00:00Z')],
     ['restartAt changed', 'restarted', 'starts', (o) => (o.spec.restartAt = '2031-01-01T00:00:00Z')],
-    // The text counts, as the engine compares it (the policies read the value as a string, not a timestamp).
-    ['restartAt: the same instant written another way', 'restarted', 'starts', (o) => (o.spec.restartAt = '2030-01-02T04:04:05+01:00')],
+    // The instant counts, at second precision: the Argo controller writes restartAt back in UTC, truncated to the second.
+    ['restartAt: the same instant written another way', 'restarted', 'none', (o) => (o.spec.restartAt = '2030-01-02T04:04:05+01:00')],
+    ['restartAt: the same second with a fraction', 'restarted', 'none', (o) => (o.spec.restartAt = '2030-01-02T04:04:05.999999+01:00')],
+    ['restartAt written back by the controller (UTC, whole seconds)', 'restarted-late', 'none', (o) => (o.spec.restartAt = '2030-01-02T03:04:05Z')],
+    ['restartAt a second later', 'restarted-late', 'starts', (o) => (o.spec.restartAt = '2030-01-02T03:04:06Z')],
+    // Quantities compare by value: the Argo controller writes them back in canonical form.
+    [
+      'quantities written back canonical (1 → "1", 1024Mi → 1Gi, 0.5 → 500m, 1000m → 1)',
+      'quantities',
+      'none',
+      (o) => ((o.spec.template.spec.containers[0].resources = { limits: { cpu: '1', memory: '1Gi' }, requests: { cpu: '500m', memory: '512Mi' } }), (o.spec.template.spec.initContainers[0].resources = { limits: { cpu: '1' } })),
+    ],
+    ['quantities in other notations (1e0, 1073741824, 0.0005k)', 'quantities', 'none', (o) => Object.assign(o.spec.template.spec.containers[0].resources, { limits: { cpu: '1e0', memory: '1073741824' }, requests: { cpu: '0.0005k', memory: '0.5Gi' } })],
+    ['a quantity changed (cpu 1 → 2)', 'quantities', 'starts', (o) => (o.spec.template.spec.containers[0].resources.limits.cpu = 2)],
+    ['a quantity changed (500m → 600m)', 'quantities', 'starts', (o) => (o.spec.template.spec.containers[0].resources.requests.cpu = '600m')],
+    ['1Gi → 1G', 'quantities', 'starts', (o) => (o.spec.template.spec.containers[0].resources.limits.memory = '1G')],
+    ['a quantity added', 'quantities', 'starts', (o) => (o.spec.template.spec.initContainers[0].resources.requests = { cpu: '1' })],
+    ['a quantity written canonical and a new image', 'quantities', 'starts', (o) => Object.assign(o.spec.template.spec.containers[0], { image: 'example.com/app:2', resources: { ...o.spec.template.spec.containers[0].resources, limits: { cpu: '1', memory: '1Gi' } } })],
     ['restartAt removed (restarts nothing)', 'restarted', 'none', (o) => delete o.spec.restartAt],
     ['a label, restartAt as it was', 'restarted', 'none', (o) => (o.metadata.labels = { team: 'b' })],
     ['a workloadRef instead of the template', 'plain', 'starts', (o) => (delete o.spec.template, (o.spec.workloadRef = { apiVersion: 'apps/v1', kind: 'Deployment', name: 'api' }))],

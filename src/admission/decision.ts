@@ -6,6 +6,7 @@
 import type { RuleDescriptor } from '../rules/rule.js';
 import { message, type Message, type Piece } from '../util/message.js';
 import { asRecord, jsonEqual } from '../util/object.js';
+import { parseQuantity } from '../util/quantity.js';
 import type { AdmissionRequest } from './review.js';
 
 /**
@@ -15,10 +16,12 @@ import type { AdmissionRequest } from './review.js';
  * its pods when pointed at another template (spec.workloadRef's apiVersion, kind or name: scaleDown only scales
  * the Deployment) or restarted (a new spec.restartAt evicts every older pod, rollout/restart.go; removing it does
  * nothing). A Rollout with a workloadRef runs the referenced template, whatever its own spec.template holds.
+ *
+ * A Rollout is a custom resource, stored as written; the Argo Rollouts controller writes it back through its typed
+ * structs after a create and after every template change, which canonicalises what it hashes the same either way:
+ * containers' `resources: {}` added, resource quantities in canonical form (sameTemplate), restartAt at whole
+ * seconds in UTC (sameRestart). Such a write starts no rollout, and must never be denied.
  */
-/** The spec fields startsRollout reads. */
-export const ROLLOUT_FIELDS = ['template', 'workloadRef', 'restartAt'] as const;
-
 export function startsRollout(request: AdmissionRequest): boolean {
   if (request.operation !== 'UPDATE') return true;
   const spec = asRecord(request.object?.['spec']);
@@ -27,32 +30,80 @@ export function startsRollout(request: AdmissionRequest): boolean {
   const oldRef = asRecord(oldSpec?.['workloadRef']);
   if (ref || oldRef) {
     if (!ref || !oldRef || ['apiVersion', 'kind', 'name'].some((field) => ref[field] !== oldRef[field])) return true;
-  } else if (!jsonEqual(spec?.['template'], oldSpec?.['template']) && !jsonEqual(withoutEmptyResources(spec?.['template']), withoutEmptyResources(oldSpec?.['template']))) {
+  } else if (!sameTemplate(spec?.['template'], oldSpec?.['template'])) {
     return true;
   }
   const restartAt = spec?.['restartAt'];
-  return restartAt !== undefined && restartAt !== null && !jsonEqual(restartAt, oldSpec?.['restartAt']);
+  return restartAt !== undefined && restartAt !== null && !sameRestart(restartAt, oldSpec?.['restartAt']);
+}
+
+/** Pod templates equal as both controllers hash them: as written, or once canonicalised (canonicalTemplate). */
+function sameTemplate(template: unknown, oldTemplate: unknown): boolean {
+  return jsonEqual(template, oldTemplate) || jsonEqual(canonicalTemplate(template), canonicalTemplate(oldTemplate));
 }
 
 /**
- * The template without containers' `resources: {}`. The Argo Rollouts controller writes every Rollout back with
- * it (its typed Container has no omitempty on resources), right after a user's create or template change; both
- * controllers hash the typed template, where `{}` and no resources are the same struct, so that write starts no
- * rollout and must never be denied.
+ * The template as the Argo Rollouts controller writes it back, where that changes nothing it hashes (both
+ * controllers hash the typed template). Containers' and initContainers' `resources: {}` removed: its typed
+ * Container has no omitempty on resources, and `{}` and none are the same struct. Quantities in their
+ * `resources.limits` and `requests` replaced by their exact value in nanos (util/quantity.ts), written `<n>n`,
+ * itself a quantity of that value (so no other text can be mistaken for it): the controller prints each in
+ * canonical form (resource.Quantity's String, CanonicalizeBytes), `cpu: 1` as "1", `0.5` as "500m", `1024Mi`
+ * as "1Gi". What is no quantity stays as written.
  */
-function withoutEmptyResources(template: unknown): unknown {
+function canonicalTemplate(template: unknown): unknown {
   const podSpec = asRecord(asRecord(template)?.['spec']);
   if (!podSpec) return template;
-  const strip = (containers: unknown) =>
+  const quantities = (list: unknown) => {
+    const record = asRecord(list);
+    if (!record) return list;
+    return Object.fromEntries(Object.entries(record).map(([name, value]) => [name, ((nanos) => (nanos === undefined ? value : `${nanos}n`))(parseQuantity(value))]));
+  };
+  const canonical = (containers: unknown) =>
     Array.isArray(containers)
       ? containers.map((container) => {
           const record = asRecord(container);
-          if (!record || !jsonEqual(record['resources'], {})) return container;
-          const { resources: _empty, ...rest } = record;
-          return rest;
+          const resources = asRecord(record?.['resources']);
+          if (!record || !resources) return container;
+          if (jsonEqual(resources, {})) {
+            const { resources: _empty, ...rest } = record;
+            return rest;
+          }
+          const written = { ...resources };
+          if ('limits' in written) written['limits'] = quantities(written['limits']);
+          if ('requests' in written) written['requests'] = quantities(written['requests']);
+          return { ...record, resources: written };
         })
       : containers;
-  return { ...asRecord(template), spec: { ...podSpec, containers: strip(podSpec['containers']), initContainers: strip(podSpec['initContainers']) } };
+  return { ...asRecord(template), spec: { ...podSpec, containers: canonical(podSpec['containers']), initContainers: canonical(podSpec['initContainers']) } };
+}
+
+/**
+ * RFC 3339 (time.RFC3339, as Go and CEL's timestamp() read it): a date, T, a time with a fraction or not, Z or an
+ * offset. Years 1000 to 8999 only: CEL's timestamps end at 0001 and 9999, offsets included (export/policies.ts).
+ */
+export const RFC3339 = /^([1-8]\d{3})-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):[0-5]\d:[0-5]\d(?:\.\d+)?(?:Z|[+-](?:[01]\d|2[0-3]):[0-5]\d)$/;
+
+/**
+ * A restartAt's second since the epoch, or undefined for what is no RFC 3339 date-time (or no such day). The
+ * controller reads it as a metav1.Time and writes it back at second precision in UTC (Time.MarshalJSON, RFC3339):
+ * `2030-01-02T04:04:05.123+01:00` becomes `2030-01-02T03:04:05Z`, the same restart (rollout/restart.go compares
+ * pods' creation times with it: argo-rollouts docs/features/restart.md, "an RFC 3339 formatted string").
+ */
+function restartSecond(value: unknown): number | undefined {
+  const match = typeof value === 'string' ? RFC3339.exec(value) : null;
+  if (!match) return undefined;
+  const [, year, month, day] = match.map(Number) as [number, number, number, number];
+  if (new Date(Date.UTC(year, month - 1, day)).getUTCDate() !== day) return undefined;
+  const milliseconds = Date.parse(value as string);
+  return Number.isNaN(milliseconds) ? undefined : Math.floor(milliseconds / 1000);
+}
+
+/** restartAt values that are one restart: the same instant at second precision, or (not date-times) the same as written. */
+function sameRestart(restartAt: unknown, oldRestartAt: unknown): boolean {
+  if (jsonEqual(restartAt, oldRestartAt)) return true;
+  const second = restartSecond(restartAt);
+  return second !== undefined && second === restartSecond(oldRestartAt);
 }
 
 /**

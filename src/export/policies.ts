@@ -6,7 +6,7 @@
  * handleAdmission's validate denies: enforced, not exempt, error after the rule's cap, and judged (a CREATE or
  * a pod-template change; a strategy-only UPDATE for rollout-strategy alone; never the Deployment controller).
  */
-import { KUBERNETES_CONTROLLER_USERNAMES, MAX_WARNING, denialHeader } from '../admission/decision.js';
+import { KUBERNETES_CONTROLLER_USERNAMES, MAX_WARNING, RFC3339, denialHeader } from '../admission/decision.js';
 import { applyOverride } from '../policy/effective.js';
 import { kubernetesMinor } from '../policy/version.js';
 import { MODE_LABEL, type EffectivePolicy, type Policy, type RuleId } from '../policy/types.js';
@@ -48,11 +48,27 @@ const ident = (rule: RuleId) => rule.replace(/-/g, '_');
 /** decision.ts startsRollout for apps/v1: a CREATE, or a change of the pod template (stored typed: resources: {} is always there). */
 const APPS_ROLLOUT = "request.operation == 'CREATE' || object.spec.template != oldObject.spec.template";
 
-/** Containers c and d equal as startsRollout compares them: a `resources: {}` counts as none (withoutEmptyResources). */
+/**
+ * Resource quantities x and y (in a container's resources.limits or requests) the same value, as canonicalTemplate
+ * in decision.ts compares them: equal as written, or both quantities (read as text: an int or float as its
+ * decimal text, string()) that compareTo finds equal. The apiserver's quantity() is resource.ParseQuantity itself;
+ * where util/quantity.ts reads a text as no quantity that it reads (an exponent past 400), the CEL finds the
+ * values equal and counts no rollout, erring toward never denying a write-back.
+ */
+const sameQuantity = (x: string, y: string) => {
+  const text = (v: string) => `(type(${v}) == string || type(${v}) == int || type(${v}) == double) && isQuantity(string(${v}))`;
+  return `(${x} == ${y} || (${text(x)} && ${text(y)} && quantity(string(${x})).compareTo(quantity(string(${y}))) == 0))`;
+};
+/** Lists of quantities a and b (resources.limits or requests, not equal as written) the same: the same names, each the same value. */
+const sameQuantities = (a: string, b: string) => `(type(${a}) == map && type(${b}) == map && ${a}.all(q, q in ${b} && ${sameQuantity(`${a}[q]`, `${b}[q]`)}) && ${b}.all(q, q in ${a}))`;
+/** Resources r and s (neither `{}`) the same: limits and requests by value, anything else as written (no binds: fewer comprehensions to compile). */
+const sameResources = (r: string, s: string) =>
+  `(${r} == ${s} || (type(${r}) == map && type(${s}) == map && ${r}.all(rk, rk in ${s} && (${r}[rk] == ${s}[rk] || (rk in ['limits', 'requests'] && ${sameQuantities(`${r}[rk]`, `${s}[rk]`)}))) && ${s}.all(rk, rk in ${r})))`;
+/** Containers c and d equal as startsRollout compares them: a `resources: {}` counts as none, quantities by value (canonicalTemplate). */
 const CONTAINER_EQUAL =
-  "c.all(ck, ck == 'resources' && c[ck] == {} ? !('resources' in d) || d.resources == {} : ck in d && c[ck] == d[ck])" +
+  `c.all(ck, ck == 'resources' && c[ck] == {} ? !('resources' in d) || d.resources == {} : ck in d && (ck == 'resources' ? ${sameResources('c.resources', 'd.resources')} : c[ck] == d[ck]))` +
   " && d.all(dk, dk in c || (dk == 'resources' && d[dk] == {}))";
-/** Templates nt and ot, which differ, equal once containers' and initContainers' `resources: {}` are removed. */
+/** Templates nt and ot, which differ, equal once containers' and initContainers' `resources: {}` are removed and quantities read by value. */
 const TEMPLATES_EQUAL_WITHOUT_EMPTY_RESOURCES = `has(nt.spec) && has(ot.spec) && ${bind(
   'ns',
   'nt.spec',
@@ -73,7 +89,9 @@ const TEMPLATES_EQUAL_WITHOUT_EMPTY_RESOURCES = `has(nt.spec) && has(ot.spec) &&
  * scaleDown a rollout); without, a template change other than containers' `resources: {}`, which the Argo
  * controller writes back after every create and template change. And a restartAt newly set or changed (its
  * removal restarts nothing). Admission CEL gets the object as JSON, not typed by the CRD schema: lists compare
- * in order (the keyed ones too) and restartAt as the text written (not as a date-time), as jsonEqual has them.
+ * in order (the keyed ones too), as jsonEqual has them; containers' resource quantities by value (sameResources);
+ * restartAt as an instant at second precision when both are RFC 3339 date-times (decision.ts RFC3339; the
+ * controller writes it back truncated to the second, in UTC), otherwise as the text written.
  */
 const ROLLOUT_UPDATE_STARTS = bind(
   'n',
@@ -83,7 +101,9 @@ const ROLLOUT_UPDATE_STARTS = bind(
     'dyn(oldObject).spec',
     "(has(n.workloadRef) || has(o.workloadRef) ? !has(n.workloadRef) || !has(o.workloadRef) || ['apiVersion', 'kind', 'name'].exists(f, (f in n.workloadRef) != (f in o.workloadRef) || (f in n.workloadRef && n.workloadRef[f] != o.workloadRef[f]))" +
       ` : has(n.template) != has(o.template) || (has(n.template) && n.template != o.template && !${bind('nt', 'n.template', bind('ot', 'o.template', TEMPLATES_EQUAL_WITHOUT_EMPTY_RESOURCES))}))` +
-      ' || (has(n.restartAt) && (!has(o.restartAt) || n.restartAt != o.restartAt))',
+      ' || (has(n.restartAt) && (!has(o.restartAt) || (n.restartAt != o.restartAt && !(' +
+      `type(n.restartAt) == string && type(o.restartAt) == string && n.restartAt.matches(${literal(RFC3339.source)}) && o.restartAt.matches(${literal(RFC3339.source)})` +
+      ' && int(timestamp(n.restartAt)) == int(timestamp(o.restartAt))))))',
   ),
 );
 

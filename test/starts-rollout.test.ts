@@ -1,0 +1,107 @@
+/**
+ * decision.ts startsRollout on what the Argo Rollouts controller writes back (it canonicalises resource
+ * quantities and restartAt through its typed structs): the same values written another way start no rollout,
+ * other values do. Deployments are stored typed, and compared as before.
+ */
+import t from 'tap';
+import { startsRollout } from '../src/admission/decision.js';
+import { parseQuantity, sameQuantity } from '../src/util/quantity.js';
+
+type Obj = Record<string, any>;
+
+function rollout(resources: Obj | undefined, restartAt?: string, kind = 'Rollout'): Obj {
+  const container: Obj = { name: 'app', image: 'example.com/app:1' };
+  if (resources) container.resources = resources;
+  const spec: Obj = { replicas: 2, template: { metadata: { labels: { app: 'a' } }, spec: { containers: [container], initContainers: [{ name: 'init', image: 'example.com/init:1', ...(resources ? { resources } : {}) }] } } };
+  if (restartAt !== undefined) spec.restartAt = restartAt;
+  return kind === 'Rollout' ? { apiVersion: 'argoproj.io/v1alpha1', kind, metadata: { name: 'a' }, spec } : { apiVersion: 'apps/v1', kind, metadata: { name: 'a' }, spec };
+}
+
+const update = (oldObject: Obj, object: Obj) =>
+  startsRollout({ uid: 'u', kind: object.kind === 'Rollout' ? { group: 'argoproj.io', version: 'v1alpha1', kind: 'Rollout' } : { group: 'apps', version: 'v1', kind: object.kind }, operation: 'UPDATE', object, oldObject });
+
+t.test('quantities compare by value', async (t) => {
+  const same: Array<[unknown, unknown]> = [
+    [1, '1'],
+    [0.5, '500m'],
+    ['0.5', '500m'],
+    ['1024Mi', '1Gi'],
+    ['1000m', '1'],
+    ['1e3', '1k'],
+    ['1E3', '1k'],
+    ['+1Ki', '1024'],
+    ['1.5Gi', '1536Mi'],
+    ['0.1n', '1n'],
+    ['-0.1n', '-1n'],
+    ['1E', '1000P'],
+    ['.5', '500m'],
+    ['5.', '5'],
+    ['not a quantity', 'not a quantity'],
+  ];
+  for (const [a, b] of same) t.ok(sameQuantity(a, b), `${JSON.stringify(a)} is ${JSON.stringify(b)}`);
+  const different: Array<[unknown, unknown]> = [
+    [1, 2],
+    ['500m', '600m'],
+    ['1Gi', '1G'],
+    ['1ki', '1k'],
+    ['x', 'y'],
+    ['1e', '1'],
+    [true, '1'],
+  ];
+  for (const [a, b] of different) t.notOk(sameQuantity(a, b), `${JSON.stringify(a)} is not ${JSON.stringify(b)}`);
+  for (const text of ['', '.', 'e3', '1Mi2', '1 Mi', '1e9999', 'Ki']) t.equal(parseQuantity(text), undefined, `${JSON.stringify(text)} is no quantity`);
+  t.equal(parseQuantity('1.5Gi'), 1536n * 1024n * 1024n * 1_000_000_000n);
+});
+
+t.test('a Rollout: the controller write-back of quantities starts no rollout, other values do', async (t) => {
+  const none: Array<[string, Obj, Obj]> = [
+    ['an int cpu written back as a string', { limits: { cpu: 1 } }, { limits: { cpu: '1' } }],
+    ['0.5 written back as 500m', { requests: { cpu: 0.5, memory: '1024Mi' } }, { requests: { cpu: '500m', memory: '1Gi' } }],
+    ['1e3 and 1k, 1000m and 1', { limits: { cpu: '1000m', 'example.com/gpu': '1e3' } }, { limits: { cpu: '1', 'example.com/gpu': '1k' } }],
+    ['no resources and resources: {}', {}, {}],
+  ];
+  for (const [source, before, after] of none) {
+    t.notOk(update(rollout(before), rollout(after)), `${source}: no rollout`);
+    t.notOk(update(rollout(after), rollout(before)), `${source}, the other way: no rollout`);
+  }
+  t.notOk(update(rollout(undefined), rollout({})), 'resources: {} added');
+  const starts: Array<[string, Obj, Obj]> = [
+    ['1 to 2', { limits: { cpu: 1 } }, { limits: { cpu: 2 } }],
+    ['500m to 600m', { limits: { cpu: '500m' } }, { limits: { cpu: '600m' } }],
+    ['a request added', { limits: { cpu: '1' } }, { limits: { cpu: '1' }, requests: { cpu: '1' } }],
+    ['a resource added', { limits: { cpu: '1' } }, { limits: { cpu: '1000m', memory: '1Gi' } }],
+    ['1Gi to 1G', { limits: { memory: '1Gi' } }, { limits: { memory: '1G' } }],
+    ['text that is no quantity, changed', { limits: { cpu: 'x' } }, { limits: { cpu: 'y' } }],
+  ];
+  for (const [source, before, after] of starts) t.ok(update(rollout(before), rollout(after)), `${source}: a rollout`);
+  const changed = rollout({ limits: { cpu: '1' } });
+  changed.spec.template.spec.containers[0].image = 'example.com/app:2';
+  t.ok(update(rollout({ limits: { cpu: 1 } }), changed), 'a canonical quantity and a new image: a rollout');
+  const claims = rollout({ limits: { cpu: 1 }, claims: [{ name: 'a' }] });
+  t.ok(update(claims, rollout({ limits: { cpu: '1' }, claims: [{ name: 'b' }] })), 'claims compare as written');
+  t.notOk(update(claims, rollout({ limits: { cpu: '1' }, claims: [{ name: 'a' }] })), 'claims the same, a canonical quantity');
+});
+
+t.test('a Rollout: restartAt compares as an instant at second precision', async (t) => {
+  const base = rollout(undefined, '2030-01-02T03:04:05Z');
+  const none = ['2030-01-02T04:04:05.123+01:00', '2030-01-02T03:04:05.999999999Z', '2030-01-01T22:34:05-04:30', '2030-01-02T03:04:05Z'];
+  for (const restartAt of none) {
+    t.notOk(update(base, rollout(undefined, restartAt)), `${restartAt}: the same restart`);
+    t.notOk(update(rollout(undefined, restartAt), base), `${restartAt}, written back: the same restart`);
+  }
+  for (const restartAt of ['2030-01-02T03:04:06Z', '2030-01-02T04:04:06.001+01:00', '2031-01-01T00:00:00Z', '2030-01-02 03:04:05Z', '2030-01-02t03:04:05z']) {
+    t.ok(update(base, rollout(undefined, restartAt)), `${restartAt}: a restart`);
+  }
+  t.ok(update(rollout(undefined), base), 'restartAt newly set: a restart');
+  t.notOk(update(base, rollout(undefined)), 'restartAt removed: no restart');
+  t.notOk(update(rollout(undefined, 'soon'), rollout(undefined, 'soon')), 'no date-time, unchanged');
+  t.ok(update(rollout(undefined, 'soon'), rollout(undefined, 'later')), 'no date-time, changed');
+  t.ok(update(rollout(undefined, '2030-02-31T00:00:00Z'), rollout(undefined, '2030-03-03T00:00:00Z')), 'no such day: compared as written');
+});
+
+t.test('a Deployment: quantities as before (the apiserver stores them typed)', async (t) => {
+  t.notOk(update(rollout({ limits: { cpu: '1' } }, undefined, 'Deployment'), rollout({ limits: { cpu: '1' } }, undefined, 'Deployment')), 'the same template');
+  t.notOk(update(rollout({ limits: { cpu: 1 } }, undefined, 'Deployment'), rollout({ limits: { cpu: '1' } }, undefined, 'Deployment')), 'the same value');
+  t.ok(update(rollout({ limits: { cpu: '1' } }, undefined, 'Deployment'), rollout({ limits: { cpu: '2' } }, undefined, 'Deployment')), 'another value');
+  t.ok(update(rollout({ limits: { cpu: '1' } }, undefined, 'StatefulSet'), rollout({ limits: { cpu: '1' }, requests: { cpu: '1' } }, undefined, 'StatefulSet')), 'a request added');
+});
