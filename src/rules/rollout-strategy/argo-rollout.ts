@@ -81,32 +81,46 @@ function needsServices(canary: JsonObject): boolean {
   return ['smi', 'apisix', 'ambassador', 'nginx', 'appMesh', 'traefik'].some((router) => routing[router] !== undefined);
 }
 
+/** What the controller refuses, in words (refused() below and the exported CEL in cel.ts both say them). */
+export const REFUSED = {
+  neither: `it sets neither strategy.canary nor strategy.blueGreen ("Rollout has missing field '.spec.strategy.canary or .spec.strategy.blueGreen'")`,
+  both: 'it sets both strategy.canary and strategy.blueGreen ("Multiple Strategies can not be listed")',
+  bothZero: 'maxSurge and maxUnavailable are both 0 ("MaxSurge and MaxUnavailable both can not be zero")',
+  delayWithoutRouting: 'scaleDownDelaySeconds is set without trafficRouting ("Canary scaleDownDelaySeconds can only be used with traffic routing")',
+  dynamicWithoutRouting: 'dynamicStableScale is set without trafficRouting ("Canary dynamicStableScale can only be used with traffic routing")',
+  dynamicWithDelay: 'dynamicStableScale is set with scaleDownDelaySeconds ("Canary dynamicStableScale cannot be used with scaleDownDelaySeconds")',
+  sameCanaryServices: 'canaryService and stableService are the same Service',
+  servicesNeeded: 'its trafficRouting needs both canaryService and stableService ("Canary service and Stable service must to be set to use Traffic Routing")',
+  canaryScale: 'a setCanaryScale step without trafficRouting ("SetCanaryScale requires TrafficRouting to be set")',
+  sameServices: 'activeService and previewService are the same Service ("...two different services are required")',
+};
+
 /**
  * What the controller refuses (validation.go ValidateRolloutSpec and ValidateRolloutStrategy*), in words; empty
  * when valid. Only what it refuses: a value it reads as 0 (an unparseable string) is not refused there.
  */
 function refused(workload: Workload, strategy: ArgoStrategy): string[] {
   const { canary, blueGreen } = strategy;
-  if (!canary && !blueGreen) return ["it sets neither strategy.canary nor strategy.blueGreen (\"Rollout has missing field '.spec.strategy.canary or .spec.strategy.blueGreen'\")"];
-  if (canary && blueGreen) return ['it sets both strategy.canary and strategy.blueGreen ("Multiple Strategies can not be listed")'];
+  if (!canary && !blueGreen) return [REFUSED.neither];
+  if (canary && blueGreen) return [REFUSED.both];
   const problems: string[] = [];
   if (workload.replicas !== undefined && workload.replicas < 0) problems.push(`spec.replicas ${workload.replicas} is negative`);
   if (canary) {
     // invalidMaxSurgeMaxUnavailable: the values as written (an explicit null is pruned: the default applies).
     if (argoIntOrPercent(canary['maxSurge'] ?? ROLLOUT_DEFAULT_SURGE)?.value === 0 && argoIntOrPercent(canary['maxUnavailable'] ?? ROLLOUT_DEFAULT_UNAVAILABLE)?.value === 0) {
-      problems.push('maxSurge and maxUnavailable are both 0 ("MaxSurge and MaxUnavailable both can not be zero")');
+      problems.push(REFUSED.bothZero);
     }
     const routed = hasTrafficRouting(canary);
     if (!routed) {
-      if (canary['scaleDownDelaySeconds'] !== undefined) problems.push('scaleDownDelaySeconds is set without trafficRouting ("Canary scaleDownDelaySeconds can only be used with traffic routing")');
-      if (canary['dynamicStableScale'] === true) problems.push('dynamicStableScale is set without trafficRouting ("Canary dynamicStableScale can only be used with traffic routing")');
+      if (canary['scaleDownDelaySeconds'] !== undefined) problems.push(REFUSED.delayWithoutRouting);
+      if (canary['dynamicStableScale'] === true) problems.push(REFUSED.dynamicWithoutRouting);
     } else if (canary['dynamicStableScale'] === true && canary['scaleDownDelaySeconds'] !== undefined) {
-      problems.push('dynamicStableScale is set with scaleDownDelaySeconds ("Canary dynamicStableScale cannot be used with scaleDownDelaySeconds")');
+      problems.push(REFUSED.dynamicWithDelay);
     }
     const canaryService = asString(canary['canaryService']) ?? '';
     const stableService = asString(canary['stableService']) ?? '';
-    if (canaryService !== '' && canaryService === stableService) problems.push('canaryService and stableService are the same Service');
-    if (needsServices(canary) && (canaryService === '' || stableService === '')) problems.push('its trafficRouting needs both canaryService and stableService ("Canary service and Stable service must to be set to use Traffic Routing")');
+    if (canaryService !== '' && canaryService === stableService) problems.push(REFUSED.sameCanaryServices);
+    if (needsServices(canary) && (canaryService === '' || stableService === '')) problems.push(REFUSED.servicesNeeded);
     const maxWeight = maxTrafficWeight(canary);
     for (const step of asArray(canary['steps'])) {
       const record = asRecord(step);
@@ -114,11 +128,11 @@ function refused(workload: Workload, strategy: ArgoStrategy): string[] {
       if (weight !== undefined && weight !== null && (asInteger(weight) === undefined || asInteger(weight)! < 0 || asInteger(weight)! > maxWeight)) {
         problems.push(`setWeight ${JSON.stringify(weight)} is not between 0 and ${maxWeight} ("SetWeight needs to be between 0 and ${maxWeight}")`);
       }
-      if (record?.['setCanaryScale'] !== undefined && !routed) problems.push('a setCanaryScale step without trafficRouting ("SetCanaryScale requires TrafficRouting to be set")');
+      if (record?.['setCanaryScale'] !== undefined && !routed) problems.push(REFUSED.canaryScale);
     }
   }
   if (blueGreen && blueGreen['activeService'] === blueGreen['previewService']) {
-    problems.push('activeService and previewService are the same Service ("...two different services are required")');
+    problems.push(REFUSED.sameServices);
   }
   return problems;
 }

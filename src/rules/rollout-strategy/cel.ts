@@ -15,6 +15,7 @@ import {
   canaryUnavailableResolves,
   controllerRefuses,
   raisesDelay,
+  REFUSED,
   setsCanaryNoUnavailable,
   switchOutrunsFronts,
   weightRounds,
@@ -159,22 +160,6 @@ const UNAVAILABLE = `${CANARY}.?maxUnavailable.orValue(${literal(ROLLOUT_DEFAULT
 /** resolveCanaryFenceposts reads both (else it resolves nothing, and nothing is judged). */
 const RESOLVED = `(${readable(SURGE)} && ${readable(UNAVAILABLE)})`;
 
-/**
- * refused(): the controller's validation.go, in the words of argo-rollout.ts, which it repeats (the parity test
- * holds each sentence to the engine's).
- */
-const REFUSED = {
-  neither: `it sets neither strategy.canary nor strategy.blueGreen ("Rollout has missing field '.spec.strategy.canary or .spec.strategy.blueGreen'")`,
-  both: 'it sets both strategy.canary and strategy.blueGreen ("Multiple Strategies can not be listed")',
-  bothZero: 'maxSurge and maxUnavailable are both 0 ("MaxSurge and MaxUnavailable both can not be zero")',
-  delayWithoutRouting: 'scaleDownDelaySeconds is set without trafficRouting ("Canary scaleDownDelaySeconds can only be used with traffic routing")',
-  dynamicWithoutRouting: 'dynamicStableScale is set without trafficRouting ("Canary dynamicStableScale can only be used with traffic routing")',
-  dynamicWithDelay: 'dynamicStableScale is set with scaleDownDelaySeconds ("Canary dynamicStableScale cannot be used with scaleDownDelaySeconds")',
-  sameCanaryServices: 'canaryService and stableService are the same Service',
-  servicesNeeded: 'its trafficRouting needs both canaryService and stableService ("Canary service and Stable service must to be set to use Traffic Routing")',
-  canaryScale: 'a setCanaryScale step without trafficRouting ("SetCanaryScale requires TrafficRouting to be set")',
-  sameServices: 'activeService and previewService are the same Service ("...two different services are required")',
-};
 
 /** needsServices: routers whose canary needs canaryService and stableService (requireCanaryStableServices). */
 const NEEDS_SERVICES = bind(
