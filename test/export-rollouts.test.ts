@@ -16,7 +16,6 @@
  * so the CEL reads what the webhook reads, unset fields included.
  */
 import { readdirSync, readFileSync } from 'node:fs';
-import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
 import t from 'tap';
 import fastJsonPatch from 'fast-json-patch';
@@ -31,7 +30,7 @@ import type { Mode, Policy } from '../src/policy/types.js';
 import { RULE_IDS } from '../src/rules/index.js';
 import { installArgoRolloutsCrds } from './helpers/argo-rollouts.js';
 import { eventually, kubectl, kubectlOk, sharedControlPlane } from './helpers/cluster.js';
-import { createDryRun as createAppsDryRun, type DryRunAnswer } from './helpers/dry-run.js';
+import { createDryRun as createAppsDryRun, dryRunRequest, type DryRunAnswer } from './helpers/dry-run.js';
 import { FIXTURES } from './helpers/fixtures.js';
 
 type Obj = Record<string, any>;
@@ -60,43 +59,7 @@ function updateDryRun(namespace: string, object: Obj, options: { subresource?: '
 }
 
 function dryRun(method: 'POST' | 'PUT', path: string, object: Obj, headers: Record<string, string>, timeoutMs = 30_000): Promise<DryRunAnswer> {
-  const pki = plane.pkiDir;
-  return new Promise((resolve) => {
-    const request = httpsRequest(
-      `${plane.server}${path}?dryRun=All`,
-      {
-        method,
-        ca: readFileSync(join(pki, 'ca.crt')),
-        cert: readFileSync(join(pki, 'admin.crt')),
-        key: readFileSync(join(pki, 'admin.key')),
-        headers: { 'content-type': 'application/json', ...headers },
-        timeout: timeoutMs,
-      },
-      (response) => {
-        const chunks: Buffer[] = [];
-        response.on('data', (chunk: Buffer) => chunks.push(chunk));
-        response.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          let body: Obj;
-          try {
-            body = JSON.parse(text);
-          } catch {
-            body = { message: text };
-          }
-          const header = response.headers['warning'];
-          const lines = header === undefined ? [] : Array.isArray(header) ? header : [header];
-          const warnings: string[] = [];
-          for (const line of lines) {
-            for (const match of line.matchAll(/299 - "((?:[^"\\]|\\.)*)"/g)) warnings.push(Buffer.from((match[1] as string).replace(/\\(.)/g, '$1'), 'latin1').toString('utf8'));
-          }
-          resolve({ status: response.statusCode ?? 0, body, warnings });
-        });
-      },
-    );
-    request.on('timeout', () => request.destroy(new Error(`no answer in ${timeoutMs} ms`)));
-    request.on('error', (error) => resolve({ status: 0, body: { message: error.message }, warnings: [] }));
-    request.end(JSON.stringify(object));
-  });
+  return dryRunRequest(plane, method, path, object, headers, timeoutMs);
 }
 
 async function namespace(name: string, labels: Record<string, string>): Promise<void> {

@@ -29,16 +29,21 @@ function parseWarnings(header: string): string[] {
 export function createDryRun(plane: ControlPlaneInfo, namespace: string, object: Record<string, any>, timeoutMs = 30_000): Promise<DryRunAnswer> {
   const resource = RESOURCES[object['kind']];
   if (!resource) throw new Error(`createDryRun: no resource for kind ${object['kind']}`);
+  return dryRunRequest(plane, 'POST', `/apis/apps/v1/namespaces/${namespace}/${resource}`, object, {}, timeoutMs);
+}
+
+/** Any write to `path` (a collection for POST, an object for PUT) as a server-side dry run, with extra headers (impersonation). */
+export function dryRunRequest(plane: ControlPlaneInfo, method: 'POST' | 'PUT', path: string, object: Record<string, any>, headers: Record<string, string> = {}, timeoutMs = 30_000): Promise<DryRunAnswer> {
   const pki = plane.pkiDir;
   return new Promise((resolve) => {
     const request = httpsRequest(
-      `${plane.server}/apis/apps/v1/namespaces/${namespace}/${resource}?dryRun=All`,
+      `${plane.server}${path}?dryRun=All`,
       {
-        method: 'POST',
+        method,
         ca: readFileSync(join(pki, 'ca.crt')),
         cert: readFileSync(join(pki, 'admin.crt')),
         key: readFileSync(join(pki, 'admin.key')),
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', ...headers },
         timeout: timeoutMs,
       },
       (response) => {
