@@ -32,10 +32,14 @@ import { installArgoRolloutsCrds } from './helpers/argo-rollouts.js';
 import { eventually, kubectl, kubectlOk, sharedControlPlane } from './helpers/cluster.js';
 import { createDryRun as createAppsDryRun, dryRunRequest, type DryRunAnswer } from './helpers/dry-run.js';
 import { FIXTURES } from './helpers/fixtures.js';
+import { POLICY_LOADING_SECONDS, policyLoading, secondsLeft } from './helpers/policy-loading.js';
 
 type Obj = Record<string, any>;
 const SCOPE = 'export-rollouts';
 const root = t;
+const withPolicies = policyLoading(t);
+// Loading the policies may take minutes on a busy machine (helpers/policy-loading.ts), more than tap's 300 s per file.
+t.setTimeout(600_000);
 const plane = await sharedControlPlane(t);
 await installArgoRolloutsCrds(plane);
 
@@ -455,6 +459,7 @@ t.test('the policies that judge Rollouts are accepted and take effect', async (t
   for (const object of POLICY_OBJECTS) streams[JSON.stringify(streams[0]).length <= JSON.stringify(streams[1]).length ? 0 : 1].push(object);
   await Promise.all(streams.map((items) => kubectlOk(plane, ['apply', '--server-side', '--field-manager=rollsafe-tests', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items }))));
   const applied = Date.now();
+  const deadline = applied + POLICY_LOADING_SECONDS * 1000;
   root.teardown(async () => {
     await kubectl(plane, ['delete', '--ignore-not-found', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: POLICY_OBJECTS }));
   });
@@ -464,21 +469,22 @@ t.test('the policies that judge Rollouts are accepted and take effect', async (t
     await eventually(`the policies of ${prefix} deny and warn`, async () => {
       const answer = await createDryRun(ns, naive);
       return answer.status === 403 && String(answer.body.message).includes(`'${prefix}-deny'`) && answer.warnings.some((text) => text.includes(`'${prefix}-warn'`));
-    }, 60);
+    }, secondsLeft(deadline));
   }
   // The MutatingAdmissionPolicy too: it fixes this one's canary (maxUnavailable 1 of 1), which then passes.
   const fixable = manifest(good('fixable', (s) => ((s.replicas = 1), (s.strategy.canary = { maxSurge: 0, maxUnavailable: 1 }))));
   await eventually('the fixes of exr-fix', async () => {
     const answer = await createDryRun('exr-fix', fixable);
     return answer.status === 201 && answer.body.spec.strategy.canary.maxUnavailable === 0;
-  }, 60);
+  }, secondsLeft(deadline));
   for (const ns of ['exr-findings', 'exr-findings-custom']) {
-    await eventually(`the findings probe in ${ns}`, async () => typeof probedFindings(await createDryRun(ns, naive)) !== 'string', 60);
+    await eventually(`the findings probe in ${ns}`, async () => typeof probedFindings(await createDryRun(ns, naive)) !== 'string', secondsLeft(deadline));
   }
+  withPolicies.loaded();
   t.pass(`loaded: applied in ${Math.round((applied - started) / 1000)} s, in effect ${Math.round((Date.now() - applied) / 1000)} s later`);
 });
 
-t.test('every Rollout gets the webhook verdict, message and warnings, in every namespace mode and override', async (t) => {
+withPolicies.test('every Rollout gets the webhook verdict, message and warnings, in every namespace mode and override', async (t) => {
   let judged = 0;
   let denied = 0;
   let warned = 0;
@@ -507,7 +513,7 @@ t.test('every Rollout gets the webhook verdict, message and warnings, in every n
   t.ok(judged > 300 && denied > 50 && warned > 50, `a real mix of verdicts (${judged} judged, ${denied} denied, ${warned} warned)`);
 });
 
-t.test('the CEL findings of every Rollout are the engine\'s, info and fix included', async (t) => {
+withPolicies.test('the CEL findings of every Rollout are the engine\'s, info and fix included', async (t) => {
   let infos = 0;
   for (const { source, object } of rollouts()) {
     const create = manifest(object);
@@ -525,7 +531,7 @@ t.test('the CEL findings of every Rollout are the engine\'s, info and fix includ
   t.ok(infos >= 10, `info findings compared (${infos})`);
 });
 
-t.test('with the MutatingAdmissionPolicy (1.37), every Rollout is fixed, stored and judged as through the webhook chain', async (t) => {
+withPolicies.test('with the MutatingAdmissionPolicy (1.37), every Rollout is fixed, stored and judged as through the webhook chain', async (t) => {
   let judged = 0;
   let fixed = 0;
   for (const { source, object } of rollouts()) {
@@ -546,7 +552,7 @@ t.test('with the MutatingAdmissionPolicy (1.37), every Rollout is fixed, stored 
   t.ok(judged > 80 && fixed > 20, `a real mix (${judged} judged, ${fixed} fixed)`);
 });
 
-t.test('the apps/v1 goldens get the same verdicts and fixes from the policies that match Rollouts too', async (t) => {
+withPolicies.test('the apps/v1 goldens get the same verdicts and fixes from the policies that match Rollouts too', async (t) => {
   let judged = 0;
   for (const { source, object } of appsWorkloads()) {
     const create = manifest(object);
@@ -572,7 +578,7 @@ function kubectlVerdict(run: { code: number; stderr: string }) {
   return { denied, warnings: lines.filter((line) => line.startsWith(warning)).map((line) => line.slice(warning.length)).sort() };
 }
 
-t.test('updates through kubectl: a template, workloadRef or restartAt change starts a rollout, nothing else does', async (t) => {
+withPolicies.test('updates through kubectl: a template, workloadRef or restartAt change starts a rollout, nothing else does', async (t) => {
   const ns = 'exr-upd';
   // Rollouts from before the policies: the namespace joins their scope only once they exist.
   await namespace(ns, {});
@@ -625,7 +631,7 @@ t.test('updates through kubectl: a template, workloadRef or restartAt change sta
 /** How an update relates to a rollout (decision.ts): what the case is about, checked against startsRollout too. */
 type UpdateKind = 'starts' | 'none' | 'field';
 
-t.test('dry-run updates: what replaces pods is judged in full and may have its template fixed; nothing else is', async (t) => {
+withPolicies.test('dry-run updates: what replaces pods is judged in full and may have its template fixed; nothing else is', async (t) => {
   const ns = 'exr-upd-dry';
   // Rollouts from before the policies: the namespace joins their scope only once they exist.
   await namespace(ns, {});
@@ -733,7 +739,7 @@ t.test('dry-run updates: what replaces pods is judged in full and may have its t
   t.strictSame({ status: statusAnswer.status, ...vapVerdict(statusAnswer, 'exr-fix') }, { status: 200, denied: undefined, warnings: webhook.response.warnings ?? [] }, 'a status update: neither judges it');
 });
 
-t.test('a large Rollout stays within the CEL cost budget (40 containers of 10 ports, undefaulted probes, hooks), created and updated', async (t) => {
+withPolicies.test('a large Rollout stays within the CEL cost budget (40 containers of 10 ports, undefaulted probes, hooks), created and updated', async (t) => {
   const containers = Array.from({ length: 40 }, (_, index) => ({
     name: `c${index}`,
     image: 'example.com/app:1.0',

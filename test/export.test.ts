@@ -23,11 +23,15 @@ import { RULE_IDS } from '../src/rules/index.js';
 import { eventually, kubectl, kubectlOk, sharedControlPlane } from './helpers/cluster.js';
 import { createDryRun as createDryRunIn, type DryRunAnswer } from './helpers/dry-run.js';
 import { FIXTURES } from './helpers/fixtures.js';
+import { POLICY_LOADING_SECONDS, policyLoading, secondsLeft } from './helpers/policy-loading.js';
 import { runCli } from './helpers/run-cli.js';
 
 type Obj = Record<string, any>;
 const SCOPE = 'export';
 const root = t;
+const withPolicies = policyLoading(t);
+// Loading the policies may take minutes on a busy machine (helpers/policy-loading.ts), more than tap's 300 s per file.
+t.setTimeout(600_000);
 const plane = await sharedControlPlane(t);
 
 const RESOURCES = new Set(['Deployment', 'StatefulSet', 'DaemonSet']);
@@ -251,6 +255,7 @@ t.test('the exported policies are accepted by the apiserver and take effect', as
   await kubectlOk(plane, ['apply', '--dry-run=server', '-f', '-'], cli137.stdout);
   const objects = [...scoped(defaultPolicy(), 'export-test', 'default'), ...scoped(CUSTOM_POLICY, 'export-custom', 'custom'), ...scoped(FIX_POLICY, 'export-fix', 'fix')];
   await kubectlOk(plane, ['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects }));
+  const deadline = Date.now() + POLICY_LOADING_SECONDS * 1000;
   // Removed when the whole file is done (the next subtest needs them).
   root.teardown(async () => {
     await kubectl(plane, ['delete', '--ignore-not-found', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects }));
@@ -267,8 +272,16 @@ t.test('the exported policies are accepted by the apiserver and take effect', as
     await eventually(`the policies of ${prefix} deny and warn`, async () => {
       const [deny, warn] = await Promise.all([createDryRun(ns, probe), createDryRun(ns, warned)]);
       return deny.status === 403 && warn.warnings.some((text) => text.includes(`'${prefix}-warn'`));
-    }, 60);
+    }, secondsLeft(deadline));
   }
+  // The MutatingAdmissionPolicy too: it gives this probed workload the preStop sleep it lacks, which then passes.
+  const fixable = structuredClone(probe);
+  fixable.spec.template.spec.containers[0].readinessProbe = { httpGet: { path: '/', port: 80 } };
+  await eventually('the fixes of export-fix', async () => {
+    const answer = await createDryRun('ex-fix', fixable);
+    return answer.status === 201 && answer.body.spec.template.spec.containers[0].lifecycle?.preStop !== undefined;
+  }, secondsLeft(deadline));
+  withPolicies.loaded();
   for (const ns of ['ex-off', 'ex-empty', 'ex-typo']) {
     const skipped = await createDryRun(ns, probe);
     t.equal(skipped.status, 201, `${ns}: a namespace whose rollsafe.dev/mode label is off, empty or unknown is not judged`);
@@ -276,7 +289,7 @@ t.test('the exported policies are accepted by the apiserver and take effect', as
   }
 });
 
-t.test('every workload gets the webhook verdict, message and warnings, in every namespace mode and override', async (t) => {
+withPolicies.test('every workload gets the webhook verdict, message and warnings, in every namespace mode and override', async (t) => {
   let judged = 0;
   let deniedCount = 0;
   let warnedCount = 0;
@@ -315,7 +328,7 @@ function chainVerdict(policy: Policy, namespace: string, mode: Mode | undefined,
   return { ...webhookVerdict(policy, namespace, mode, patched), spec: patched.spec };
 }
 
-t.test('with the MutatingAdmissionPolicy (1.37), every workload is fixed, stored and judged as through the webhook chain', async (t) => {
+withPolicies.test('with the MutatingAdmissionPolicy (1.37), every workload is fixed, stored and judged as through the webhook chain', async (t) => {
   let judged = 0;
   let fixed = 0;
   const policy = exportedOnly(FIX_POLICY);
@@ -371,7 +384,7 @@ function kubectlVerdict(run: { code: number; stderr: string }) {
   return { denied, warnings: lines.filter((line) => line.startsWith(warning)).map((line) => line.slice(warning.length)).sort() };
 }
 
-t.test('updates through kubectl: what may be denied, and the pod template left alone unless a rollout starts', async (t) => {
+withPolicies.test('updates through kubectl: what may be denied, and the pod template left alone unless a rollout starts', async (t) => {
   // Workloads from before the policies: the namespace joins their scope only once they exist.
   await namespace('ex-upd', {});
   for (const name of ['labelled', 'imaged', 'recreated']) await kubectlOk(plane, ['apply', '-n', 'ex-upd', '-f', '-'], JSON.stringify(naive(name)));
@@ -429,7 +442,7 @@ t.test('updates through kubectl: what may be denied, and the pod template left a
   t.strictSame(kubectlVerdict(patchRun), { denied: expectedRecreate.denied, warnings: expectedRecreate.warnings }, 'strategy to Recreate: the chain verdict');
 });
 
-t.test('a large workload stays within the CEL cost budget (40 containers of 10 ports, probes and hooks)', async (t) => {
+withPolicies.test('a large workload stays within the CEL cost budget (40 containers of 10 ports, probes and hooks)', async (t) => {
   const containers = Array.from({ length: 40 }, (_, index) => ({
     name: `c${index}`,
     image: 'example.com/app:1.0',
@@ -455,7 +468,7 @@ t.test('a large workload stays within the CEL cost budget (40 containers of 10 p
   }
 });
 
-t.test('another mutating webhook adds a sidecar after the MutatingAdmissionPolicy: it is reinvoked and fixes the sidecar too', async (t) => {
+withPolicies.test('another mutating webhook adds a sidecar after the MutatingAdmissionPolicy: it is reinvoked and fixes the sidecar too', async (t) => {
   const { makeCertificates } = await import('./helpers/tls.js');
   const { injectorConfiguration, SIDECAR, startSidecarInjector } = await import('./helpers/sidecar-injector.js');
   const certificates = makeCertificates();
@@ -550,6 +563,7 @@ t.test('export --namespace and --namespace-selector: the workload is judged in a
     });
     await kubectlOk(plane, ['apply', '-f', '-'], stream);
   }
+  const deadline = Date.now() + POLICY_LOADING_SECONDS * 1000;
   const probe = manifest({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'trial' }, spec: { replicas: 2, selector: { matchLabels: { app: 'a' } }, template: { metadata: { labels: { app: 'a' } }, spec: { containers: [{ name: 'a', image: 'a', ports: [{ containerPort: 80 }] }] } } } });
   const single = manifest({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'trial' }, spec: { replicas: 1, selector: { matchLabels: { app: 'a' } }, template: { metadata: { labels: { app: 'a' } }, spec: { containers: [{ name: 'a', image: 'a' }] } } } });
   const cases: Array<[string, string[], string]> = [
@@ -562,7 +576,7 @@ t.test('export --namespace and --namespace-selector: the workload is judged in a
       await eventually(`${prefix} judges ${ns}`, async () => {
         const [deny, warn] = await Promise.all([createDryRun(ns, probe), createDryRun(ns, single)]);
         return deny.status === 403 && String(deny.body.message).includes(`'${prefix}-deny'`) && warn.warnings.some((text) => text.includes(`'${prefix}-warn'`));
-      }, 60);
+      }, secondsLeft(deadline));
     }
   }
   for (const [prefix, chosen, other] of cases) {
