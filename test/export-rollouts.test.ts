@@ -18,11 +18,10 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
-import fastJsonPatch from 'fast-json-patch';
 import { parseAllDocuments } from 'yaml';
 import { handleAdmission, startsRollout } from '../src/admission/handle.js';
 import { evaluate } from '../src/engine/engine.js';
-import { DENIAL_BUDGET, exportPolicies } from '../src/export/policies.js';
+import { exportPolicies } from '../src/export/policies.js';
 import { EXPORTED_RULES } from '../src/export/rules.js';
 import { defaultPolicyDocument } from '../src/policy/default-document.js';
 import { defaultPolicy, parsePolicy } from '../src/policy/load.js';
@@ -31,6 +30,7 @@ import { RULE_IDS } from '../src/rules/index.js';
 import { installArgoRolloutsCrds } from './helpers/argo-rollouts.js';
 import { eventually, kubectl, kubectlOk, sharedControlPlane } from './helpers/cluster.js';
 import { createDryRun as createAppsDryRun, dryRunRequest, type DryRunAnswer } from './helpers/dry-run.js';
+import { chainVerdict, exportedOnly, kubectlVerdict, manifest, namespaceMaker, vapVerdict, webhookVerdict } from './helpers/export-parity.js';
 import { FIXTURES } from './helpers/fixtures.js';
 import { POLICY_LOADING_SECONDS, policyLoading, secondsLeft } from './helpers/policy-loading.js';
 
@@ -62,16 +62,12 @@ function updateDryRun(namespace: string, object: Obj, options: { subresource?: '
   return dryRun('PUT', path, object, options.as ? { 'Impersonate-User': options.as, 'Impersonate-Group': 'system:masters' } : {});
 }
 
+const namespace = namespaceMaker(plane, SCOPE);
+
 function dryRun(method: 'POST' | 'PUT', path: string, object: Obj, headers: Record<string, string>, timeoutMs = 30_000): Promise<DryRunAnswer> {
   return dryRunRequest(plane, method, path, object, headers, timeoutMs);
 }
 
-async function namespace(name: string, labels: Record<string, string>): Promise<void> {
-  const object = { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { 'rollsafe.test/scope': SCOPE, ...labels } } };
-  await kubectlOk(plane, ['apply', '-f', '-'], JSON.stringify(object));
-}
-
-/** The exported objects (Rollouts too), renamed and limited to this file's namespaces; failing closed on a CEL error. */
 function scoped(policy: Policy, name: string, scope: string): Obj[] {
   // Not the Audit policy: no assertion reads audit annotations, and each policy costs the apiserver seconds to
   // compile (it shares its variables with the other two, which are applied).
@@ -94,27 +90,6 @@ function scoped(policy: Policy, name: string, scope: string): Obj[] {
  * shares the control plane.
  */
 const UNCHECKED_RESOURCE_RULES = [{ apiGroups: ['apps', 'argoproj.io'], apiVersions: ['*'], resources: ['deployments', 'statefulsets', 'daemonsets', 'rollouts'], operations: ['CREATE', 'UPDATE'], scope: 'Namespaced' }];
-
-/** The policy with the rules that are not exported turned off: what the exported policies must match. */
-function exportedOnly(policy: Policy): Policy {
-  const copy = structuredClone(policy);
-  const exported = new Set<string>(EXPORTED_RULES.map(({ rule }) => rule.id));
-  for (const id of RULE_IDS.filter((rule) => !exported.has(rule))) {
-    copy.rules[id] = { ...copy.rules[id], mode: 'off' };
-    for (const override of copy.namespaces) if (override.rules?.[id]) override.rules[id] = { ...override.rules[id], mode: 'off' };
-  }
-  return copy;
-}
-
-/** What a create sends: the manifest without server-set metadata or status. */
-function manifest(object: Obj): Obj {
-  const { name, generateName, labels, annotations } = object.metadata ?? {};
-  const metadata: Obj = { name: name ?? generateName?.replace(/-$/, '') ?? 'unnamed' };
-  if (labels) metadata.labels = labels;
-  if (annotations) metadata.annotations = annotations;
-  // A copy: callers change what they send, never the case it came from.
-  return structuredClone({ apiVersion: object.apiVersion, kind: object.kind, metadata, spec: object.spec });
-}
 
 // ---- the workloads ---------------------------------------------------------------------------------------------
 
@@ -289,59 +264,6 @@ function appsWorkloads(): Array<{ source: string; object: Obj }> {
 }
 
 // ---- the verdicts ----------------------------------------------------------------------------------------------
-
-/** A webhook denial as the exported policy words it (see test/export.test.ts). */
-function capped(message: string): string {
-  const match = /^(rollsafe denied .*?: \d+ zero-downtime violation\(s\):)\n([\s\S]*)$/.exec(message);
-  if (!match) return message;
-  const lines = (match[2] as string).split('\n');
-  let used = 0;
-  let fitting = 0;
-  for (const line of lines) {
-    used += Buffer.byteLength(line) + 1;
-    if (used > DENIAL_BUDGET) break;
-    fitting++;
-  }
-  const shown = lines.slice(0, fitting).join(' ');
-  return `${match[1]} ${fitting === lines.length ? shown : `${shown} … and ${lines.length - fitting} more: rollsafe audit lists them all.`}`;
-}
-
-/** The exported warning for an unknown rule cannot say "did you mean": compared up to there. */
-function comparable(warning: string): string {
-  return warning.startsWith('exemption: ') && / names (?:unknown rule |an unknown rule with control characters)/.test(warning) ? warning.replace(/ \((?:did you mean|known:).*$/, '') : warning;
-}
-
-type Request = { operation: 'CREATE' | 'UPDATE'; object: Obj; oldObject?: Obj | null; username?: string };
-
-function webhookVerdict(policy: Policy, namespace: string, mode: Mode | undefined, { operation, object, oldObject, username = 'rollsafe-test-admin' }: Request) {
-  const { response } = handleAdmission(
-    { uid: 'parity', kind: kindOf(object), namespace, operation, object, oldObject: oldObject ?? null, userInfo: { username } },
-    'validate',
-    policy,
-    mode,
-    {},
-  );
-  return { denied: response.allowed ? undefined : capped(response.status?.message ?? ''), warnings: [...(response.warnings ?? [])].map(comparable).sort() };
-}
-
-/** The webhook chain: /mutate, its patch applied, then /validate on the patched object, which is what is stored. */
-function chainVerdict(policy: Policy, namespace: string, mode: Mode | undefined, { operation, object, oldObject, username = 'rollsafe-test-admin' }: Request) {
-  const request = { uid: 'chain', kind: kindOf(object), namespace, operation, object, oldObject: oldObject ?? null, userInfo: { username } };
-  const mutated = handleAdmission(request, 'mutate', policy, mode).response;
-  const patch = mutated.patch ? (JSON.parse(Buffer.from(mutated.patch, 'base64').toString('utf8')) as fastJsonPatch.Operation[]) : [];
-  const patched = fastJsonPatch.applyPatch(structuredClone(object), patch).newDocument;
-  return { ...webhookVerdict(policy, namespace, mode, { operation, object: patched, oldObject, username }), spec: patched.spec };
-}
-
-function vapVerdict(answer: DryRunAnswer, prefix: string) {
-  const message: string = answer.body.message ?? '';
-  const denial = `ValidatingAdmissionPolicy '${prefix}-deny' with binding '${prefix}-deny' denied request: `;
-  const warning = `Validation failed for ValidatingAdmissionPolicy '${prefix}-warn' with binding '${prefix}-warn': `;
-  return {
-    denied: answer.status >= 400 ? (message.includes(denial) ? message.slice(message.indexOf(denial) + denial.length) : `not rollsafe's denial: ${message}`) : undefined,
-    warnings: answer.warnings.filter((text) => text.startsWith(warning)).map((text) => comparable(text.slice(warning.length))).sort(),
-  };
-}
 
 /**
  * The exported findings themselves, info included: a policy (test-only) that denies every request with each
@@ -570,14 +492,6 @@ withPolicies.test('the apps/v1 goldens get the same verdicts and fixes from the 
 
 // ---- updates ---------------------------------------------------------------------------------------------------
 
-function kubectlVerdict(run: { code: number; stderr: string }) {
-  const denial = "ValidatingAdmissionPolicy 'exr-fix-deny' with binding 'exr-fix-deny' denied request: ";
-  const warning = "Warning: Validation failed for ValidatingAdmissionPolicy 'exr-fix-warn' with binding 'exr-fix-warn': ";
-  const lines = run.stderr.split('\n');
-  const denied = run.code === 0 ? undefined : run.stderr.includes(denial) ? run.stderr.slice(run.stderr.indexOf(denial) + denial.length).trim() : `not rollsafe's denial: ${run.stderr}`;
-  return { denied, warnings: lines.filter((line) => line.startsWith(warning)).map((line) => line.slice(warning.length)).sort() };
-}
-
 withPolicies.test('updates through kubectl: a template, workloadRef or restartAt change starts a rollout, nothing else does', async (t) => {
   const ns = 'exr-upd';
   // Rollouts from before the policies: the namespace joins their scope only once they exist.
@@ -602,7 +516,7 @@ withPolicies.test('updates through kubectl: a template, workloadRef or restartAt
   const before = await stored('labelled');
   const expectedLabel = expect(before, { ...before, metadata: { ...before.metadata, labels: { ...before.metadata.labels, team: 'a' } } });
   t.equal(expectedLabel.denied, undefined);
-  t.strictSame(kubectlVerdict(await kubectl(plane, ['label', 'rollouts.argoproj.io', 'labelled', '-n', ns, 'team=a'])), only(expectedLabel), 'label: the chain verdict');
+  t.strictSame(kubectlVerdict(await kubectl(plane, ['label', 'rollouts.argoproj.io', 'labelled', '-n', ns, 'team=a']), 'exr-fix'), only(expectedLabel), 'label: the chain verdict');
   const afterLabel = await stored('labelled');
   t.strictSame(afterLabel.spec, expectedLabel.spec, 'label: stored as the chain patched it');
   t.equal(afterLabel.spec.strategy.canary.maxUnavailable, 0, 'the strategy was fixed');
@@ -613,19 +527,19 @@ withPolicies.test('updates through kubectl: a template, workloadRef or restartAt
   const restartAt = '2030-01-02T03:04:05Z';
   const expectedRestart = expect(restarted, { ...restarted, spec: { ...restarted.spec, restartAt } });
   t.match(expectedRestart.denied, /\[readiness-probe\]/);
-  t.strictSame(kubectlVerdict(await kubectl(plane, ['patch', 'rollouts.argoproj.io', 'restarted', '-n', ns, '--type', 'merge', '-p', JSON.stringify({ spec: { restartAt } })])), only(expectedRestart), 'restartAt: the chain verdict');
+  t.strictSame(kubectlVerdict(await kubectl(plane, ['patch', 'rollouts.argoproj.io', 'restarted', '-n', ns, '--type', 'merge', '-p', JSON.stringify({ spec: { restartAt } })]), 'exr-fix'), only(expectedRestart), 'restartAt: the chain verdict');
 
   // The refused strategy only warns on a label, and is denied once workloadRef points at another template.
   const ref = await stored('referenced');
   const expectedRefLabel = expect(ref, { ...ref, metadata: { ...ref.metadata, labels: { team: 'b' } } });
   t.equal(expectedRefLabel.denied, undefined);
   t.ok(expectedRefLabel.warnings.some((warning: string) => warning.includes('rollout-strategy: the Argo Rollouts controller refuses this strategy')), 'the chain warns');
-  t.strictSame(kubectlVerdict(await kubectl(plane, ['label', 'rollouts.argoproj.io', 'referenced', '-n', ns, 'team=b'])), only(expectedRefLabel), 'label on a refused strategy: the chain verdict');
+  t.strictSame(kubectlVerdict(await kubectl(plane, ['label', 'rollouts.argoproj.io', 'referenced', '-n', ns, 'team=b']), 'exr-fix'), only(expectedRefLabel), 'label on a refused strategy: the chain verdict');
   const labelledRef = await stored('referenced');
   const workloadRef = { ...labelledRef.spec.workloadRef, name: 'api-v2' };
   const expectedRef = expect(labelledRef, { ...labelledRef, spec: { ...labelledRef.spec, workloadRef } });
   t.match(expectedRef.denied, /^rollsafe denied Rollout referenced: 1 zero-downtime violation\(s\): 1\. \[rollout-strategy\]/);
-  t.strictSame(kubectlVerdict(await kubectl(plane, ['patch', 'rollouts.argoproj.io', 'referenced', '-n', ns, '--type', 'merge', '-p', JSON.stringify({ spec: { workloadRef } })])), only(expectedRef), 'workloadRef: the chain verdict');
+  t.strictSame(kubectlVerdict(await kubectl(plane, ['patch', 'rollouts.argoproj.io', 'referenced', '-n', ns, '--type', 'merge', '-p', JSON.stringify({ spec: { workloadRef } })]), 'exr-fix'), only(expectedRef), 'workloadRef: the chain verdict');
 });
 
 /** How an update relates to a rollout (decision.ts): what the case is about, checked against startsRollout too. */

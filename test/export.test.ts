@@ -12,16 +12,13 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { parseAllDocuments } from 'yaml';
-import { handleAdmission } from '../src/admission/handle.js';
-import { DENIAL_BUDGET, exportPolicies } from '../src/export/policies.js';
-import { EXPORTED_RULES } from '../src/export/rules.js';
-import fastJsonPatch from 'fast-json-patch';
+import { exportPolicies } from '../src/export/policies.js';
 import { defaultPolicyDocument } from '../src/policy/default-document.js';
 import { defaultPolicy, parsePolicy } from '../src/policy/load.js';
 import { type Mode, type Policy } from '../src/policy/types.js';
-import { RULE_IDS } from '../src/rules/index.js';
 import { eventually, kubectl, kubectlOk, sharedControlPlane } from './helpers/cluster.js';
-import { createDryRun as createDryRunIn, type DryRunAnswer } from './helpers/dry-run.js';
+import { createDryRun as createDryRunIn } from './helpers/dry-run.js';
+import { chainVerdict, exportedOnly, kubectlVerdict, manifest, namespaceMaker, vapVerdict, webhookVerdict, type Verdict } from './helpers/export-parity.js';
 import { FIXTURES } from './helpers/fixtures.js';
 import { POLICY_LOADING_SECONDS, policyLoading, secondsLeft } from './helpers/policy-loading.js';
 import { runCli } from './helpers/run-cli.js';
@@ -38,13 +35,8 @@ const RESOURCES = new Set(['Deployment', 'StatefulSet', 'DaemonSet']);
 
 /** A dry-run create in this file's control plane. */
 const createDryRun = (namespace: string, object: Obj) => createDryRunIn(plane, namespace, object);
+const namespace = namespaceMaker(plane, SCOPE);
 
-async function namespace(name: string, labels: Record<string, string>): Promise<void> {
-  const object = { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { 'rollsafe.test/scope': SCOPE, ...labels } } };
-  await kubectlOk(plane, ['apply', '-f', '-'], JSON.stringify(object));
-}
-
-/** The exported objects, renamed and limited to this file's namespaces (the control plane is shared). */
 function scoped(policy: Policy, name: string, scope: string): Obj[] {
   const objects = exportPolicies(policy, { name }) as Obj[];
   for (const object of objects) {
@@ -114,77 +106,6 @@ function workloads(): Array<{ source: string; object: Obj }> {
     if (object?.apiVersion === 'apps/v1' && RESOURCES.has(object.kind)) found.push({ source: `admission/${file}`, object });
   }
   return found;
-}
-
-/** What a create sends: the manifest without server-set metadata or status. */
-function manifest(object: Obj): Obj {
-  const { name, generateName, labels, annotations } = object.metadata ?? {};
-  const metadata: Obj = { name: name ?? generateName?.replace(/-$/, '') ?? 'unnamed' };
-  if (labels) metadata.labels = labels;
-  if (annotations) metadata.annotations = annotations;
-  return { apiVersion: object.apiVersion, kind: object.kind, metadata, spec: object.spec };
-}
-
-/** The policy with the rules that are not exported turned off: what the exported policies must match. */
-function exportedOnly(policy: Policy): Policy {
-  const copy = structuredClone(policy);
-  const exported = new Set<string>(EXPORTED_RULES.map(({ rule }) => rule.id));
-  for (const id of RULE_IDS.filter((rule) => !exported.has(rule))) {
-    copy.rules[id] = { ...copy.rules[id], mode: 'off' };
-    for (const override of copy.namespaces) if (override.rules?.[id]) override.rules[id] = { ...override.rules[id], mode: 'off' };
-  }
-  return copy;
-}
-
-/**
- * A webhook denial as the exported policy words it: every numbered violation while they fit in DENIAL_BUDGET
- * bytes, then how many more (the apiserver refuses denial messages over 5 KiB from a policy).
- */
-function capped(message: string): string {
-  const match = /^(rollsafe denied .*?: \d+ zero-downtime violation\(s\):)\n([\s\S]*)$/.exec(message);
-  if (!match) return message;
-  const lines = (match[2] as string).split('\n');
-  let used = 0;
-  let fitting = 0;
-  for (const line of lines) {
-    used += Buffer.byteLength(line) + 1;
-    if (used > DENIAL_BUDGET) break;
-    fitting++;
-  }
-  const shown = lines.slice(0, fitting).join(' ');
-  return `${match[1]} ${fitting === lines.length ? shown : `${shown} … and ${lines.length - fitting} more: rollsafe audit lists them all.`}`;
-}
-
-/** What the webhook's /validate answers for the same (defaulted) object, in the apiserver's words. */
-function webhookVerdict(policy: Policy, namespace: string, mode: Mode | undefined, object: Obj, operation: 'CREATE' | 'UPDATE' = 'CREATE', oldObject?: Obj) {
-  const { response } = handleAdmission(
-    { uid: 'parity', kind: { group: 'apps', version: 'v1', kind: object.kind }, namespace, operation, object, oldObject: oldObject ?? null, userInfo: { username: 'rollsafe-test-admin' } },
-    'validate',
-    policy,
-    mode,
-    // None of the test's namespaces has the AWS readiness gate label: the path of the entry that calls the webhook
-    // there says so (/validate/.../ns/no-elbv2-gates), as the policies read it from namespaceObject.
-    {},
-  );
-  return {
-    denied: response.allowed ? undefined : capped(response.status?.message ?? ''),
-    warnings: [...(response.warnings ?? [])].map(comparable).sort(),
-  };
-}
-
-/** The exported warning for an unknown rule cannot say "did you mean" (CEL has no edit distance): compared up to there. */
-function comparable(warning: string): string {
-  return warning.startsWith('exemption: ') && / names (?:unknown rule |an unknown rule with control characters)/.test(warning) ? warning.replace(/ \((?:did you mean|known:).*$/, '') : warning;
-}
-
-function vapVerdict(answer: DryRunAnswer, prefix: string) {
-  const message: string = answer.body.message ?? '';
-  const denial = `ValidatingAdmissionPolicy '${prefix}-deny' with binding '${prefix}-deny' denied request: `;
-  const warning = `Validation failed for ValidatingAdmissionPolicy '${prefix}-warn' with binding '${prefix}-warn': `;
-  return {
-    denied: answer.status >= 400 ? (message.includes(denial) ? message.slice(message.indexOf(denial) + denial.length) : `not rollsafe's denial: ${message}`) : undefined,
-    warnings: answer.warnings.filter((text) => text.startsWith(warning)).map((text) => comparable(text.slice(warning.length))).sort(),
-  };
 }
 
 const MODES: Array<[string, Mode | undefined]> = [
@@ -304,7 +225,7 @@ withPolicies.test('every workload gets the webhook verdict, message and warnings
     ];
     await Promise.all(
       cases.map(async ([ns, policy, mode, prefix]) => {
-        const expected = webhookVerdict(policy, ns, mode, { ...defaulted.body, metadata: { ...defaulted.body.metadata, namespace: ns } });
+        const expected = webhookVerdict(policy, ns, mode, { operation: 'CREATE', object: { ...defaulted.body, metadata: { ...defaulted.body.metadata, namespace: ns } } });
         const actual = vapVerdict(await createDryRun(ns, create), prefix);
         t.strictSame(actual, expected, `${source} in ${ns}`);
         judged++;
@@ -316,18 +237,6 @@ withPolicies.test('every workload gets the webhook verdict, message and warnings
   t.ok(judged > 200 && deniedCount > 30 && warnedCount > 30, `a real mix of verdicts (${judged} judged, ${deniedCount} denied, ${warnedCount} warned)`);
 });
 
-/**
- * The webhook chain: /mutate, its patch applied, then /validate on the patched object; what is stored is the
- * patched object. (The apiserver re-defaults after a mutation: nothing rollsafe adds has defaults.)
- */
-function chainVerdict(policy: Policy, namespace: string, mode: Mode | undefined, object: Obj) {
-  const request = { uid: 'chain', kind: { group: 'apps', version: 'v1', kind: object.kind }, namespace, operation: 'CREATE' as const, object, oldObject: null, userInfo: { username: 'rollsafe-test-admin' } };
-  const mutated = handleAdmission(request, 'mutate', policy, mode).response;
-  const patch = mutated.patch ? (JSON.parse(Buffer.from(mutated.patch, 'base64').toString('utf8')) as fastJsonPatch.Operation[]) : [];
-  const patched = fastJsonPatch.applyPatch(structuredClone(object), patch).newDocument;
-  return { ...webhookVerdict(policy, namespace, mode, patched), spec: patched.spec };
-}
-
 withPolicies.test('with the MutatingAdmissionPolicy (1.37), every workload is fixed, stored and judged as through the webhook chain', async (t) => {
   let judged = 0;
   let fixed = 0;
@@ -338,7 +247,7 @@ withPolicies.test('with the MutatingAdmissionPolicy (1.37), every workload is fi
     if (defaulted.status !== 201) continue;
     await Promise.all(
       FIX_NAMESPACES.map(async ([ns, mode]) => {
-        const expected = chainVerdict(policy, ns, mode, { ...defaulted.body, metadata: { ...defaulted.body.metadata, namespace: ns } });
+        const expected = chainVerdict(policy, ns, mode, { operation: 'CREATE', object: { ...defaulted.body, metadata: { ...defaulted.body.metadata, namespace: ns } } });
         const answer = await createDryRun(ns, create);
         const actual = { ...vapVerdict(answer, 'export-fix'), spec: answer.status === 201 ? answer.body.spec : expected.spec };
         t.strictSame(actual, expected, `${source} in ${ns}`);
@@ -365,23 +274,9 @@ function naive(name: string): Obj {
   };
 }
 
-/** The chain on an UPDATE: what /mutate patches, then what /validate says of the patched object. */
-function updateVerdict(oldObject: Obj, object: Obj) {
-  const policy = exportedOnly(FIX_POLICY);
-  const request = { uid: 'update', kind: { group: 'apps', version: 'v1', kind: object.kind }, namespace: 'ex-upd', operation: 'UPDATE' as const, object, oldObject, userInfo: { username: 'rollsafe-test-admin' } };
-  const mutated = handleAdmission(request, 'mutate', policy).response;
-  const patch = mutated.patch ? (JSON.parse(Buffer.from(mutated.patch, 'base64').toString('utf8')) as fastJsonPatch.Operation[]) : [];
-  const patched = fastJsonPatch.applyPatch(structuredClone(object), patch).newDocument;
-  const validated = handleAdmission({ ...request, object: patched }, 'validate', policy).response;
-  return { denied: validated.allowed ? undefined : capped(validated.status?.message ?? ''), warnings: [...(validated.warnings ?? [])].sort(), spec: patched.spec };
-}
-
-function kubectlVerdict(run: { code: number; stderr: string }) {
-  const denial = "ValidatingAdmissionPolicy 'export-fix-deny' with binding 'export-fix-deny' denied request: ";
-  const warning = "Warning: Validation failed for ValidatingAdmissionPolicy 'export-fix-warn' with binding 'export-fix-warn': ";
-  const lines = run.stderr.split('\n');
-  const denied = run.code === 0 ? undefined : run.stderr.includes(denial) ? run.stderr.slice(run.stderr.indexOf(denial) + denial.length).trim() : `not rollsafe's denial: ${run.stderr}`;
-  return { denied, warnings: lines.filter((line) => line.startsWith(warning)).map((line) => line.slice(warning.length)).sort() };
+/** The chain on an UPDATE in ex-upd: what /mutate patches, then what /validate says of the patched object. */
+function updateVerdict(oldObject: Obj, object: Obj): Verdict & { spec: Obj } {
+  return chainVerdict(exportedOnly(FIX_POLICY), 'ex-upd', undefined, { operation: 'UPDATE', object, oldObject });
 }
 
 withPolicies.test('updates through kubectl: what may be denied, and the pod template left alone unless a rollout starts', async (t) => {
@@ -396,7 +291,7 @@ withPolicies.test('updates through kubectl: what may be denied, and the pod temp
   const before = await stored('labelled');
   const expectedLabel = updateVerdict(before, { ...before, metadata: { ...before.metadata, labels: { ...before.metadata.labels, team: 'a' } } });
   const labelled = await kubectl(plane, ['label', 'deployment', 'labelled', '-n', 'ex-upd', 'team=a']);
-  t.strictSame(kubectlVerdict(labelled), { denied: expectedLabel.denied, warnings: expectedLabel.warnings }, 'label: the verdict and warnings of the webhook chain');
+  t.strictSame(kubectlVerdict(labelled, 'export-fix'), { denied: expectedLabel.denied, warnings: expectedLabel.warnings }, 'label: the verdict and warnings of the webhook chain');
   t.equal(expectedLabel.denied, undefined);
   const afterLabel = await stored('labelled');
   t.strictSame(afterLabel.spec, expectedLabel.spec, 'label: stored as the chain patched it');
@@ -413,7 +308,7 @@ withPolicies.test('updates through kubectl: what may be denied, and the pod temp
   annotated.metadata.annotations = { ...annotated.metadata.annotations, 'deprecated.deployment.rollback.to': '1' };
   const expectedRollback = updateVerdict(current, annotated);
   t.match(expectedRollback.denied, /1 zero-downtime violation\(s\): 1\. \[rollout-strategy\] annotation deprecated\.deployment\.rollback\.to/);
-  t.strictSame(kubectlVerdict(await kubectl(plane, ['annotate', 'deployment', 'labelled', '-n', 'ex-upd', 'deprecated.deployment.rollback.to=1'])), { denied: expectedRollback.denied, warnings: expectedRollback.warnings }, 'rollback annotation: the chain verdict');
+  t.strictSame(kubectlVerdict(await kubectl(plane, ['annotate', 'deployment', 'labelled', '-n', 'ex-upd', 'deprecated.deployment.rollback.to=1']), 'export-fix'), { denied: expectedRollback.denied, warnings: expectedRollback.warnings }, 'rollback annotation: the chain verdict');
 
   // revisionHistoryLimit 0 alone: judged for rollback-history (its deniesUpdatesOf), which warns by default.
   const beforeHistory = await stored('labelled');
@@ -422,7 +317,7 @@ withPolicies.test('updates through kubectl: what may be denied, and the pod temp
   const expectedHistory = updateVerdict(beforeHistory, noHistory);
   t.ok(expectedHistory.warnings.some((warning: string) => warning.startsWith('rollback-history: revisionHistoryLimit is 0')), 'the chain warns');
   const historyRun = await kubectl(plane, ['patch', 'deployment', 'labelled', '-n', 'ex-upd', '--type', 'merge', '-p', JSON.stringify({ spec: { revisionHistoryLimit: 0 } })]);
-  t.strictSame(kubectlVerdict(historyRun), { denied: expectedHistory.denied, warnings: expectedHistory.warnings }, 'revisionHistoryLimit 0: the chain verdict');
+  t.strictSame(kubectlVerdict(historyRun, 'export-fix'), { denied: expectedHistory.denied, warnings: expectedHistory.warnings }, 'revisionHistoryLimit 0: the chain verdict');
 
   // A new image starts a rollout: judged in full, denied as the webhook denies it.
   const imaged = await stored('imaged');
@@ -430,7 +325,7 @@ withPolicies.test('updates through kubectl: what may be denied, and the pod temp
   newImage.spec.template.spec.containers[0].image = 'example.com/app:2.0';
   const expectedImage = updateVerdict(imaged, newImage);
   t.match(expectedImage.denied, /readiness-probe/);
-  t.strictSame(kubectlVerdict(await kubectl(plane, ['set', 'image', 'deployment/imaged', '-n', 'ex-upd', 'app=example.com/app:2.0'])), { denied: expectedImage.denied, warnings: expectedImage.warnings }, 'set image: the chain verdict');
+  t.strictSame(kubectlVerdict(await kubectl(plane, ['set', 'image', 'deployment/imaged', '-n', 'ex-upd', 'app=example.com/app:2.0']), 'export-fix'), { denied: expectedImage.denied, warnings: expectedImage.warnings }, 'set image: the chain verdict');
 
   // A strategy-only change to Recreate: judged for rollout-strategy alone.
   const recreated = await stored('recreated');
@@ -439,7 +334,7 @@ withPolicies.test('updates through kubectl: what may be denied, and the pod temp
   const expectedRecreate = updateVerdict(recreated, toRecreate);
   t.match(expectedRecreate.denied, /^rollsafe denied Deployment recreated: 1 zero-downtime violation\(s\): 1\. \[rollout-strategy\]/);
   const patchRun = await kubectl(plane, ['patch', 'deployment', 'recreated', '-n', 'ex-upd', '--type', 'merge', '-p', JSON.stringify({ spec: { strategy: { type: 'Recreate', rollingUpdate: null } } })]);
-  t.strictSame(kubectlVerdict(patchRun), { denied: expectedRecreate.denied, warnings: expectedRecreate.warnings }, 'strategy to Recreate: the chain verdict');
+  t.strictSame(kubectlVerdict(patchRun, 'export-fix'), { denied: expectedRecreate.denied, warnings: expectedRecreate.warnings }, 'strategy to Recreate: the chain verdict');
 });
 
 withPolicies.test('a large workload stays within the CEL cost budget (40 containers of 10 ports, probes and hooks)', async (t) => {
@@ -456,7 +351,7 @@ withPolicies.test('a large workload stays within the CEL cost budget (40 contain
   t.equal(defaulted.status, 201);
   for (const [ns, policy, prefix] of [['ex-default', DEFAULT_EXPORTED, 'export-test'], ['ex-fix', exportedOnly(FIX_POLICY), 'export-fix']] as const) {
     const object = { ...defaulted.body, metadata: { ...defaulted.body.metadata, namespace: ns } };
-    const expected = prefix === 'export-fix' ? chainVerdict(policy, ns, undefined, object) : webhookVerdict(policy, ns, undefined, object);
+    const expected = prefix === 'export-fix' ? chainVerdict(policy, ns, undefined, { operation: 'CREATE', object }) : webhookVerdict(policy, ns, undefined, { operation: 'CREATE', object });
     const answer = await createDryRun(ns, big);
     const actual = vapVerdict(answer, prefix);
     // Failing closed here, a cost overrun would be a denial with another message.
@@ -488,7 +383,7 @@ withPolicies.test('another mutating webhook adds a sidecar after the MutatingAdm
   withSidecar.spec.template.spec.containers.push(structuredClone(SIDECAR));
   const defaulted = await createDryRun('ex-plain', manifest(withSidecar));
   t.equal(defaulted.status, 201);
-  const expected = chainVerdict(exportedOnly(FIX_POLICY), 'ex-inject', undefined, { ...defaulted.body, metadata: { ...defaulted.body.metadata, namespace: 'ex-inject' } });
+  const expected = chainVerdict(exportedOnly(FIX_POLICY), 'ex-inject', undefined, { operation: 'CREATE', object: { ...defaulted.body, metadata: { ...defaulted.body.metadata, namespace: 'ex-inject' } } });
   const proxy = expected.spec.template.spec.containers.find((container: Obj) => container.name === SIDECAR.name);
   t.ok(proxy?.lifecycle?.preStop, 'the chain gives the injected sidecar a preStop sleep');
   await eventually('the injector is called', async () => {
