@@ -314,9 +314,18 @@ t.test('through the webhook chain: Rollouts that predate it, naive ones, fixed o
 
   await t.test('canary: naive is denied, fixed rolls through the chain to completion, twice', async (t) => {
     const strategy = { canary: { maxUnavailable: 2, steps: [{ setWeight: 50 }, { pause: { duration: '1s' } }] } };
-    // Quantities as users write them: the controller writes them back canonical ("1", "1Gi", "500m"), which starts
-    // no rollout (decision.ts canonicalTemplate) and so is never denied.
-    const sized = (object: Obj) => ((object['spec'].template.spec.containers[0].resources = { limits: { cpu: 1, memory: '1024Mi' }, requests: { cpu: 0.5 } }), object);
+    // As Helm charts and users write them: quantities the controller writes back canonical ("1", "1Gi", "500m"),
+    // and empty lists, maps and false that its omitempty drops. None of that starts a rollout
+    // (canonical-template.ts), so its write-back is never denied.
+    const sized = (object: Obj) => {
+      const pod = object['spec'].template.spec;
+      Object.assign(pod, { tolerations: [], nodeSelector: {}, imagePullSecrets: [], hostNetwork: false, securityContext: {} });
+      pod.volumes = [{ name: 'scratch', emptyDir: { sizeLimit: '1024Mi' } }];
+      Object.assign(pod.containers[0], { args: [], env: [], stdin: false, volumeMounts: [{ name: 'scratch', mountPath: '/scratch' }] });
+      pod.containers[0].resources = { limits: { cpu: 1, memory: '1024Mi' }, requests: { cpu: 0.5 } };
+      object['spec'].template.metadata.annotations = {};
+      return object;
+    };
     const first = sized(naive('web', 'example.com/web:1', strategy));
     const refused = await applyRun(first);
     t.ok(denied(refused), 'the naive canary is denied on CREATE');
@@ -343,10 +352,17 @@ t.test('through the webhook chain: Rollouts that predate it, naive ones, fixed o
     const quiet = admissionLines().filter((line) => line.name === 'web' && line.endpoint === 'validate' && line.operation === 'UPDATE' && line.startsRollout === false);
     t.ok(quiet.length > 0, "the controller's own writes went through the webhook");
     t.same(quiet.filter((line) => line.decision === 'denied'), [], 'none of them denied');
-    const resources = (await api(rolloutPath('web')))['spec'].template.spec.containers[0].resources;
-    t.same(resources, { limits: { cpu: '1', memory: '1Gi' }, requests: { cpu: '500m' } }, 'the controller wrote the quantities back canonical, through the webhook');
+    const template = (await api(rolloutPath('web')))['spec'].template;
+    t.same(template.spec.containers[0].resources, { limits: { cpu: '1', memory: '1Gi' }, requests: { cpu: '500m' } }, 'the controller wrote the quantities back canonical, through the webhook');
+    t.same(template.spec.volumes, [{ name: 'scratch', emptyDir: { sizeLimit: '1Gi' } }], 'and the emptyDir\'s');
+    t.same(
+      [template.spec.tolerations, template.spec.nodeSelector, template.spec.hostNetwork, template.spec.containers[0].args, template.spec.containers[0].stdin, template.metadata.annotations],
+      [undefined, undefined, undefined, undefined, undefined, undefined],
+      'its omitempty dropped the empty lists and maps and the false values',
+    );
+    t.same(template.spec.securityContext, {}, 'but not a pointer to an empty struct');
     const starting = admissionLines().filter((line) => line.name === 'web' && line.endpoint === 'validate' && line.operation === 'UPDATE' && line.startsRollout === true && !line.dryRun);
-    t.equal(starting.length, 1, "only the user's new template starts a rollout, not the controller's canonical quantities");
+    t.equal(starting.length, 1, "only the user's new template starts a rollout, not the controller's write-backs");
   });
 
   await t.test('blue-green with its two Services: naive is denied, fixed rolls to completion', async (t) => {

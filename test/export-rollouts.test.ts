@@ -561,7 +561,7 @@ withPolicies.test('dry-run updates: what replaces pods is judged in full and may
     naive('emptied', (s, c) => ((c.resources = {}), (s.template.spec.initContainers = [{ ...proxy, resources: {} }]))),
     naive('sidecar', (s, c) => ((s.template.spec.initContainers = [proxy, { name: 'init', image: 'example.com/init:1' }]), (s.template.spec.imagePullSecrets = [{ name: 'a' }, { name: 'b' }]), (c.env = [{ name: 'A', value: '1' }, { name: 'B', value: '2' }]))),
     naive('restarted', (s) => (s.restartAt = '2030-01-02T03:04:05Z')),
-    // As users write them; the Argo controller writes them back canonical (decision.ts canonicalTemplate, sameRestart).
+    // As users write them; the Argo controller writes them back canonical (canonical-template.ts, decision.ts sameRestart).
     naive('quantities', (s, c) => ((c.resources = { limits: { cpu: 1, memory: '1024Mi' }, requests: { cpu: 0.5, memory: '512Mi' } }), (s.template.spec.initContainers = [{ ...proxy, resources: { limits: { cpu: '1000m' } } }]))),
     naive('restarted-late', (s) => (s.restartAt = '2030-01-02T04:04:05.123+01:00')),
     // A refused strategy (no fix, an error): denied wherever rollout-strategy may deny.
@@ -582,7 +582,17 @@ withPolicies.test('dry-run updates: what replaces pods is judged in full and may
     ['resources: {} and a new image', 'plain', 'starts', (o) => Object.assign(o.spec.template.spec.containers[0], { resources: {}, image: 'example.com/app:2' })],
     ['resources: {} gone and the sidecar image changed', 'emptied', 'starts', (o) => (delete o.spec.template.spec.containers[0].resources, (o.spec.template.spec.initContainers[0].image = 'example.com/proxy:2'))],
     ['a resources limit', 'plain', 'starts', (o) => (o.spec.template.spec.containers[0].resources = { limits: { cpu: '1' } })],
-    ['resources: {limits: {}} is not empty', 'emptied', 'starts', (o) => (o.spec.template.spec.containers[0].resources = { limits: {} })],
+    // The controller hashes the template's encoding/json (ComputePodTemplateHash), where omitempty drops an empty map.
+    ['resources: {limits: {}} is resources: {}', 'emptied', 'none', (o) => (o.spec.template.spec.containers[0].resources = { limits: {} })],
+    ['Helm\'s empty lists, maps and false on the pod, its containers and the template', 'sidecar', 'none', (o) => {
+      Object.assign(o.spec.template.spec, { tolerations: [], nodeSelector: {}, hostNetwork: false, dnsPolicy: '', volumes: [] });
+      Object.assign(o.spec.template.spec.containers[0], { args: [], command: [], stdin: false, workingDir: '' });
+      Object.assign(o.spec.template.spec.initContainers[1], { env: [], volumeMounts: [], tty: false });
+      o.spec.template.metadata.annotations = {};
+    }],
+    ['securityContext: {} (a pointer to a struct, which the write-back keeps)', 'plain', 'starts', (o) => (o.spec.template.spec.securityContext = {})],
+    ['privileged: false (a pointer)', 'plain', 'starts', (o) => (o.spec.template.spec.containers[0].securityContext = { privileged: false })],
+    ['a toleration', 'plain', 'starts', (o) => (o.spec.template.spec.tolerations = [{ key: 'a', operator: 'Exists' }])],
     // Lists the apiserver keys by name (x-kubernetes-list-type: map), whose order the controller hashes all the same.
     ['initContainers reordered', 'sidecar', 'starts', (o) => o.spec.template.spec.initContainers.reverse()],
     ['env reordered', 'sidecar', 'starts', (o) => o.spec.template.spec.containers[0].env.reverse()],

@@ -99,9 +99,72 @@ t.test('a Rollout: restartAt compares as an instant at second precision', async 
   t.ok(update(rollout(undefined, '2030-02-31T00:00:00Z'), rollout(undefined, '2030-03-03T00:00:00Z')), 'no such day: compared as written');
 });
 
-t.test('a Deployment: quantities as before (the apiserver stores them typed)', async (t) => {
+t.test('a Deployment: its template as the apiserver hands it over (stored typed), as the exported CEL compares it', async (t) => {
   t.notOk(update(rollout({ limits: { cpu: '1' } }, undefined, 'Deployment'), rollout({ limits: { cpu: '1' } }, undefined, 'Deployment')), 'the same template');
-  t.notOk(update(rollout({ limits: { cpu: 1 } }, undefined, 'Deployment'), rollout({ limits: { cpu: '1' } }, undefined, 'Deployment')), 'the same value');
+  // The apiserver prints every quantity canonical before admission: another text never reaches the webhook.
+  t.ok(update(rollout({ limits: { cpu: 1 } }, undefined, 'Deployment'), rollout({ limits: { cpu: '1' } }, undefined, 'Deployment')), 'another text is another template');
+  const helm = rollout(undefined, undefined, 'Deployment');
+  helm.spec.template.spec.tolerations = [];
+  t.ok(update(rollout(undefined, undefined, 'Deployment'), helm), 'the Argo controller\'s write-back rules are not applied to a Deployment');
   t.ok(update(rollout({ limits: { cpu: '1' } }, undefined, 'Deployment'), rollout({ limits: { cpu: '2' } }, undefined, 'Deployment')), 'another value');
   t.ok(update(rollout({ limits: { cpu: '1' } }, undefined, 'StatefulSet'), rollout({ limits: { cpu: '1' }, requests: { cpu: '1' } }, undefined, 'StatefulSet')), 'a request added');
+});
+
+/**
+ * The rest of the controller's write-back (encoding/json over the typed corev1.PodTemplateSpec of the release
+ * the tests run; canonical-template.ts and the table argo-template-shape.ts): omitempty drops false, 0, "" and
+ * empty lists and maps, never a pointer's value nor a struct; what the table does not know stays as written.
+ */
+t.test('a Rollout: what omitempty drops starts no rollout; a pointer, a struct or an unknown field does', async (t) => {
+  type Change = (spec: Obj, container: Obj, template: Obj) => void;
+  const variant = (change: Change) => {
+    const object = rollout(undefined);
+    change(object.spec.template.spec, object.spec.template.spec.containers[0], object.spec.template);
+    return object;
+  };
+  const none: Array<[string, Change]> = [
+    ['Helm\'s empty defaults', (s) => Object.assign(s, { tolerations: [], nodeSelector: {}, imagePullSecrets: [], volumes: [], affinity: undefined })],
+    ['false and "" in the pod', (s) => Object.assign(s, { hostNetwork: false, hostPID: false, hostIPC: false, nodeName: '', dnsPolicy: '' })],
+    ['empty lists and false in a container', (_s, c) => Object.assign(c, { args: [], command: [], env: [], envFrom: [], ports: [], volumeMounts: [], stdin: false, tty: false, workingDir: '' })],
+    ['empty labels and annotations', (_s, _c, template) => Object.assign(template.metadata, { annotations: {} })],
+    ['a null creationTimestamp (omitzero)', (_s, _c, template) => Object.assign(template.metadata, { creationTimestamp: null })],
+    ['a probe\'s zero integers', (_s, c) => (c.readinessProbe = { httpGet: { path: '/', port: 8080 }, initialDelaySeconds: 0, successThreshold: 0 })],
+    ['a quantity in an emptyDir', (s, c) => ((s.volumes = [{ name: 'v', emptyDir: { sizeLimit: '1024Mi' } }]), (c.volumeMounts = [{ name: 'v', mountPath: '/v' }]))],
+    ['pod-level resources and overhead', (s) => Object.assign(s, { resources: { limits: { cpu: 1 } }, overhead: { memory: '1024Ki' } })],
+    ['a container port with nothing else', (_s, c) => (c.ports = [{ containerPort: 8080, hostPort: 0, name: '', protocol: 'TCP' }])],
+  ];
+  const written: Array<[string, Change]> = [
+    ['Helm\'s empty defaults', () => undefined],
+    ['false and "" in the pod', () => undefined],
+    ['empty lists and false in a container', () => undefined],
+    ['empty labels and annotations', () => undefined],
+    ['a null creationTimestamp (omitzero)', () => undefined],
+    ['a probe\'s zero integers', (_s, c) => (c.readinessProbe = { httpGet: { path: '/', port: 8080 } })],
+    ['a quantity in an emptyDir', (s, c) => ((s.volumes = [{ name: 'v', emptyDir: { sizeLimit: '1Gi' } }]), (c.volumeMounts = [{ name: 'v', mountPath: '/v' }]))],
+    ['pod-level resources and overhead', (s) => Object.assign(s, { resources: { limits: { cpu: '1' } }, overhead: { memory: '1Mi' } })],
+    ['a container port with nothing else', (_s, c) => (c.ports = [{ containerPort: 8080, protocol: 'TCP' }])],
+  ];
+  for (const [index, [source, change]] of none.entries()) {
+    const asWritten = variant(change);
+    const writtenBack = variant(written[index]![1]);
+    t.notOk(update(asWritten, writtenBack), `${source}: written back, no rollout`);
+    t.notOk(update(writtenBack, asWritten), `${source}: the other way, no rollout`);
+  }
+  const starts: Array<[string, Change]> = [
+    ['a toleration', (s) => (s.tolerations = [{ key: 'a', operator: 'Exists' }])],
+    ['hostNetwork: true', (s) => (s.hostNetwork = true)],
+    ['privileged: false (a pointer: set is not unset)', (_s, c) => (c.securityContext = { privileged: false })],
+    ['securityContext: {} (a pointer to a struct)', (s) => (s.securityContext = {})],
+    ['terminationGracePeriodSeconds: 0 (a pointer)', (s) => (s.terminationGracePeriodSeconds = 0)],
+    ['automountServiceAccountToken: false (a pointer)', (s) => (s.automountServiceAccountToken = false)],
+    ['a field the table does not know, even empty', (s) => (s.someFutureField = {})],
+    ['a value of the wrong type, kept as written', (s) => (s.hostNetwork = 'false')],
+    ['an annotation', (_s, _c, template) => (template.metadata.annotations = { a: '' })],
+  ];
+  for (const [source, change] of starts) {
+    t.ok(update(rollout(undefined), variant(change)), `${source}: a rollout`);
+    t.ok(update(variant(change), rollout(undefined)), `${source}: removed, a rollout`);
+  }
+  const port = (value: unknown): Change => (_s, c) => (c.readinessProbe = { httpGet: { path: '/', port: value } });
+  t.ok(update(variant(port(8080)), variant(port('8080'))), 'an IntOrString: 8080 and "8080" are two values');
 });

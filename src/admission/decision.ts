@@ -6,7 +6,7 @@
 import type { RuleDescriptor } from '../rules/rule.js';
 import { message, type Message, type Piece } from '../util/message.js';
 import { asRecord, jsonEqual } from '../util/object.js';
-import { parseQuantity } from '../util/quantity.js';
+import { canonicalRolloutTemplate } from './canonical-template.js';
 import type { AdmissionRequest } from './review.js';
 
 /**
@@ -19,8 +19,9 @@ import type { AdmissionRequest } from './review.js';
  *
  * A Rollout is a custom resource, stored as written; the Argo Rollouts controller writes it back through its typed
  * structs after a create and after every template change, which canonicalises what it hashes the same either way:
- * containers' `resources: {}` added, resource quantities in canonical form (sameTemplate), restartAt at whole
- * seconds in UTC (sameRestart). Such a write starts no rollout, and must never be denied.
+ * empty lists and maps and false dropped, `resources: {}` added, quantities in canonical form (sameTemplate,
+ * canonical-template.ts), restartAt at whole seconds in UTC (sameRestart). Such a write starts no rollout, and
+ * must never be denied.
  */
 export function startsRollout(request: AdmissionRequest): boolean {
   if (request.operation !== 'UPDATE') return true;
@@ -30,53 +31,24 @@ export function startsRollout(request: AdmissionRequest): boolean {
   const oldRef = asRecord(oldSpec?.['workloadRef']);
   if (ref || oldRef) {
     if (!ref || !oldRef || ['apiVersion', 'kind', 'name'].some((field) => ref[field] !== oldRef[field])) return true;
-  } else if (!sameTemplate(spec?.['template'], oldSpec?.['template'])) {
+  } else if (!sameTemplate(request, spec?.['template'], oldSpec?.['template'])) {
     return true;
   }
   const restartAt = spec?.['restartAt'];
   return restartAt !== undefined && restartAt !== null && !sameRestart(restartAt, oldSpec?.['restartAt']);
 }
 
-/** Pod templates equal as both controllers hash them: as written, or once canonicalised (canonicalTemplate). */
-function sameTemplate(template: unknown, oldTemplate: unknown): boolean {
-  return jsonEqual(template, oldTemplate) || jsonEqual(canonicalTemplate(template), canonicalTemplate(oldTemplate));
+/**
+ * Pod templates equal as the controller hashes them. Deployments, StatefulSets and DaemonSets are stored typed:
+ * equal as the apiserver hands them over. A Rollout is stored as written: equal once written back as the Argo
+ * Rollouts controller writes it (canonical-template.ts).
+ */
+function sameTemplate(request: AdmissionRequest, template: unknown, oldTemplate: unknown): boolean {
+  if (jsonEqual(template, oldTemplate)) return true;
+  return isRollout(request) && jsonEqual(canonicalRolloutTemplate(template), canonicalRolloutTemplate(oldTemplate));
 }
 
-/**
- * The template as the Argo Rollouts controller writes it back, where that changes nothing it hashes (both
- * controllers hash the typed template). Containers' and initContainers' `resources: {}` removed: its typed
- * Container has no omitempty on resources, and `{}` and none are the same struct. Quantities in their
- * `resources.limits` and `requests` replaced by their exact value in nanos (util/quantity.ts), written `<n>n`,
- * itself a quantity of that value (so no other text can be mistaken for it): the controller prints each in
- * canonical form (resource.Quantity's String, CanonicalizeBytes), `cpu: 1` as "1", `0.5` as "500m", `1024Mi`
- * as "1Gi". What is no quantity stays as written.
- */
-function canonicalTemplate(template: unknown): unknown {
-  const podSpec = asRecord(asRecord(template)?.['spec']);
-  if (!podSpec) return template;
-  const quantities = (list: unknown) => {
-    const record = asRecord(list);
-    if (!record) return list;
-    return Object.fromEntries(Object.entries(record).map(([name, value]) => [name, ((nanos) => (nanos === undefined ? value : `${nanos}n`))(parseQuantity(value))]));
-  };
-  const canonical = (containers: unknown) =>
-    Array.isArray(containers)
-      ? containers.map((container) => {
-          const record = asRecord(container);
-          const resources = asRecord(record?.['resources']);
-          if (!record || !resources) return container;
-          if (jsonEqual(resources, {})) {
-            const { resources: _empty, ...rest } = record;
-            return rest;
-          }
-          const written = { ...resources };
-          if ('limits' in written) written['limits'] = quantities(written['limits']);
-          if ('requests' in written) written['requests'] = quantities(written['requests']);
-          return { ...record, resources: written };
-        })
-      : containers;
-  return { ...asRecord(template), spec: { ...podSpec, containers: canonical(podSpec['containers']), initContainers: canonical(podSpec['initContainers']) } };
-}
+const isRollout = (request: AdmissionRequest) => request.kind.group === 'argoproj.io' && request.kind.kind === 'Rollout';
 
 /**
  * RFC 3339 (time.RFC3339, as Go and CEL's timestamp() read it): a date, T, a time with a fraction or not, Z or an

@@ -6,6 +6,7 @@
  * handleAdmission's validate denies: enforced, not exempt, error after the rule's cap, and judged (a CREATE or
  * a pod-template change; a strategy-only UPDATE for rollout-strategy alone; never the Deployment controller).
  */
+import { droppedWhenEmpty } from '../admission/canonical-template.js';
 import { KUBERNETES_CONTROLLER_USERNAMES, MAX_WARNING, RFC3339, denialHeader } from '../admission/decision.js';
 import { applyOverride } from '../policy/effective.js';
 import { kubernetesMinor } from '../policy/version.js';
@@ -61,33 +62,54 @@ const sameQuantity = (x: string, y: string) => {
 };
 /** Lists of quantities a and b (resources.limits or requests, not equal as written) the same: the same names, each the same value. */
 const sameQuantities = (a: string, b: string) => `(type(${a}) == map && type(${b}) == map && ${a}.all(q, q in ${b} && ${sameQuantity(`${a}[q]`, `${b}[q]`)}) && ${b}.all(q, q in ${a}))`;
-/** Resources r and s (neither `{}`) the same: limits and requests by value, anything else as written (no binds: fewer comprehensions to compile). */
+/** A value the Argo controller's omitempty drops: false, 0, "", [] or {} (the CRD schema has already checked its type). */
+const empty = (v: string) => `(${v} == false || ${v} == 0 || ${v} == '' || ${v} == [] || ${v} == {})`;
+/**
+ * Objects a and b the same, as canonical-template.ts has them one level deep: a field both have compared by
+ * `same`; a field one of them has, as none when it is in `names` (droppedWhenEmpty) and empty, or when `none`
+ * says so. `key` names the field in `same` and `none`.
+ */
+const sameDropping = (a: string, b: string, names: string[], key: string, same: string, none = 'false') => {
+  const absent = (object: string) => `(${none} || (${key} in ${JSON.stringify(names)} && ${empty(`${object}[${key}]`)}))`;
+  return `${a}.all(${key}, ${key} in ${b} ? ${same} : ${absent(a)}) && ${b}.all(${key}, ${key} in ${a} || ${absent(b)})`;
+};
+/** Resources r and s the same: limits and requests by value, empty ones as none, anything else as written. */
 const sameResources = (r: string, s: string) =>
-  `(${r} == ${s} || (type(${r}) == map && type(${s}) == map && ${r}.all(rk, rk in ${s} && (${r}[rk] == ${s}[rk] || (rk in ['limits', 'requests'] && ${sameQuantities(`${r}[rk]`, `${s}[rk]`)}))) && ${s}.all(rk, rk in ${r})))`;
-/** Containers c and d equal as startsRollout compares them: a `resources: {}` counts as none, quantities by value (canonicalTemplate). */
-const CONTAINER_EQUAL =
-  `c.all(ck, ck == 'resources' && c[ck] == {} ? !('resources' in d) || d.resources == {} : ck in d && (ck == 'resources' ? ${sameResources('c.resources', 'd.resources')} : c[ck] == d[ck]))` +
-  " && d.all(dk, dk in c || (dk == 'resources' && d[dk] == {}))";
-/** Templates nt and ot, which differ, equal once containers' and initContainers' `resources: {}` are removed and quantities read by value. */
-const TEMPLATES_EQUAL_WITHOUT_EMPTY_RESOURCES = `has(nt.spec) && has(ot.spec) && ${bind(
+  `(${r} == ${s} || (type(${r}) == map && type(${s}) == map && ${sameDropping(r, s, droppedWhenEmpty('core/v1.ResourceRequirements'), 'rk', `(${r}[rk] == ${s}[rk] || (rk in ['limits', 'requests'] && ${sameQuantities(`${r}[rk]`, `${s}[rk]`)}))`)}))`;
+/** Containers c and d equal as startsRollout compares them: `resources: {}` as none, quantities by value, omitempty's empties as none. */
+const CONTAINER_EQUAL = sameDropping(
+  'c',
+  'd',
+  droppedWhenEmpty('core/v1.Container'),
+  'ck',
+  `(ck == 'resources' ? ${sameResources('c.resources', 'd.resources')} : c[ck] == d[ck])`,
+  "(ck == 'resources' && ((ck in c && c[ck] == {}) || (ck in d && d[ck] == {})))",
+);
+/** Pod specs ns and os equal as startsRollout compares them: containers and initContainers by CONTAINER_EQUAL, omitempty's empties as none. */
+const POD_SPEC_EQUAL = sameDropping(
   'ns',
-  'nt.spec',
-  bind(
-    'os',
-    'ot.spec',
-    "nt.all(tk, tk in ot && (tk == 'spec' || nt[tk] == ot[tk])) && ot.all(tk, tk in nt)" +
-      " && ns.all(sk, sk in os && (sk in ['containers', 'initContainers']" +
-      ` ? size(ns[sk]) == size(os[sk]) && lists.range(size(ns[sk])).all(j, ${bind('c', 'ns[sk][j]', bind('d', 'os[sk][j]', CONTAINER_EQUAL))})` +
-      ' : ns[sk] == os[sk])) && os.all(sk, sk in ns)',
-  ),
-)}`;
+  'os',
+  droppedWhenEmpty('core/v1.PodSpec'),
+  'sk',
+  `(sk in ['containers', 'initContainers'] ? size(ns[sk]) == size(os[sk]) && lists.range(size(ns[sk])).all(j, ${bind('c', 'ns[sk][j]', bind('d', 'os[sk][j]', CONTAINER_EQUAL))}) : ns[sk] == os[sk])`,
+);
+/**
+ * Templates nt and ot, which differ as written, the same once written back as the Argo controller writes them
+ * (canonical-template.ts), on the pod, its containers and the template's metadata; deeper (volumes, probes,
+ * ports) and quantities outside containers' resources they compare as written, so a write-back that changes
+ * only those counts as a rollout here: judged in full, never let through unjudged.
+ */
+const TEMPLATES_EQUAL_AS_WRITTEN_BACK =
+  "nt.all(tk, tk in ['metadata', 'spec'] || (tk in ot && nt[tk] == ot[tk])) && ot.all(tk, tk in ['metadata', 'spec'] || tk in nt)" +
+  ` && ${bind('nm', 'nt.?metadata.orValue({})', bind('om', 'ot.?metadata.orValue({})', sameDropping('nm', 'om', droppedWhenEmpty('meta/v1.ObjectMeta'), 'mk', 'nm[mk] == om[mk]')))}` +
+  ` && ${bind('ns', 'nt.?spec.orValue({})', bind('os', 'ot.?spec.orValue({})', POD_SPEC_EQUAL))}`;
 
 /**
  * decision.ts startsRollout for an Argo Rollout UPDATE (read through dyn(): the apps/v1 schemas, which the same
  * expression is type-checked against, have no workloadRef or restartAt). With a workloadRef on either side, a
  * change of its apiVersion, kind or name, or its coming or going (its own template is then not run, nor its
- * scaleDown a rollout); without, a template change other than containers' `resources: {}`, which the Argo
- * controller writes back after every create and template change. And a restartAt newly set or changed (its
+ * scaleDown a rollout); without, a template change other than what the Argo controller's write-back after
+ * every create and template change makes the same (TEMPLATES_EQUAL_AS_WRITTEN_BACK). And a restartAt newly set or changed (its
  * removal restarts nothing). Admission CEL gets the object as JSON, not typed by the CRD schema: lists compare
  * in order (the keyed ones too), as jsonEqual has them; containers' resource quantities by value (sameResources);
  * restartAt as an instant at second precision when both are RFC 3339 date-times (decision.ts RFC3339; the
@@ -100,7 +122,7 @@ const ROLLOUT_UPDATE_STARTS = bind(
     'o',
     'dyn(oldObject).spec',
     "(has(n.workloadRef) || has(o.workloadRef) ? !has(n.workloadRef) || !has(o.workloadRef) || ['apiVersion', 'kind', 'name'].exists(f, (f in n.workloadRef) != (f in o.workloadRef) || (f in n.workloadRef && n.workloadRef[f] != o.workloadRef[f]))" +
-      ` : has(n.template) != has(o.template) || (has(n.template) && n.template != o.template && !${bind('nt', 'n.template', bind('ot', 'o.template', TEMPLATES_EQUAL_WITHOUT_EMPTY_RESOURCES))}))` +
+      ` : has(n.template) != has(o.template) || (has(n.template) && n.template != o.template && !${bind('nt', 'n.template', bind('ot', 'o.template', TEMPLATES_EQUAL_AS_WRITTEN_BACK))}))` +
       ' || (has(n.restartAt) && (!has(o.restartAt) || (n.restartAt != o.restartAt && !(' +
       `type(n.restartAt) == string && type(o.restartAt) == string && n.restartAt.matches(${literal(RFC3339.source)}) && o.restartAt.matches(${literal(RFC3339.source)})` +
       ' && int(timestamp(n.restartAt)) == int(timestamp(o.restartAt))))))',
