@@ -15,6 +15,7 @@ import fc from 'fast-check';
 import t from 'tap';
 import { TEMPLATE_SHAPE_ROOT, TEMPLATE_SHAPE_TYPES } from '../src/admission/argo-template-shape.js';
 import { canonicalRolloutTemplate } from '../src/admission/canonical-template.js';
+import { quantityText as quantityTextOf } from '../src/util/quantity.js';
 import { jsonEqual } from '../src/util/object.js';
 import { TEST_DIR } from './helpers/fixtures.js';
 
@@ -89,7 +90,7 @@ function valueOf(code: string, depth: number, rich: boolean): fc.Arbitrary<Json>
       return fc.oneof(
         absent,
         fc.constant(null),
-        rich ? fc.constantFrom('0', '1', 1, 0.5, '500m', '0.5', '1000m', '1Gi', '1024Mi', '1e3', '1k', '1.5Gi', '+1Ki', '0.1n', '100M') : fc.constantFrom('1', 1, '1000m', '0'),
+        rich ? fc.constantFrom(...QUANTITIES.filter((q) => quantityTextOf(q) !== undefined)) : fc.constantFrom('1', 1, '1000m', '0', '+1', '1e0', '1000', '1k', '1Gi', '1073741824', '1024Mi'),
       );
     case 'o':
       return fc.oneof(absent, fc.constant(null), rich ? fc.constantFrom(0, 8080, '8080', 'http', '25%', '') : fc.constantFrom(0, 8080, '8080'));
@@ -99,6 +100,19 @@ function valueOf(code: string, depth: number, rich: boolean): fc.Arbitrary<Json>
       return absent;
   }
 }
+
+/** Quantities written the ways users, charts and hostile clients write them (Go keeps some texts, prints others). */
+const QUANTITIES: Json[] = ['0', '1', 1, 0.5, '500m', '0.5', '1000m', '1Gi', '1024Mi', '1073741824', '1e3', '1k', '1E3', '1.5Gi', '+1Ki', '0.1n', '100M', '+1', '1.', '01', '8Ki', '8192', '1e+3', '1e21', '1e+21', '1e4294967296', '1000E', ' 1', '.', 'Ki', '-1', '-0', '1e-9', '0.000000001'];
+
+/** Quantity texts drawn as ParseQuantity's grammar allows: a sign, digits, a fraction, a suffix or an exponent. */
+const quantityText = fc
+  .tuple(
+    fc.constantFrom('', '', '+', '-'),
+    fc.stringMatching(/^[0-9]{0,20}$/),
+    fc.option(fc.stringMatching(/^[0-9]{0,10}$/), { nil: undefined }),
+    fc.constantFrom('', '', 'm', 'n', 'u', 'k', 'M', 'G', 'T', 'P', 'E', 'Ki', 'Mi', 'Gi', 'Ti', 'Pi', 'Ei', 'e3', 'E-3', 'e+6', 'e18', 'e19', 'e-10', 'e0'),
+  )
+  .map(([sign, digits, fraction, suffix]) => `${sign}${digits}${fraction === undefined ? '' : `.${fraction}`}${suffix}`);
 
 const template = (rich: boolean) => valueOf(TEMPLATE_SHAPE_ROOT, 7, rich).map((value) => value ?? {});
 
@@ -138,4 +152,53 @@ t.test('two templates with one canonical form are written back the same: no roll
     }
   }
   t.ok(same >= 50 && different >= 50, `pairs of both kinds compared (${same} the same, ${different} not; seed ${seed})`);
+});
+
+const limitsOf = (cpu: Json): Json => ({ spec: { containers: [{ name: 'a', resources: { limits: { cpu } } }] } });
+
+t.test('quantities: one text from Go is one canonical form, and two are two', async (t) => {
+  const seed = Date.now();
+  const quantities = [...QUANTITIES, ...fc.sample(quantityText, { numRuns: 400, seed })];
+  const templates = quantities.map(limitsOf);
+  const back = await writtenBack(templates);
+  const canonical = templates.map(canonicalRolloutTemplate);
+  let unreadable = 0;
+  for (const [i, written] of back.entries()) {
+    if (written.startsWith('error: ')) {
+      unreadable++;
+      continue;
+    }
+    t.ok(jsonEqual(canonical[i], canonicalRolloutTemplate(JSON.parse(written))) || quantityOffPath(quantities[i]), `seed ${seed}: ${JSON.stringify(quantities[i])} keeps its canonical form through ${written}`);
+  }
+  let compared = 0;
+  for (let i = 0; i < templates.length; i++) {
+    for (let j = i + 1; j < templates.length; j++) {
+      if (back[i]!.startsWith('error: ') || back[j]!.startsWith('error: ')) continue;
+      const sameCanonical = jsonEqual(canonical[i], canonical[j]);
+      const sameText = back[i] === back[j];
+      // One canonical form, one write-back (else a rollout would go unjudged); the other way where both are on the port's path.
+      if (sameCanonical && !sameText) t.fail(`seed ${seed}: ${JSON.stringify(quantities[i])} and ${JSON.stringify(quantities[j])} have one canonical form, but Go writes ${back[i]} and ${back[j]}`);
+      if (sameText && !sameCanonical && !quantityOffPath(quantities[i]) && !quantityOffPath(quantities[j])) t.fail(`seed ${seed}: Go writes ${JSON.stringify(quantities[i])} and ${JSON.stringify(quantities[j])} the same, the port not`);
+      compared++;
+    }
+  }
+  t.ok(compared > 50_000 && unreadable < quantities.length / 2, `${compared} pairs compared, ${unreadable} of ${quantities.length} texts no quantity for Go (seed ${seed})`);
+});
+
+/** Whether the port leaves a quantity as written (off ParseQuantity's int64 path): only extra judging, never less. */
+function quantityOffPath(value: Json): boolean {
+  return quantityTextOf(value) === undefined;
+}
+
+t.test('a key that only case-folds onto a field is compared as written (encoding/json reads it by key order)', async (t) => {
+  const pairs: Array<[Json, Json]> = [
+    [{ spec: { volumes: [{ EmptyDir: { medium: 'Memory' }, emptyDir: null, name: 'v' }] } }, { spec: { volumes: [{ EmptyDir: { medium: 'Memory' }, name: 'v' }] } }],
+    [{ spec: { volumes: [{ Name: 'x', name: '' }] } }, { spec: { volumes: [{ Name: 'x' }] } }],
+    [{ spec: { volumes: [{ name: 'v', nfs: { ReadOnly: true, readOnly: false, server: 's', path: '/' } }] } }, { spec: { volumes: [{ name: 'v', nfs: { ReadOnly: true, server: 's', path: '/' } }] } }],
+  ];
+  const back = await writtenBack(pairs.flat());
+  for (const [index, [a, b]] of pairs.entries()) {
+    t.not(back[2 * index], back[2 * index + 1], `Go writes ${JSON.stringify(a)} and ${JSON.stringify(b)} apart`);
+    t.notOk(jsonEqual(canonicalRolloutTemplate(a), canonicalRolloutTemplate(b)), 'and so does the canonical form');
+  }
 });

@@ -4,7 +4,7 @@
  * corev1.PodTemplateSpec) and writes it back with encoding/json after every create and template change
  * (rollout/sync.go setRolloutRevision, rollout/controller.go defaulting spec.replicas). That write drops what
  * omitempty drops (`tolerations: []`, `nodeSelector: {}`, `hostNetwork: false`, `args: []`), adds the structs
- * omitempty cannot drop (`resources: {}`), prints quantities canonical (`1024Mi` as "1Gi", `0.5` as "500m")
+ * omitempty cannot drop (`resources: {}`), prints quantities as Go does (`1024Mi` as "1Gi", `0.5` as "500m")
  * and drops a zero creationTimestamp (omitzero). The controller hashes exactly that JSON (utils/hash
  * ComputePodTemplateHash: FNV of json.Marshal(template)), so two templates with one canonical form have one
  * rollouts-pod-template-hash, and such a write starts no rollout.
@@ -15,15 +15,22 @@
  * read) is kept as written: a change there still counts as a change, so no rollout goes unjudged.
  */
 import { jsonEqual } from '../util/object.js';
-import { parseQuantity } from '../util/quantity.js';
+import { quantityText } from '../util/quantity.js';
 import { TEMPLATE_SHAPE_ROOT, TEMPLATE_SHAPE_TYPES } from './argo-template-shape.js';
 
 type Json = unknown;
 
-/** A quantity by its exact value: `<nanos>n`, itself a quantity of that value, so no written text can be mistaken for it. */
+/**
+ * Tags no JSON value can carry (JSON has no symbols): a canonical part that is a printed text or a value kept as
+ * written can never equal a value that was written to look like one.
+ */
+const PRINTED = Symbol('printed by Go');
+const AS_WRITTEN = Symbol('as written');
+
+/** A quantity as the controller writes it: the text Go prints (util/quantity.ts), or, where that port does not follow Go, the value as written. */
 function canonicalQuantity(value: Json): Json {
-  const nanos = parseQuantity(value);
-  return nanos === undefined ? value : `${nanos}n`;
+  const text = quantityText(value);
+  return text === undefined ? [AS_WRITTEN, value] : [PRINTED, text];
 }
 
 const isPlainObject = (value: Json): value is Record<string, Json> => typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -80,8 +87,33 @@ function emptyForOmitEmpty(value: Json, type: string): boolean {
   return false;
 }
 
+/**
+ * encoding/json's foldName: what json.Unmarshal matches a key to a field by, when no field has the key exactly
+ * (ASCII upper-cased; another rune as ToUpper(ToLower(r)), so "ſ" folds to "S" and the Kelvin sign to "K").
+ */
+function foldName(name: string): string {
+  let folded = '';
+  for (const rune of name) {
+    const once = rune.toLowerCase().toUpperCase();
+    folded += [...once].length === 1 ? once : rune;
+  }
+  return folded;
+}
+
+const foldedFields = new Map<Readonly<Record<string, string>>, Set<string>>();
+
+/** Whether a key is no field of the struct but json.Unmarshal would read it into one (case-insensitively). */
+function foldsOntoField(key: string, fields: Readonly<Record<string, string>>): boolean {
+  let folded = foldedFields.get(fields);
+  if (!folded) foldedFields.set(fields, (folded = new Set(Object.keys(fields).map(foldName))));
+  return folded.has(foldName(key));
+}
+
 function canonicalStruct(value: Record<string, Json>, fields: Readonly<Record<string, string>> | undefined): Json {
   if (!fields) return value;
+  // A key that only case-folds onto a field (`EmptyDir`, in a part of the CRD that keeps unknown fields) is read
+  // into it, or not, by key order: that struct is compared as written.
+  if (Object.keys(value).some((key) => !Object.prototype.hasOwnProperty.call(fields, key) && foldsOntoField(key, fields))) return [AS_WRITTEN, value];
   // Entries, not assignments: a key "__proto__" stays a key.
   const out: Array<[string, Json]> = [];
   for (const [name, code] of Object.entries(fields)) {

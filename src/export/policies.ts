@@ -49,19 +49,6 @@ const ident = (rule: RuleId) => rule.replace(/-/g, '_');
 /** decision.ts startsRollout for apps/v1: a CREATE, or a change of the pod template (stored typed: resources: {} is always there). */
 const APPS_ROLLOUT = "request.operation == 'CREATE' || object.spec.template != oldObject.spec.template";
 
-/**
- * Resource quantities x and y (in a container's resources.limits or requests) the same value, as canonicalTemplate
- * in decision.ts compares them: equal as written, or both quantities (read as text: an int or float as its
- * decimal text, string()) that compareTo finds equal. The apiserver's quantity() is resource.ParseQuantity itself;
- * where util/quantity.ts reads a text as no quantity that it reads (an exponent past 400), the CEL finds the
- * values equal and counts no rollout, erring toward never denying a write-back.
- */
-const sameQuantity = (x: string, y: string) => {
-  const text = (v: string) => `(type(${v}) == string || type(${v}) == int || type(${v}) == double) && isQuantity(string(${v}))`;
-  return `(${x} == ${y} || (${text(x)} && ${text(y)} && quantity(string(${x})).compareTo(quantity(string(${y}))) == 0))`;
-};
-/** Lists of quantities a and b (resources.limits or requests, not equal as written) the same: the same names, each the same value. */
-const sameQuantities = (a: string, b: string) => `(type(${a}) == map && type(${b}) == map && ${a}.all(q, q in ${b} && ${sameQuantity(`${a}[q]`, `${b}[q]`)}) && ${b}.all(q, q in ${a}))`;
 /** A value the Argo controller's omitempty drops: false, 0, "", [] or {} (the CRD schema has already checked its type). */
 const empty = (v: string) => `(${v} == false || ${v} == 0 || ${v} == '' || ${v} == [] || ${v} == {})`;
 /**
@@ -73,10 +60,15 @@ const sameDropping = (a: string, b: string, names: string[], key: string, same: 
   const absent = (object: string) => `(${none} || (${key} in ${JSON.stringify(names)} && ${empty(`${object}[${key}]`)}))`;
   return `${a}.all(${key}, ${key} in ${b} ? ${same} : ${absent(a)}) && ${b}.all(${key}, ${key} in ${a} || ${absent(b)})`;
 };
-/** Resources r and s the same: limits and requests by value, empty ones as none, anything else as written. */
+/**
+ * Resources r and s the same: empty limits and requests as none, the rest as written. Quantities too: the
+ * controller prints each as Go's Quantity does (util/quantity.ts), which CEL cannot (its quantity() compares
+ * values, but "1Gi" and "1073741824" are two texts, two hashes, two rollouts). So a write-back that prints
+ * a quantity another way (`cpu: 0.5` as "500m") counts as a rollout here: judged in full, never let through.
+ */
 const sameResources = (r: string, s: string) =>
-  `(${r} == ${s} || (type(${r}) == map && type(${s}) == map && ${sameDropping(r, s, droppedWhenEmpty('core/v1.ResourceRequirements'), 'rk', `(${r}[rk] == ${s}[rk] || (rk in ['limits', 'requests'] && ${sameQuantities(`${r}[rk]`, `${s}[rk]`)}))`)}))`;
-/** Containers c and d equal as startsRollout compares them: `resources: {}` as none, quantities by value, omitempty's empties as none. */
+  `(${r} == ${s} || (type(${r}) == map && type(${s}) == map && ${sameDropping(r, s, droppedWhenEmpty('core/v1.ResourceRequirements'), 'rk', `${r}[rk] == ${s}[rk]`)}))`;
+/** Containers c and d equal as startsRollout compares them: `resources: {}` as none, omitempty's empties as none. */
 const CONTAINER_EQUAL = sameDropping(
   'c',
   'd',
@@ -96,8 +88,8 @@ const POD_SPEC_EQUAL = sameDropping(
 /**
  * Templates nt and ot, which differ as written, the same once written back as the Argo controller writes them
  * (canonical-template.ts), on the pod, its containers and the template's metadata; deeper (volumes, probes,
- * ports) and quantities outside containers' resources they compare as written, so a write-back that changes
- * only those counts as a rollout here: judged in full, never let through unjudged.
+ * ports) and quantities they compare as written, so a write-back that changes only those counts as a rollout
+ * here: judged in full, never let through unjudged.
  */
 const TEMPLATES_EQUAL_AS_WRITTEN_BACK =
   "nt.all(tk, tk in ['metadata', 'spec'] || (tk in ot && nt[tk] == ot[tk])) && ot.all(tk, tk in ['metadata', 'spec'] || tk in nt)" +
@@ -111,7 +103,7 @@ const TEMPLATES_EQUAL_AS_WRITTEN_BACK =
  * scaleDown a rollout); without, a template change other than what the Argo controller's write-back after
  * every create and template change makes the same (TEMPLATES_EQUAL_AS_WRITTEN_BACK). And a restartAt newly set or changed (its
  * removal restarts nothing). Admission CEL gets the object as JSON, not typed by the CRD schema: lists compare
- * in order (the keyed ones too), as jsonEqual has them; containers' resource quantities by value (sameResources);
+ * in order (the keyed ones too), as jsonEqual has them; quantities as written (sameResources);
  * restartAt as an instant at second precision when both are RFC 3339 date-times (decision.ts RFC3339; the
  * controller writes it back truncated to the second, in UTC), otherwise as the text written.
  */

@@ -141,7 +141,21 @@ export interface ControlPlaneOptions {
   nodes?: 'kwok' | 'none';
 }
 
+/**
+ * Starts the control plane, again with other ports when a component found its port taken after freePort saw it
+ * free (seldom, and not ours to prevent: "bind: address already in use").
+ */
 export async function startControlPlane(dir: string, options: ControlPlaneOptions = {}): Promise<ControlPlane> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(dir, options);
+    } catch (error) {
+      if (attempt >= 3 || !/address already in use/.test((error as Error).message)) throw error;
+    }
+  }
+}
+
+async function startOnce(dir: string, options: ControlPlaneOptions): Promise<ControlPlane> {
   const withKwok = (options.nodes ?? 'kwok') === 'kwok';
   const bins = binaryDirs();
   const logs = join(dir, 'logs');
