@@ -56,14 +56,14 @@ function canonical(value: bigint, scale: number, format: Format): string | undef
       return suffix === undefined ? undefined : `${amount}${suffix}`;
     }
   }
-  // int64Amount.AsCanonicalBytes: the exponent made a multiple of 3.
+  // int64Amount.AsCanonicalBytes: the exponent made a multiple of 3 (past int64, Go goes on in inf.Dec, which
+  // arrives at the same digits: BigInt here does both).
   let [amount, times] = removeFactors(value, 10n);
   let exponent = scale + times;
   const remainder = ((exponent % 3) + 3) % 3;
   if (remainder !== 0) {
     amount *= remainder === 1 ? 10n : 100n;
     exponent -= remainder;
-    if (!fitsInt64(amount)) return undefined;
   }
   if (format === 'DecimalExponent') return exponent === 0 ? `${amount}` : `${amount}e${exponent}`;
   const suffix = DECIMAL_SUFFIX.get(exponent);
@@ -123,8 +123,8 @@ function int64Path(text: string, sign: string, num: string, fraction: string, un
  * whole BinarySI values of 1024 and more, AsCanonicalBase1024Bytes).
  */
 function decimalPath(sign: string, digits: string, fractionDigits: number, unit: { base: 10 | 2; exponent: number; format: Format }, numberText: string): string | undefined {
-  // inf.Dec's SetString reads the number's text: only the plainest forms here (no bare "." at either end).
-  if (!/^[+-]?[0-9]+(?:\.[0-9]+)?$/.test(numberText)) return undefined;
+  // inf.Dec's SetString reads the number's text: at least one digit, a point on either side of them or none.
+  if (!/^[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)$/.test(numberText)) return undefined;
   // nanos = digits × 10^(exponent − fraction digits + 9), or × 2^exponent × 10^(9 − fraction digits), rounded up.
   const power10 = (unit.base === 10 ? unit.exponent : 0) - fractionDigits + 9;
   let numerator = BigInt(digits) << BigInt(unit.base === 2 ? unit.exponent : 0);
