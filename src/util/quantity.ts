@@ -7,8 +7,8 @@
  *
  * Both of ParseQuantity's paths are followed: int64 (at most 18 digits, nothing finer than a nano, no fraction
  * with a binary suffix), where a canonical text is kept as written, and inf.Dec (the rest, rounded up to a
- * nano). Exponents past 18, values past int64 and what is no quantity give undefined: callers then compare the
- * value as written.
+ * nano). Exponents past 18, texts over 64 characters and what is no quantity give undefined: callers then
+ * compare the value as written.
  */
 
 type Format = 'DecimalSI' | 'BinarySI' | 'DecimalExponent';
@@ -18,6 +18,8 @@ const BINARY: Record<string, number> = { Ki: 10, Mi: 20, Gi: 30, Ti: 40, Pi: 50,
 const DECIMAL_SUFFIX = new Map(Object.entries(DECIMAL).map(([suffix, exponent]) => [exponent, suffix]));
 const BINARY_SUFFIX = new Map<number, string>([[0, ''], ...Object.entries(BINARY).map(([suffix, exponent]): [number, string] => [exponent / 10, suffix])]);
 const INT64_MAX = 9223372036854775807n;
+/** The longest quantity text printed as Go does (a request may bring megabytes of digits). */
+const MAX_TEXT = 64;
 
 /** parseQuantityString: the sign, the integer digits without leading zeros ("0" when none), the fraction digits, the suffix. */
 const SYNTAX = /^([+-]?)0*([0-9]*)(?:\.([0-9]*))?([eEinumkKMGTP]*(?:[+-]?[0-9]*)?)$/;
@@ -77,7 +79,9 @@ function canonical(value: bigint, scale: number, format: Format): string | undef
 export function quantityText(written: unknown): string | undefined {
   // UnmarshalJSON reads a JSON number from its text: only texts JavaScript prints as the apiserver's JSON does.
   const text = typeof written === 'number' ? (Number.isSafeInteger(written) || (Number.isFinite(written) && !/e/i.test(String(written))) ? String(written) : undefined) : written;
-  if (typeof text !== 'string' || text.length === 0) return undefined;
+  // Past int64's 19 digits there is no meaning left to compare, and a megabyte of digits costs BigInt a
+  // fraction of a second: such a text is compared as written.
+  if (typeof text !== 'string' || text.length === 0 || text.length > MAX_TEXT) return undefined;
   if (text === '0') return '0';
   const match = SYNTAX.exec(text);
   if (!match) return undefined;
