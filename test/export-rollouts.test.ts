@@ -30,7 +30,7 @@ import { RULE_IDS } from '../src/rules/index.js';
 import { installArgoRolloutsCrds } from './helpers/argo-rollouts.js';
 import { eventually, kubectl, kubectlOk, sharedControlPlane } from './helpers/cluster.js';
 import { createDryRun as createAppsDryRun, dryRunRequest, type DryRunAnswer } from './helpers/dry-run.js';
-import { chainVerdict, exportedOnly, kubectlVerdict, manifest, namespaceMaker, vapVerdict, webhookVerdict } from './helpers/export-parity.js';
+import { chainVerdict, compareCreates, exportedOnly, kubectlVerdict, manifest, namespaceMaker, vapVerdict, webhookVerdict, type ParityCase } from './helpers/export-parity.js';
 import { FIXTURES } from './helpers/fixtures.js';
 import { POLICY_LOADING_SECONDS, policyLoading, secondsLeft } from './helpers/policy-loading.js';
 
@@ -407,31 +407,11 @@ t.test('the policies that judge Rollouts are accepted and take effect', async (t
 });
 
 withPolicies.test('every Rollout gets the webhook verdict, message and warnings, in every namespace mode and override', async (t) => {
-  let judged = 0;
-  let denied = 0;
-  let warned = 0;
-  for (const { source, object } of rollouts()) {
-    const create = manifest(object);
-    const defaulted = await createDryRun('exr-plain', create);
-    if (defaulted.status !== 201) {
-      t.fail(`${source}: the apiserver refused it: ${defaulted.body.message}`);
-      continue;
-    }
-    const cases: Array<[string, Policy, Mode | undefined, string]> = [
-      ...MODES.map(([ns, mode]): [string, Policy, Mode | undefined, string] => [ns, DEFAULT_EXPORTED, mode, 'exr-test']),
-      ...CUSTOM_NAMESPACES.map((ns): [string, Policy, Mode | undefined, string] => [ns, CUSTOM_EXPORTED, undefined, 'exr-custom']),
-    ];
-    await Promise.all(
-      cases.map(async ([ns, policy, mode, prefix]) => {
-        const expected = webhookVerdict(policy, ns, mode, { operation: 'CREATE', object: { ...defaulted.body, metadata: { ...defaulted.body.metadata, namespace: ns } } });
-        const actual = vapVerdict(await createDryRun(ns, create), prefix);
-        t.strictSame(actual, expected, `${source} in ${ns}`);
-        judged++;
-        if (expected.denied) denied++;
-        if (expected.warnings.length > 0) warned++;
-      }),
-    );
-  }
+  const cases: ParityCase[] = [
+    ...MODES.map(([namespace, mode]) => ({ namespace, policy: DEFAULT_EXPORTED, mode, prefix: 'exr-test' })),
+    ...CUSTOM_NAMESPACES.map((namespace) => ({ namespace, policy: CUSTOM_EXPORTED, mode: undefined, prefix: 'exr-custom' })),
+  ];
+  const { judged, denied, warned } = await compareCreates(t, rollouts(), { plainNamespace: 'exr-plain', cases, createDryRun, refusedFails: true });
   t.ok(judged > 300 && denied > 50 && warned > 50, `a real mix of verdicts (${judged} judged, ${denied} denied, ${warned} warned)`);
 });
 
@@ -454,23 +434,8 @@ withPolicies.test('the CEL findings of every Rollout are the engine\'s, info and
 });
 
 withPolicies.test('with the MutatingAdmissionPolicy (1.37), every Rollout is fixed, stored and judged as through the webhook chain', async (t) => {
-  let judged = 0;
-  let fixed = 0;
-  for (const { source, object } of rollouts()) {
-    const create = manifest(object);
-    const defaulted = await createDryRun('exr-plain', create);
-    if (defaulted.status !== 201) continue;
-    await Promise.all(
-      FIX_NAMESPACES.map(async ([ns, mode]) => {
-        const expected = chainVerdict(FIX_EXPORTED, ns, mode, { operation: 'CREATE', object: { ...defaulted.body, metadata: { ...defaulted.body.metadata, namespace: ns } } });
-        const answer = await createDryRun(ns, create);
-        const actual = { ...vapVerdict(answer, 'exr-fix'), spec: answer.status === 201 ? answer.body.spec : expected.spec };
-        t.strictSame(actual, expected, `${source} in ${ns}`);
-        judged++;
-        if (JSON.stringify(expected.spec) !== JSON.stringify(defaulted.body.spec)) fixed++;
-      }),
-    );
-  }
+  const cases = FIX_NAMESPACES.map(([namespace, mode]) => ({ namespace, policy: FIX_EXPORTED, mode, prefix: 'exr-fix' }));
+  const { judged, fixed } = await compareCreates(t, rollouts(), { plainNamespace: 'exr-plain', cases, createDryRun, chain: true });
   t.ok(judged > 80 && fixed > 20, `a real mix (${judged} judged, ${fixed} fixed)`);
 });
 

@@ -18,7 +18,7 @@ import { defaultPolicy, parsePolicy } from '../src/policy/load.js';
 import { type Mode, type Policy } from '../src/policy/types.js';
 import { eventually, kubectl, kubectlOk, sharedControlPlane } from './helpers/cluster.js';
 import { createDryRun as createDryRunIn } from './helpers/dry-run.js';
-import { chainVerdict, exportedOnly, kubectlVerdict, manifest, namespaceMaker, vapVerdict, webhookVerdict, type Verdict } from './helpers/export-parity.js';
+import { chainVerdict, compareCreates, exportedOnly, kubectlVerdict, manifest, namespaceMaker, vapVerdict, webhookVerdict, type ParityCase, type Verdict } from './helpers/export-parity.js';
 import { FIXTURES } from './helpers/fixtures.js';
 import { POLICY_LOADING_SECONDS, policyLoading, secondsLeft } from './helpers/policy-loading.js';
 import { runCli } from './helpers/run-cli.js';
@@ -211,51 +211,18 @@ t.test('the exported policies are accepted by the apiserver and take effect', as
 });
 
 withPolicies.test('every workload gets the webhook verdict, message and warnings, in every namespace mode and override', async (t) => {
-  let judged = 0;
-  let deniedCount = 0;
-  let warnedCount = 0;
-  for (const { source, object } of workloads()) {
-    const create = manifest(object);
-    const defaulted = await createDryRun('ex-plain', create);
-    // The apiserver refuses some goldens outright (invalid strategies): neither path ever judges them.
-    if (defaulted.status !== 201) continue;
-    const cases: Array<[string, Policy, Mode | undefined, string]> = [
-      ...MODES.map(([ns, mode]): [string, Policy, Mode | undefined, string] => [ns, DEFAULT_EXPORTED, mode, 'export-test']),
-      ...CUSTOM_NAMESPACES.map((ns): [string, Policy, Mode | undefined, string] => [ns, CUSTOM_EXPORTED, undefined, 'export-custom']),
-    ];
-    await Promise.all(
-      cases.map(async ([ns, policy, mode, prefix]) => {
-        const expected = webhookVerdict(policy, ns, mode, { operation: 'CREATE', object: { ...defaulted.body, metadata: { ...defaulted.body.metadata, namespace: ns } } });
-        const actual = vapVerdict(await createDryRun(ns, create), prefix);
-        t.strictSame(actual, expected, `${source} in ${ns}`);
-        judged++;
-        if (expected.denied) deniedCount++;
-        if (expected.warnings.length > 0) warnedCount++;
-      }),
-    );
-  }
-  t.ok(judged > 200 && deniedCount > 30 && warnedCount > 30, `a real mix of verdicts (${judged} judged, ${deniedCount} denied, ${warnedCount} warned)`);
+  // The apiserver refuses some goldens outright (invalid strategies): neither path ever judges them.
+  const cases: ParityCase[] = [
+    ...MODES.map(([namespace, mode]) => ({ namespace, policy: DEFAULT_EXPORTED, mode, prefix: 'export-test' })),
+    ...CUSTOM_NAMESPACES.map((namespace) => ({ namespace, policy: CUSTOM_EXPORTED, mode: undefined, prefix: 'export-custom' })),
+  ];
+  const { judged, denied, warned } = await compareCreates(t, workloads(), { plainNamespace: 'ex-plain', cases, createDryRun });
+  t.ok(judged > 200 && denied > 30 && warned > 30, `a real mix of verdicts (${judged} judged, ${denied} denied, ${warned} warned)`);
 });
 
 withPolicies.test('with the MutatingAdmissionPolicy (1.37), every workload is fixed, stored and judged as through the webhook chain', async (t) => {
-  let judged = 0;
-  let fixed = 0;
-  const policy = exportedOnly(FIX_POLICY);
-  for (const { source, object } of workloads()) {
-    const create = manifest(object);
-    const defaulted = await createDryRun('ex-plain', create);
-    if (defaulted.status !== 201) continue;
-    await Promise.all(
-      FIX_NAMESPACES.map(async ([ns, mode]) => {
-        const expected = chainVerdict(policy, ns, mode, { operation: 'CREATE', object: { ...defaulted.body, metadata: { ...defaulted.body.metadata, namespace: ns } } });
-        const answer = await createDryRun(ns, create);
-        const actual = { ...vapVerdict(answer, 'export-fix'), spec: answer.status === 201 ? answer.body.spec : expected.spec };
-        t.strictSame(actual, expected, `${source} in ${ns}`);
-        judged++;
-        if (JSON.stringify(expected.spec) !== JSON.stringify(defaulted.body.spec)) fixed++;
-      }),
-    );
-  }
+  const cases = FIX_NAMESPACES.map(([namespace, mode]) => ({ namespace, policy: exportedOnly(FIX_POLICY), mode, prefix: 'export-fix' }));
+  const { judged, fixed } = await compareCreates(t, workloads(), { plainNamespace: 'ex-plain', cases, createDryRun, chain: true });
   t.ok(judged > 100 && fixed > 30, `a real mix (${judged} judged, ${fixed} fixed)`);
 });
 

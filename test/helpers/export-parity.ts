@@ -11,6 +11,7 @@ import { EXPORTED_RULES } from '../../src/export/rules.js';
 import type { Mode, Policy } from '../../src/policy/types.js';
 import { RULE_IDS } from '../../src/rules/index.js';
 import { kubectlOk, type ControlPlaneInfo } from './cluster.js';
+import type { Test } from 'tap';
 import type { DryRunAnswer } from './dry-run.js';
 
 type Obj = Record<string, any>;
@@ -130,4 +131,55 @@ export function kubectlVerdict(run: { code: number; stderr: string }, prefix: st
   const lines = run.stderr.split('\n');
   const denied = run.code === 0 ? undefined : run.stderr.includes(denial) ? run.stderr.slice(run.stderr.indexOf(denial) + denial.length).trim() : `not rollsafe's denial: ${run.stderr}`;
   return { denied, warnings: lines.filter((line) => line.startsWith(warning)).map((line) => comparable(line.slice(warning.length))).sort() };
+}
+
+/** A namespace the policies judge in, and what the webhook would judge there (policy, namespace mode, policy-name prefix). */
+export interface ParityCase {
+  namespace: string;
+  policy: Policy;
+  mode: Mode | undefined;
+  prefix: string;
+}
+
+/**
+ * Each workload created (server-side dry run) in every case's namespace, with no webhook: the exported policies'
+ * verdict, denial and warnings must be the webhook's for the object as the apiserver defaulted it (created first
+ * in `plainNamespace`, which no policy judges). With `chain`, the webhook's is the /mutate then /validate chain,
+ * and what is stored is its patched spec. A workload the apiserver refuses outright is skipped, or with
+ * `refusedFails` a failure. Counts what was compared, so callers can ask for a real mix.
+ */
+export async function compareCreates(
+  t: Test,
+  workloads: Array<{ source: string; object: Obj }>,
+  options: { plainNamespace: string; cases: ParityCase[]; createDryRun: (namespace: string, object: Obj) => Promise<DryRunAnswer>; chain?: boolean; refusedFails?: boolean },
+): Promise<{ judged: number; denied: number; warned: number; fixed: number }> {
+  const counts = { judged: 0, denied: 0, warned: 0, fixed: 0 };
+  for (const { source, object } of workloads) {
+    const create = manifest(object);
+    const defaulted = await options.createDryRun(options.plainNamespace, create);
+    if (defaulted.status !== 201) {
+      if (options.refusedFails) t.fail(`${source}: the apiserver refused it: ${defaulted.body.message}`);
+      continue;
+    }
+    await Promise.all(
+      options.cases.map(async ({ namespace, policy, mode, prefix }) => {
+        const request = { operation: 'CREATE' as const, object: { ...defaulted.body, metadata: { ...defaulted.body.metadata, namespace } } };
+        const answer = await options.createDryRun(namespace, create);
+        if (options.chain) {
+          const expected = chainVerdict(policy, namespace, mode, request);
+          t.strictSame({ ...vapVerdict(answer, prefix), spec: answer.status === 201 ? answer.body.spec : expected.spec }, expected, `${source} in ${namespace}`);
+          if (JSON.stringify(expected.spec) !== JSON.stringify(defaulted.body.spec)) counts.fixed++;
+          if (expected.denied) counts.denied++;
+          if (expected.warnings.length > 0) counts.warned++;
+        } else {
+          const expected = webhookVerdict(policy, namespace, mode, request);
+          t.strictSame(vapVerdict(answer, prefix), expected, `${source} in ${namespace}`);
+          if (expected.denied) counts.denied++;
+          if (expected.warnings.length > 0) counts.warned++;
+        }
+        counts.judged++;
+      }),
+    );
+  }
+  return counts;
 }
